@@ -1,0 +1,72 @@
+# esa.s2p — every target installs what it needs on a fresh Debian machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+COLLECTION_LINK := .build/collections/ansible_collections/esa/s2p
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench changelog
+
+help:
+	@echo "make run      install, bring the lab up, run playbooks/site.yml against inventories/lab"
+	@echo "make test     install, bring the lab up, run lint, sanity, unit, integration and molecule"
+	@echo "make bench    run the benchmarks in bench/ (not part of make test)"
+	@echo "make lab-up | lab-status | lab-down | lab-clean"
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed collection
+
+# ansible finds the collection through ansible.cfg's collections_path.
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+lab-install:
+	$(PYTHON) lab/lab.py install
+
+lab-up: venv
+	$(BIN)/python lab/lab.py up
+
+lab-status:
+	$(PYTHON) lab/lab.py status
+
+lab-down:
+	$(PYTHON) lab/lab.py down
+
+lab-clean:
+	$(PYTHON) lab/lab.py clean
+
+run: lab-up
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/site.yml
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ansible-lint
+
+sanity: venv
+	bash tests/sanity/run.sh
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: lab-up
+	$(BIN)/pytest -q tests/integration
+
+molecule: lab-up
+	bash molecule/run.sh
+
+test: lab-up lint sanity unit integration molecule
+	@echo "make test: all suites passed"
+
+bench: lab-up
+	bash bench/run.sh
+
+changelog: venv
+	$(BIN)/antsibull-changelog release

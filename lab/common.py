@@ -1,0 +1,216 @@
+"""Shared plumbing for the lab: state folder, fixed ports, processes by PID, the lab CA.
+
+Every lab service lives in ``lab/services/<name>.py`` and exposes::
+
+    NAME = "slapd"                 # key in PORTS / state folder name
+    APT = ["slapd", "ldap-utils"]  # Debian packages it needs
+    def up(lab: Lab) -> str        # idempotent: healthy -> do nothing, stale -> clean and start;
+                                   # returns "started" or "already running"
+    def status(lab: Lab) -> Health
+    def down(lab: Lab) -> str      # stop only our own PIDs
+
+Nothing here needs anything beyond the Python standard library and Debian tools,
+so the lab can come up before the project's virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab")).resolve()
+VENV_BIN = Path(os.environ.get("S2P_VENV", ROOT / ".venv")) / "bin"
+
+HOST = "127.0.0.1"
+# Fixed loopback ports, one block per service. Inventories and tests read them from
+# STATE/endpoints.json, which `lab up` writes; this table is the only place they are set.
+PORTS = {
+    "vcsim": {"https": 18989},
+    "slapd": {"ldap": 10389, "ldaps": 10636},
+    "openbao": {"api": 18200, "cluster": 18201},
+    "bind": {"dns": 10053},
+    "pebble": {"acme": 14000, "management": 15000, "http01": 15002, "tlsalpn01": 15001},
+    "dockerd": {},
+}
+
+
+class LabError(Exception):
+    """A lab step failed; the message says what and where to look."""
+
+
+@dataclasses.dataclass
+class Health:
+    name: str
+    healthy: bool
+    endpoint: str
+    detail: str = ""
+
+
+class Lab:
+    """Context handed to every service: where state lives and how to run things."""
+
+    def __init__(self, state: Path = STATE):
+        self.state = state
+        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def dir(self, name: str) -> Path:
+        path = self.state / name
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    def log(self, name: str) -> Path:
+        return self.dir("logs") / f"{name}.log"
+
+    # --- processes -------------------------------------------------------
+    def pidfile(self, name: str) -> Path:
+        return self.dir("pids") / f"{name}.pid"
+
+    def pid(self, name: str) -> int | None:
+        """PID of our running process `name`, or None (a stale PID file is removed)."""
+        path = self.pidfile(name)
+        try:
+            pid = int(path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if _alive(pid):
+            return pid
+        path.unlink(missing_ok=True)
+        return None
+
+    def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None) -> int:
+        """Start argv in the background, detached, logging to logs/<name>.log; record its PID."""
+        log = open(self.log(name), "ab")
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
+        )
+        self.pidfile(name).write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, name: str, timeout: float = 15) -> bool:
+        """SIGTERM our process by PID, SIGKILL after timeout. True if something was stopped."""
+        pid = self.pid(name)
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        self.pidfile(name).unlink(missing_ok=True)
+        return True
+
+    # --- secrets and endpoints -----------------------------------------------
+    def write_secret(self, relpath: str, value: str) -> Path:
+        path = self.state / relpath
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        return path
+
+    def read_or_create_secret(self, relpath: str, nbytes: int = 24) -> str:
+        path = self.state / relpath
+        if path.exists():
+            return path.read_text().strip()
+        import secrets
+        value = secrets.token_urlsafe(nbytes)
+        self.write_secret(relpath, value)
+        return value
+
+    def set_endpoint(self, name: str, data: dict) -> None:
+        """Merge `data` into STATE/endpoints.json under `name` (read by inventories and tests)."""
+        path = self.state / "endpoints.json"
+        current = json.loads(path.read_text()) if path.exists() else {}
+        current[name] = data
+        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+
+    # --- the lab CA ----------------------------------------------------------
+    @property
+    def ca_cert(self) -> Path:
+        return self.state / "ca" / "ca.crt"
+
+    def ensure_ca(self) -> Path:
+        """Create the lab CA once (kept across up/down; removed only by `lab clean`)."""
+        ca = self.dir("ca")
+        if not self.ca_cert.exists():
+            run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", str(ca / "ca.key"), "-out", str(self.ca_cert), "-days", "3650",
+                 "-subj", "/O=ESA S2P lab/CN=S2P lab CA",
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+            os.chmod(ca / "ca.key", 0o600)
+        return self.ca_cert
+
+    def server_cert(self, name: str, dns: tuple[str, ...] = ("localhost",), ips: tuple[str, ...] = (HOST,)) -> tuple[Path, Path]:
+        """A server certificate and key for `name`, signed by the lab CA; reused when present."""
+        self.ensure_ca()
+        folder = self.dir(f"ca/{name}")
+        cert, key = folder / "server.crt", folder / "server.key"
+        if cert.exists() and key.exists():
+            return cert, key
+        san = ",".join([f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips])
+        csr = folder / "server.csr"
+        ext = folder / "ext.cnf"
+        ext.write_text(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+        run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(key), "-out", str(csr), "-subj", f"/O=ESA S2P lab/CN={dns[0]}"])
+        run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(self.ca_cert),
+             "-CAkey", str(self.state / "ca" / "ca.key"), "-CAcreateserial", "-days", "825",
+             "-extfile", str(ext), "-out", str(cert)])
+        os.chmod(key, 0o600)
+        return cert, key
+
+
+def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; on failure raise LabError with its output (never a bare traceback)."""
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    proc = subprocess.run(argv, **kwargs)
+    if proc.returncode != 0:
+        raise LabError(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n{proc.stdout or ''}{proc.stderr or ''}")
+    return proc
+
+
+def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check, what: str, timeout: float = 60, log: Path | None = None) -> None:
+    """Poll check() until true; on timeout raise LabError pointing at the log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    tail = ""
+    if log and log.exists():
+        tail = "\n--- last lines of " + str(log) + " ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise LabError(f"{what} did not become ready within {timeout:.0f}s{tail}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our child already exited) counts as dead.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,113 @@
+"""Integration tests drive the collection through ansible-runner (the engine AWX uses)
+against the lab's real servers.  `make lab-up` must have run; the tests never start or
+stop lab services themselves, except tests that explicitly break and restore one."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ansible_runner
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    status: str
+    stdout: str
+    events: list = field(repr=False)
+
+    @property
+    def stats(self) -> dict:
+        for event in reversed(self.events):
+            if event.get("event") == "playbook_on_stats":
+                return event["event_data"]
+        return {}
+
+    @property
+    def changed(self) -> int:
+        return sum(self.stats.get("changed", {}).values())
+
+    @property
+    def failed(self) -> int:
+        return sum(self.stats.get("failures", {}).values())
+
+    def results(self, task: str) -> list[dict]:
+        """Module results of every host for the task named `task` (ok, changed or failed)."""
+        wanted = {"runner_on_ok", "runner_on_failed", "runner_item_on_ok", "runner_item_on_failed"}
+        return [e["event_data"]["res"] for e in self.events
+                if e.get("event") in wanted and e["event_data"].get("task") == task]
+
+    def result(self, task: str) -> dict:
+        found = self.results(task)
+        assert len(found) == 1, f"expected one result for task {task!r}, got {len(found)}:\n{self.stdout[-3000:]}"
+        return found[0]
+
+
+@pytest.fixture(scope="session")
+def lab() -> dict:
+    """The lab's endpoints (written by `lab up`); fails clearly when the lab is not up."""
+    path = LAB_DIR / "endpoints.json"
+    if not path.exists():
+        pytest.fail(f"{path} not found: run `make lab-up` first")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A random lower-case name prefix so parallel or repeated tests never collide."""
+    return "t" + secrets.token_hex(3)
+
+
+@pytest.fixture
+def run_playbook(tmp_path):
+    """Run a play (YAML text, a list of plays, or a playbook path) against the lab inventory."""
+
+    def _run(playbook, extravars: dict | None = None, check: bool = False, diff: bool = False,
+             verbosity: int = 0, inventory: Path | str = LAB_INVENTORY, envvars: dict | None = None,
+             limit: str | None = None) -> PlaybookRun:
+        project = tmp_path / "project"
+        project.mkdir(exist_ok=True)
+        if isinstance(playbook, Path):
+            playbook_path = playbook
+        else:
+            text = playbook if isinstance(playbook, str) else yaml.safe_dump(playbook, sort_keys=False)
+            playbook_path = project / f"play_{secrets.token_hex(3)}.yml"
+            playbook_path.write_text(text)
+        cmdline = []
+        if check:
+            cmdline.append("--check")
+        if diff:
+            cmdline.append("--diff")
+        env = {
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "S2P_LAB_DIR": str(LAB_DIR),
+            **(envvars or {}),
+        }
+        runner = ansible_runner.run(
+            private_data_dir=str(tmp_path / f"runner_{secrets.token_hex(3)}"),
+            playbook=str(playbook_path),
+            inventory=str(inventory),
+            extravars=extravars or {},
+            cmdline=" ".join(cmdline) or None,
+            envvars=env,
+            verbosity=verbosity,
+            limit=limit,
+            quiet=True,
+        )
+        stdout = runner.stdout.read()
+        return PlaybookRun(rc=runner.rc, status=runner.status, stdout=stdout, events=list(runner.events))
+
+    return _run
