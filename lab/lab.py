@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         if action == "install":
             return 0
         if action == "up":
-            lab.ensure_ca()
+            lab.set_endpoint("ca_file", str(lab.ensure_ca()))
             for module in modules:
                 started = time.monotonic()
                 outcome = module.up(lab)
