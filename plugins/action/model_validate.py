@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""esa.s2p.model_validate: validate the S2P model on the controller and set s2p_model.
+
+Options not given are read from the s2p_* inventory variables; all checks and names
+live in module_utils/_model.py and _naming.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils._model import VARIABLES, build_model
+
+# option name -> inventory variable (s2p_sites...)
+OPTIONS = dict((var[len("s2p_"):], var) for var in VARIABLES)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(OPTIONS)
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        variables = {}
+        for option, var in OPTIONS.items():
+            if option in self._task.args:
+                variables[var] = self._task.args[option]
+            elif var in task_vars:
+                variables[var] = self._templar.template(task_vars[var])
+        try:
+            model = build_model(variables)
+        except ValidationError as exc:
+            result.update(exc.as_fail_kwargs())
+            result["failed"] = True
+            return result
+        result.update(changed=False, ansible_facts={"s2p_model": model}, msg=summary(model))
+        return result
+
+
+def summary(model):
+    return "S2P model OK: %d sites, %d segments, %d environments, %d projects in %d deployments " \
+           "(%d VMs), %d stations" % (len(model["sites"]), len(model["segments"]), len(model["environments"]),
+                                      len(model["projects"]), len(model["deployments"]), len(model["vms"]),
+                                      len(model["stations"]))

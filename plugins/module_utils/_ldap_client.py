@@ -1,0 +1,277 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An ldap3 client for the S2P directory that knows nothing of Ansible.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+connect() runs three explicit steps so that no credential ever leaves the host
+over an unverified channel: open the socket (LDAPS: TLS handshake with certificate
+and host-name checks), StartTLS when asked, then check that the socket really is
+TLS and only then send the bind. A wrong CA or host name therefore fails before
+the BIND request is written. Every failure is raised as an LDAPError subclass
+whose message names the server or DN and says what to do.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+import os
+import ssl
+import traceback
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2, which the collection does not support, but sanity imports it
+    from urlparse import urlsplit
+
+try:
+    import ldap3
+    from ldap3.core import exceptions as ldap3_exceptions
+except ImportError:
+    LDAP3_IMPORT_ERROR = traceback.format_exc()
+    ldap3 = ldap3_exceptions = None
+else:
+    LDAP3_IMPORT_ERROR = None
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import (
+    ConnectionFailure,
+    MissingLibrary,
+    S2PError,
+)
+
+SCOPES = {"base": "BASE", "one": "LEVEL", "subtree": "SUBTREE"}
+
+
+class LDAPError(S2PError):
+    """An LDAP step failed. `check` names the health check it belongs to; `result` is the LDAP result."""
+
+    check = "api"
+
+    def __init__(self, message, obj=None, hint=None, result=None):
+        super(LDAPError, self).__init__(message, obj=obj, hint=hint)
+        self.result = result
+
+
+class LDAPUnreachable(LDAPError, ConnectionFailure):
+    check = "reachable"
+
+
+class LDAPTLSError(LDAPError, ConnectionFailure):
+    check = "tls"
+
+
+class LDAPBindError(LDAPError, ConnectionFailure):
+    check = "bind"
+
+
+class LDAPForbidden(LDAPError):
+    check = "permission"
+
+
+def tls_failure_reason(text, ca_path):
+    """Turn an OpenSSL / ldap3 verification message into what the engineer should fix."""
+    trust = "the CA file %s" % ca_path if ca_path else "the system trust store"
+    lowered = text.lower()
+    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
+        return "the server certificate does not match the host name in server_uri", (
+            "Use a host name listed in the certificate's subjectAltName")
+    if "expired" in lowered:
+        return "the server certificate has expired", "Renew the server certificate"
+    if "certificate verify failed" in lowered:
+        return "the server certificate is not trusted by %s" % trust, (
+            "Set ca_path to the CA that signed the directory's certificate")
+    if "wrong version number" in lowered or "record layer failure" in lowered or "unexpected_eof" in lowered:
+        return "TLS handshake failed (%s)" % text, "Check that the port serves LDAPS, or use ldap:// with start_tls"
+    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+
+
+class LDAPClient:
+    """One TLS-protected, bound connection to the directory."""
+
+    def __init__(self, server_uri, bind_dn=None, bind_pw=None, start_tls=False, validate_certs=True,
+                 ca_path=None, timeout=10):
+        if LDAP3_IMPORT_ERROR:
+            raise MissingLibrary("ldap3", LDAP3_IMPORT_ERROR)
+        parts = urlsplit(server_uri or "")
+        if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+            raise LDAPError("server_uri %r is not an ldap:// or ldaps:// URI with a host" % server_uri,
+                            hint="For example ldaps://ldap.s2p.esa.int:636")
+        if parts.scheme == "ldaps" and start_tls:
+            raise LDAPError("start_tls cannot be used with ldaps:// (%s)" % server_uri,
+                            hint="Use ldaps:// alone, or ldap:// with start_tls=true")
+        if parts.scheme == "ldap" and not start_tls:
+            raise LDAPError("%s without start_tls would send the bind password in clear text" % server_uri,
+                            hint="Use ldaps://, or set start_tls=true")
+        self.server_uri = server_uri
+        self.host = parts.hostname
+        self.port = parts.port or (636 if parts.scheme == "ldaps" else 389)
+        self.use_ssl = parts.scheme == "ldaps"
+        self.bind_dn = bind_dn
+        self._bind_pw = bind_pw
+        self.start_tls = start_tls
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self.conn = None
+
+    @property
+    def endpoint(self):
+        return "%s:%s" % (self.host, self.port)
+
+    # --- session -------------------------------------------------------------
+    def connect(self):
+        """Open, secure, then bind; raise LDAPUnreachable / LDAPTLSError / LDAPBindError."""
+        if self.conn is not None:
+            return self
+        if self.validate_certs and self.ca_path and not os.path.exists(self.ca_path):
+            raise LDAPTLSError("CA file %s does not exist" % self.ca_path,
+                               hint="Set ca_path to the PEM file of the CA that signed the directory's certificate")
+        conn = ldap3.Connection(
+            self._server(), user=self.bind_dn, password=self._bind_pw, auto_bind=ldap3.AUTO_BIND_NONE,
+            raise_exceptions=False, receive_timeout=self.timeout, read_only=False)
+        try:
+            self._open(conn)
+            self._secure(conn)
+            self._bind(conn)
+        except LDAPError:
+            self._close(conn)
+            raise
+        self.conn = conn
+        return self
+
+    def close(self):
+        if self.conn is not None:
+            self._close(self.conn)
+            self.conn = None
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _server(self):
+        tls_options = dict(validate=ssl.CERT_REQUIRED if self.validate_certs else ssl.CERT_NONE)
+        if self.validate_certs and self.ca_path:
+            tls_options["ca_certs_path" if os.path.isdir(self.ca_path) else "ca_certs_file"] = self.ca_path
+        if not _is_ip(self.host):
+            tls_options["sni"] = self.host
+        return ldap3.Server(self.host, port=self.port, use_ssl=self.use_ssl, tls=ldap3.Tls(**tls_options),
+                            get_info=ldap3.NONE, connect_timeout=self.timeout)
+
+    def _open(self, conn):
+        try:
+            conn.open(read_server_info=False)
+        except ldap3_exceptions.LDAPException as exc:
+            raise self._open_error(exc) from exc
+
+    def _open_error(self, exc):
+        causes = [exc] + [item[0] for item in (exc.args[1] if len(exc.args) > 1 else []) if isinstance(item, tuple)]
+        text = "; ".join(_exception_text(c) for c in causes)
+        if any(isinstance(c, (ssl.SSLError, ldap3_exceptions.LDAPCertificateError)) for c in causes) \
+                or "wrapping error" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+            reason, hint = tls_failure_reason(text, self.ca_path)
+            return LDAPTLSError("TLS to %s failed: %s" % (self.endpoint, reason), hint=hint)
+        reason = "connection refused" if "refused" in text.lower() else text
+        return LDAPUnreachable("cannot reach LDAP server %s (%s)" % (self.endpoint, reason),
+                               hint="Check server_uri and that the directory is running and reachable from this host")
+
+    def _secure(self, conn):
+        if self.start_tls:
+            try:
+                started = conn.start_tls(read_server_info=False)
+            except ldap3_exceptions.LDAPException as exc:
+                reason, hint = tls_failure_reason(str(exc), self.ca_path)
+                raise LDAPTLSError("StartTLS with %s failed: %s" % (self.endpoint, reason), hint=hint) from exc
+            if not started:
+                raise LDAPTLSError("StartTLS with %s was refused (%s)" % (
+                    self.endpoint, conn.last_error or conn.result), hint="Enable TLS on the server or use ldaps://")
+        if not isinstance(conn.socket, ssl.SSLSocket):  # never bind over a clear channel
+            raise LDAPTLSError("the connection to %s is not protected by TLS" % self.endpoint,
+                               hint="Use ldaps:// or start_tls=true")
+
+    def _bind(self, conn):
+        if not self.bind_dn:
+            return  # anonymous: the server decides what is visible
+        try:
+            bound = conn.bind(read_server_info=False)
+        except ldap3_exceptions.LDAPException as exc:
+            raise LDAPUnreachable("bind to %s failed: %s" % (self.endpoint, exc), obj=self.bind_dn) from exc
+        if not bound:
+            result = conn.result or {}
+            if result.get("description") == "invalidCredentials":
+                raise LDAPBindError("bind as %s at %s rejected: wrong password, unknown DN or locked account"
+                                    % (self.bind_dn, self.endpoint), result=result,
+                                    hint="Check bind_dn and bind_pw (LDAPBINDDN / LDAPBINDPW)")
+            raise LDAPBindError("bind as %s at %s failed: %s %s" % (
+                self.bind_dn, self.endpoint, result.get("description"), result.get("message") or ""),
+                result=result)
+
+    @staticmethod
+    def _close(conn):
+        try:
+            conn.unbind()
+        except Exception:  # closing a broken socket is not worth a failure
+            pass
+
+    # --- facts and reads ------------------------------------------------------
+    def tls_info(self):
+        sock = self.conn.socket
+        cipher = sock.cipher() or (None, None, None)
+        return {"version": sock.version(), "cipher": cipher[0],
+                "method": "StartTLS" if self.start_tls else "LDAPS", "validated": bool(self.validate_certs)}
+
+    def whoami(self):
+        """The authorization identity the server sees (RFC 4532), for example V(dn:cn=admin,...)."""
+        return self.conn.extend.standard.who_am_i()
+
+    def search(self, base, ldap_filter="(objectClass=*)", scope="subtree", attributes=None):
+        """[(dn, {attr: [values]})] of the entries found; [] when `base` does not exist."""
+        if self.conn is None:
+            raise LDAPError("not connected", hint="Call connect() first")
+        ok = self.conn.search(base, ldap_filter, search_scope=getattr(ldap3, SCOPES[scope]),
+                              attributes=attributes or [ldap3.ALL_ATTRIBUTES])
+        result = self.conn.result or {}
+        if not ok and result.get("description") not in ("success", "noSuchObject"):
+            raise self._result_error(result, "searching %s" % ldap_filter, base)
+        return [(entry["dn"], dict(entry["attributes"])) for entry in self.conn.response or []
+                if entry.get("type") == "searchResEntry"]
+
+    def read_entry(self, dn, attributes=None):
+        """The attributes of `dn`, or None when it does not exist (or is hidden by ACLs)."""
+        found = self.search(dn, scope="base", attributes=attributes)
+        return found[0][1] if found else None
+
+    def _result_error(self, result, action, dn):
+        description = result.get("description")
+        if description in ("insufficientAccessRights", "strongerAuthRequired", "confidentialityRequired"):
+            return LDAPForbidden("%s is not allowed to %s (%s)" % (self.bind_dn or "anonymous", action, description),
+                                 obj=dn, result=result, hint="Grant the bind DN read access in the directory's ACLs")
+        if description in ("busy", "unavailable", "unwillingToPerform"):
+            return LDAPUnreachable("%s refused %s: %s" % (self.endpoint, action, description), obj=dn, result=result)
+        return LDAPError("%s failed: %s %s" % (action, description, result.get("message") or ""), obj=dn, result=result)
+
+
+def _exception_text(exc):
+    """The innermost message of an ldap3 exception (it nests the socket error's args)."""
+    text = exc
+    while isinstance(text, BaseException) or (isinstance(text, tuple) and text):
+        text = text.args[0] if isinstance(text, BaseException) and text.args else (
+            text[0] if isinstance(text, tuple) else str(text))
+    text = str(text)
+    while text.startswith("(") and text.endswith(",)"):  # ldap3 re-wraps str(args) at every level
+        try:
+            text = str(ast.literal_eval(text)[0])
+        except (ValueError, SyntaxError, IndexError):
+            break
+    for prefix in ("socket ssl wrapping error: ", "socket connection error while opening: "):
+        text = text.replace(prefix, "")
+    return text
+
+
+def _is_ip(host):
+    return all(part.isdigit() for part in host.split(".")) or ":" in host

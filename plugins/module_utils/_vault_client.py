@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An hvac client for Vault / OpenBao that knows nothing of Ansible.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+One client = one login: connect() authenticates once (token or AppRole), close()
+revokes the token it obtained by logging in (never a token it was given). Every
+call goes through _call(), which turns transport, TLS, seal and HTTP errors into
+VaultError subclasses whose message names the server or path and says what to do.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+try:
+    import hvac
+    import hvac.exceptions as hvac_exceptions
+    import requests
+except ImportError:
+    HVAC_IMPORT_ERROR = traceback.format_exc()
+    hvac = hvac_exceptions = requests = None
+else:
+    HVAC_IMPORT_ERROR = None
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import (
+    ConnectionFailure,
+    MissingLibrary,
+    S2PError,
+)
+
+AUTH_METHODS = ("token", "approle")
+
+
+class VaultError(S2PError):
+    """A Vault call failed. `check` names the health check it belongs to."""
+
+    check = "api"
+
+
+class VaultUnreachable(VaultError, ConnectionFailure):
+    check = "reachable"
+
+
+class VaultTLSError(VaultError, ConnectionFailure):
+    check = "tls"
+
+
+class VaultNotInitialised(VaultError, ConnectionFailure):
+    check = "initialised"
+
+
+class VaultSealed(VaultError, ConnectionFailure):
+    check = "unsealed"
+
+
+class VaultAuthError(VaultError, ConnectionFailure):
+    check = "auth"
+
+
+class VaultForbidden(VaultError):
+    check = "permission"
+
+
+class VaultNotFound(VaultError):
+    """The path does not exist (HTTP 404)."""
+
+
+def tls_failure_reason(text, ca_cert):
+    """Turn an OpenSSL verification message into what the engineer should fix."""
+    trust = "the CA file %s" % ca_cert if ca_cert else "the system trust store"
+    lowered = text.lower()
+    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
+        return "the server certificate does not match the host name in url", (
+            "Use a host name listed in the certificate's subjectAltName")
+    if "expired" in lowered:
+        return "the server certificate has expired", "Renew the server certificate"
+    if "certificate verify failed" in lowered:
+        return "the server certificate is not trusted by %s" % trust, (
+            "Set ca_cert to the CA that signed Vault's certificate (VAULT_CACERT)")
+    if "wrong version number" in lowered or "record layer failure" in lowered:
+        return "TLS handshake failed", "Check that the port serves https (or use an http:// url for a dev server)"
+    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+
+
+class VaultClient:
+    """An authenticated session to one Vault (or OpenBao) server."""
+
+    def __init__(self, url, auth_method="token", token=None, role_id=None, secret_id=None, ca_cert=None,
+                 namespace=None, validate_certs=True, timeout=30, approle_mount="approle"):
+        if HVAC_IMPORT_ERROR:
+            raise MissingLibrary("hvac", HVAC_IMPORT_ERROR)
+        if auth_method not in AUTH_METHODS:
+            raise VaultError("unknown auth_method %r" % auth_method, hint="Use one of %s" % ", ".join(AUTH_METHODS))
+        self.url = (url or "").rstrip("/")
+        if not self.url.startswith(("https://", "http://")):
+            raise VaultError("url %r is not an http(s):// URL" % url, hint="For example https://vault.s2p.esa.int:8200")
+        self.auth_method = auth_method
+        self._token = token
+        self.role_id = role_id
+        self._secret_id = secret_id
+        self.ca_cert = ca_cert
+        self.validate_certs = validate_certs
+        self.approle_mount = approle_mount
+        self._owns_token = False
+        self._mount_table = None
+        verify = (ca_cert or True) if validate_certs else False
+        # token="" keeps hvac from picking up VAULT_TOKEN or ~/.vault-token behind our back.
+        self.hvac = hvac.Client(url=self.url, token="", verify=verify, timeout=timeout, namespace=namespace or None)
+
+    # --- plumbing --------------------------------------------------------------
+    def _call(self, action, func, *args, **kwargs):
+        """Run one hvac call; map every failure to a VaultError naming `action`."""
+        try:
+            return func(*args, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            reason, hint = tls_failure_reason(str(exc), self.ca_cert)
+            raise VaultTLSError("TLS to Vault at %s failed: %s" % (self.url, reason), hint=hint) from exc
+        except requests.exceptions.Timeout:
+            raise VaultUnreachable("Vault at %s did not answer in time while %s" % (self.url, action),
+                                   hint="Check url and that the server is up and reachable from this host") from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = "connection refused" if "refused" in str(exc).lower() else str(exc)
+            raise VaultUnreachable("cannot reach Vault at %s (%s)" % (self.url, reason),
+                                   hint="Check url and that the server is up and reachable from this host") from exc
+        except hvac_exceptions.VaultNotInitialized:
+            raise VaultNotInitialised("Vault at %s is not initialised" % self.url,
+                                      hint="Initialise it (bao operator init) and unseal it") from None
+        except hvac_exceptions.VaultDown:
+            raise VaultSealed("Vault at %s is sealed (or in maintenance) while %s" % (self.url, action),
+                              hint="Unseal it with the unseal key(s) (bao operator unseal)") from None
+        except hvac_exceptions.InvalidPath as exc:
+            raise VaultNotFound("not found at %s while %s: %s" % (self.url, action, _errors_text(exc))) from exc
+        except hvac_exceptions.Forbidden as exc:
+            raise VaultForbidden("permission denied while %s: %s" % (action, _errors_text(exc)),
+                                 hint="Grant the token's policy the needed capabilities, or check the token") from exc
+        except hvac_exceptions.VaultError as exc:
+            raise VaultError("Vault at %s refused %s: %s" % (self.url, action, _errors_text(exc))) from exc
+
+    def _get(self, path, action):
+        """GET /v1/<path> as a dict; None when the path does not exist (404)."""
+        try:
+            return self._call(action, self.hvac.adapter.get, "/v1/%s" % path)
+        except VaultNotFound:
+            return None
+
+    # --- session ---------------------------------------------------------------
+    def health(self):
+        """sys/health without a token: {initialized, sealed, standby, version, ...}; raises only when unreachable."""
+        response = self._call("reading sys/health", self.hvac.sys.read_health_status, method="GET")
+        if isinstance(response, dict):
+            return response
+        try:
+            return response.json()
+        except ValueError:
+            raise VaultUnreachable("%s/v1/sys/health answered HTTP %s without JSON" % (self.url, response.status_code),
+                                   hint="Check that url points at Vault, not at a proxy or another service") from None
+
+    def connect(self):
+        """Authenticate once; raise VaultAuthError (wrong credentials) or a connection error."""
+        if self.hvac.token:
+            return self
+        if self.auth_method == "token":
+            if not self._token:
+                raise VaultAuthError("no token given", hint="Set the token option or VAULT_TOKEN")
+            self.hvac.token = self._token
+            self.lookup_self()  # proves the token is valid
+            return self
+        if not self.role_id or not self._secret_id:
+            raise VaultAuthError("AppRole login needs role_id and secret_id",
+                                 hint="Set role_id/secret_id or VAULT_ROLE_ID/VAULT_SECRET_ID")
+        try:
+            self._call("logging in with AppRole at auth/%s" % self.approle_mount, self.hvac.auth.approle.login,
+                       role_id=self.role_id, secret_id=self._secret_id, mount_point=self.approle_mount)
+        except VaultError as exc:
+            if isinstance(exc, ConnectionFailure):
+                raise
+            reason = _errors_text(exc.__cause__) if exc.__cause__ is not None else exc.message
+            raise VaultAuthError("AppRole login at %s/v1/auth/%s rejected: %s" % (self.url, self.approle_mount, reason),
+                hint="Check role_id and secret_id (VAULT_ROLE_ID / VAULT_SECRET_ID); "
+                     "a secret_id may have expired or used up its uses") from exc
+        self._owns_token = True
+        return self
+
+    def lookup_self(self):
+        """The token's own data (policies, ttl, display_name...)."""
+        try:
+            response = self._call("looking up the token", self.hvac.auth.token.lookup_self)
+        except VaultForbidden:
+            raise VaultAuthError("the token was rejected by %s (expired, revoked or wrong)" % self.url,
+                                 hint="Give a valid token (VAULT_TOKEN) or log in with AppRole") from None
+        return response.get("data") or {}
+
+    def close(self):
+        """Revoke the token we obtained by logging in; never raises."""
+        if self._owns_token:
+            try:
+                self.hvac.auth.token.revoke_self()
+            except Exception:  # it expires by itself after its TTL
+                pass
+            self._owns_token = False
+        self.hvac.token = ""
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # --- mounts ------------------------------------------------------------------
+    def mount(self, path):
+        """{type, version, path} of the secrets engine mounted at `path`, or None when absent.
+
+        Reads the whole mount table (sys/mounts) when the token may; otherwise asks
+        sys/internal/ui/mounts/<path>, which any token with access under the path can read.
+        Raises VaultForbidden when neither is allowed.
+        """
+        path = path.strip("/")
+        if self._mount_table is None:
+            try:
+                table = self._get("sys/mounts", "listing the secrets engines")
+                self._mount_table = (table or {}).get("data") or table or {}
+            except VaultForbidden:
+                self._mount_table = False
+        if self._mount_table is not False:
+            entry = self._mount_table.get(path + "/")
+            return _mount_facts(path, entry) if entry else None
+        try:
+            entry = self._get("sys/internal/ui/mounts/%s" % path, "reading mount %s/" % path)
+        except VaultForbidden:
+            raise VaultForbidden("mount %s/ is not visible to this token: it may not exist, or the token's policies "
+                                 "grant nothing under %s/ and no read on sys/mounts" % (path, path),
+                                 hint="Enable the mount, or add a policy with capabilities under %s/" % path) from None
+        except VaultError as exc:
+            if "no mount" in str(exc).lower():
+                return None
+            raise
+        data = (entry or {}).get("data")
+        return _mount_facts(path, data) if data and data.get("type") else None
+
+
+def _mount_facts(path, entry):
+    options = entry.get("options") or {}
+    return {"path": path + "/", "type": entry.get("type"), "version": options.get("version")}
+
+
+def mount_matches(facts, expected):
+    """True when mount facts match an expected type: `kv-v2`, `kv-v1`, `kv` (any version), `pki`..."""
+    kind, _sep, version = expected.partition("-v")
+    if facts["type"] != kind:
+        return False
+    if kind == "kv" and version:
+        return (facts.get("version") or "1") == version
+    return True
+
+
+def describe_mount(facts):
+    if facts["type"] == "kv":
+        return "kv v%s" % (facts.get("version") or "1")
+    return facts["type"]
+
+
+def _errors_text(exc):
+    errors = getattr(exc, "errors", None)
+    text = "; ".join(str(e) for e in errors) if errors else str(exc)
+    return text.split(", on ")[0]

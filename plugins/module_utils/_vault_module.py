@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between AnsibleModule and VaultClient: the connection options, written once.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Every vault_* module builds its AnsibleModule with `vault_module()` and its client with
+`vault_client()`; option docs live in doc_fragments/vault.py and must match this spec.
+`client_from_options()` takes any getter (module.params.get, a plugin's get_option).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._vault_client import (
+    AUTH_METHODS,
+    HVAC_IMPORT_ERROR,
+    VaultClient,
+)
+
+CONNECTION_OPTIONS = ("url", "auth_method", "token", "role_id", "secret_id", "ca_cert", "namespace",
+                      "validate_certs", "timeout")
+
+
+def connection_argument_spec():
+    """The Vault connection options with their environment fallbacks (a fresh dict each call)."""
+    return dict(
+        url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR"])),
+        auth_method=dict(type="str", default="token", choices=list(AUTH_METHODS)),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
+        role_id=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE_ID"])),
+        secret_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_SECRET_ID"])),
+        ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
+        namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+    )
+
+
+CONNECTION_REQUIRED_IF = [
+    ("auth_method", "token", ("token",)),
+    ("auth_method", "approle", ("role_id", "secret_id")),
+]
+
+
+def vault_module(argument_spec=None, required_if=None, **kwargs):
+    """An AnsibleModule with the connection options plus `argument_spec`; fails early without hvac."""
+    spec = connection_argument_spec()
+    spec.update(argument_spec or {})
+    module = AnsibleModule(
+        argument_spec=spec,
+        required_if=CONNECTION_REQUIRED_IF + list(required_if or []),
+        **kwargs
+    )
+    if HVAC_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("hvac"), exception=HVAC_IMPORT_ERROR)
+    return module
+
+
+def client_from_options(get):
+    """A VaultClient (not yet logged in) from option values read through `get(name)`."""
+    return VaultClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
+
+
+def vault_client(module):
+    """The module's client, not yet logged in (invalid options fail the module)."""
+    try:
+        return client_from_options(module.params.get)
+    except MissingLibrary as exc:
+        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
+    except S2PError as exc:
+        module.fail_json(**exc.as_fail_kwargs())

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A pyVmomi client for vCenter that knows nothing of Ansible.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+One client = one session: connect() logs in once, disconnect() logs out. Reads go
+through retrieve(), which fetches any number of objects of several types with ONE
+PropertyCollector call over a ContainerView (three API round trips whatever the
+number of objects). Every failure is raised as a VSphereError subclass whose
+message names the server, the user or the object and says what to do.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import socket
+import ssl
+import traceback
+
+try:
+    from pyVim import connect as vim_connect
+    from pyVmomi import vim, vmodl
+except ImportError:
+    PYVMOMI_IMPORT_ERROR = traceback.format_exc()
+    vim_connect = vim = vmodl = None
+else:
+    PYVMOMI_IMPORT_ERROR = None
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import (
+    ConnectionFailure,
+    MissingLibrary,
+    S2PError,
+)
+
+
+class VSphereError(S2PError):
+    """A vSphere call failed. `check` names the health check it belongs to."""
+
+    check = "api"
+
+
+class VSphereUnreachable(VSphereError, ConnectionFailure):
+    check = "reachable"
+
+
+class VSphereTLSError(VSphereError, ConnectionFailure):
+    check = "tls"
+
+
+class VSphereLoginError(VSphereError, ConnectionFailure):
+    check = "login"
+
+
+class VSphereForbidden(VSphereError):
+    check = "permission"
+
+
+def tls_failure_reason(text, ca_path):
+    """Turn an OpenSSL verification message into what the engineer should fix."""
+    trust = "the CA file %s" % ca_path if ca_path else "the system trust store"
+    lowered = text.lower()
+    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
+        return "the server certificate does not match the host name or address used", (
+            "Connect with a name listed in the certificate's subjectAltName")
+    if "expired" in lowered:
+        return "the server certificate has expired", "Renew the server certificate"
+    if "certificate verify failed" in lowered or "self-signed" in lowered or "self signed" in lowered \
+            or "local issuer" in lowered:
+        return "the server certificate is not trusted by %s" % trust, (
+            "Set ca_path to the CA that signed the server certificate "
+            "(validate_certs=false only for throw-away labs)")
+    if "wrong version number" in lowered or "record layer failure" in lowered:
+        return "TLS handshake failed (%s)" % text, "Check that the port serves https, or set protocol=http"
+    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+
+
+class VSphereClient:
+    """A logged-in session to one vCenter (or ESXi) endpoint."""
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True,
+                 ca_path=None, protocol="https", timeout=30):
+        if PYVMOMI_IMPORT_ERROR:
+            raise MissingLibrary("pyvmomi", PYVMOMI_IMPORT_ERROR)
+        self.hostname = hostname
+        self.port = int(port)
+        self.username = username
+        self._password = password
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.protocol = protocol
+        self.timeout = timeout
+        self.si = None
+        self.content = None
+
+    @property
+    def endpoint(self):
+        return "%s:%s" % (self.hostname, self.port)
+
+    # --- session -------------------------------------------------------------
+    def connect(self):
+        """Log in once; raise VSphereUnreachable / VSphereTLSError / VSphereLoginError."""
+        if self.si is not None:
+            return self
+        for name in ("hostname", "username"):
+            if not getattr(self, name):
+                env = "VMWARE_HOST" if name == "hostname" else "VMWARE_USER"
+                raise VSphereError("no vSphere %s given" % name, hint="Set the %s option or %s" % (name, env))
+        if not self._password:
+            raise VSphereLoginError("no password given for user %s" % self.username,
+                                    hint="Set the password option or VMWARE_PASSWORD")
+        context = self._ssl_context()
+        # pyVmomi's first request (the API version probe) has no timeout of its own.
+        previous_timeout = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(self.timeout)
+        try:
+            self.si = vim_connect.SmartConnect(
+                protocol=self.protocol, host=self.hostname, port=self.port, user=self.username,
+                pwd=self._password, sslContext=context, httpConnectionTimeout=self.timeout)
+        except vim.fault.InvalidLogin:
+            raise VSphereLoginError(
+                "login failed for user %s at %s" % (self.username, self.endpoint),
+                hint="Check the user name and password (VMWARE_USER / VMWARE_PASSWORD)") from None
+        except vmodl.MethodFault as fault:
+            raise self._fault_error(fault, "logging in") from fault
+        except Exception as exc:  # pyVmomi raises bare exceptions for transport problems
+            raise self._transport_error(exc) from exc
+        finally:
+            socket.setdefaulttimeout(previous_timeout)
+        self.content = self.si.content
+        return self
+
+    def disconnect(self):
+        """Log out; never raises (the session expires on the server anyway)."""
+        if self.si is None:
+            return
+        try:
+            vim_connect.Disconnect(self.si)
+        except Exception:  # logging out of a dead connection is not worth a failure
+            pass
+        self.si = None
+        self.content = None
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc_info):
+        self.disconnect()
+
+    def _ssl_context(self):
+        """An explicit context: pyVmomi silently skips verification for 127.0.0.1 without one."""
+        if self.protocol == "http":
+            return None
+        if not self.validate_certs:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        if self.ca_path and not os.path.exists(self.ca_path):
+            raise VSphereTLSError("CA file %s does not exist" % self.ca_path,
+                                  hint="Set ca_path to the PEM file of the CA that signed vCenter's certificate")
+        if self.ca_path and os.path.isdir(self.ca_path):
+            return ssl.create_default_context(capath=self.ca_path)
+        return ssl.create_default_context(cafile=self.ca_path)
+
+    def _transport_error(self, exc):
+        text = str(exc)
+        if isinstance(exc, vim.fault.HostConnectFault):
+            text = exc.msg or text
+        if isinstance(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
+            reason, hint = tls_failure_reason(text, self.ca_path)
+            return VSphereTLSError("TLS to vSphere at %s failed: %s" % (self.endpoint, reason), hint=hint)
+        if isinstance(exc, (ConnectionRefusedError, socket.timeout, socket.gaierror, OSError)) \
+                or "refused" in text or "timed out" in text:
+            return VSphereUnreachable(
+                "cannot reach vSphere at %s (%s)" % (self.endpoint, text),
+                hint="Check hostname and port and that vCenter is running and reachable from this host")
+        if "is not a VIM server" in text:
+            return VSphereUnreachable(
+                "%s://%s does not answer as a vSphere API endpoint" % (self.protocol, self.endpoint),
+                hint="Check hostname, port and protocol")
+        return VSphereUnreachable("cannot talk to vSphere at %s: %s" % (self.endpoint, text),
+                                  hint="Check hostname, port and protocol")
+
+    def _fault_error(self, fault, action, obj=None):
+        """Map a vSphere fault raised while doing `action` to a VSphereError."""
+        text = getattr(fault, "msg", None) or type(fault).__name__
+        if isinstance(fault, vim.fault.InvalidLogin) or isinstance(fault, vim.fault.NotAuthenticated):
+            return VSphereLoginError("session of user %s at %s is not valid while %s" % (
+                self.username, self.endpoint, action), hint="Log in again; check the password")
+        if isinstance(fault, vim.fault.NoPermission):
+            privilege = getattr(fault, "privilegeId", None) or "?"
+            return VSphereForbidden("user %s lacks privilege %s while %s" % (self.username, privilege, action), obj=obj,
+                                    hint="Grant the role holding %s to the user on this object" % privilege)
+        if isinstance(fault, vim.fault.HostConnectFault):
+            return self._transport_error(fault)
+        return VSphereError("vSphere at %s refused %s: %s" % (self.endpoint, action, text), obj=obj)
+
+    # --- reads -----------------------------------------------------------------
+    def about(self):
+        """Product facts of the endpoint (no extra round trip: part of the service content)."""
+        about = self.content.about
+        return {
+            "name": about.name, "full_name": about.fullName, "version": about.version,
+            "build": about.build, "api_type": about.apiType, "api_version": about.apiVersion,
+            "instance_uuid": about.instanceUuid,
+        }
+
+    def retrieve(self, properties, root=None, recursive=True):
+        """Read properties of every object of the given types under `root` in one call.
+
+        properties: {vim.VirtualMachine: ["name", "config.uuid"], vim.Datacenter: ["name"]}.
+        Returns a list of VimObject (a dict of the properties that are set; unset ones are
+        absent, as vCenter skips them) in the server's order.
+        """
+        if self.content is None:
+            raise VSphereError("not connected", hint="Call connect() first")
+        types = list(properties)
+        view = None
+        try:
+            view = self.content.viewManager.CreateContainerView(root or self.content.rootFolder, types, recursive)
+            traverse = vmodl.query.PropertyCollector.TraversalSpec(
+                name="traverseView", path="view", skip=False, type=vim.view.ContainerView)
+            spec = vmodl.query.PropertyCollector.FilterSpec(
+                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=t, pathSet=list(properties[t]), all=False)
+                         for t in types])
+            contents = self.content.propertyCollector.RetrieveContents([spec])
+        except vmodl.MethodFault as fault:
+            raise self._fault_error(fault, "reading %s" % ", ".join(t.__name__ for t in types)) from fault
+        except (OSError, ssl.SSLError) as exc:
+            raise self._transport_error(exc) from exc
+        finally:
+            if view is not None:
+                try:
+                    view.DestroyView()
+                except Exception:  # the view dies with the session anyway
+                    pass
+        return [VimObject(item) for item in contents or []]
+
+    def datacenter_names(self):
+        """Names of all datacenters, sorted."""
+        return sorted(obj["name"] for obj in self.retrieve({vim.Datacenter: ["name"]}))
+
+
+class VimObject(dict):
+    """Properties of one managed object, with its reference in `.ref`."""
+
+    def __init__(self, object_content):
+        super(VimObject, self).__init__((prop.name, prop.val) for prop in object_content.propSet or [])
+        self.ref = object_content.obj
+        self.missing = dict((m.path, m.fault) for m in getattr(object_content, "missingSet", None) or [])
+
+    @property
+    def moid(self):
+        return self.ref._moId

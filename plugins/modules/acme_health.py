@@ -1,0 +1,101 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: acme_health
+short_description: Check that the ACME certificate authority is reachable, trusted and complete
+version_added: 0.1.0
+description:
+  - Reads the ACME directory over HTTPS (verified with O(ca_path)), checks that it offers the
+    C(newNonce), C(newAccount) and C(newOrder) resources, and fetches a fresh nonce.
+  - Returns the directory's C(meta) (terms of service, website, CAA identities, external account
+    binding) for the engineer to read.
+  - Never fails because the CA is unhealthy; returns RV(healthy) and one entry per check in
+    RV(checks), whose message says what to fix. Fails only on invalid options.
+author:
+  - ESA S2P data-centre engineering
+extends_documentation_fragment:
+  - esa.s2p.acme
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; check mode runs the same checks.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  idempotent:
+    support: full
+    description: Read-only, never reports a change (fetching a nonce creates no state on the CA).
+  action_group:
+    support: full
+    membership: [esa.s2p.acme]
+"""
+
+EXAMPLES = r"""
+- name: Check the ACME CA before ordering certificates
+  esa.s2p.acme_health:
+    acme_directory: https://acme.s2p.esa.int/directory
+    ca_path: /etc/pki/s2p/ca.pem
+  register: acme_health
+
+- name: Show the terms of service the account must agree to
+  ansible.builtin.debug:
+    var: acme_health.meta.termsOfService
+"""
+
+RETURN = r"""
+healthy:
+  description: True when every check passed.
+  returned: always
+  type: bool
+checks:
+  description: One entry per check, in the order they ran.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: What was checked., type: str, returned: always, sample: "newNonce answers"}
+    ok: {description: Whether the check passed., type: bool, returned: always}
+    msg: {description: The finding, or what to fix when C(ok) is false., type: str, returned: always}
+directory_url:
+  description: The directory URL that was read.
+  returned: always
+  type: str
+  sample: https://127.0.0.1:14000/dir
+resources:
+  description: Resource URLs of the directory (newNonce, newAccount, newOrder, revokeCert, keyChange...).
+  returned: when the directory was read
+  type: dict
+  sample: {newNonce: "https://127.0.0.1:14000/nonce-plz", newOrder: "https://127.0.0.1:14000/order-plz"}
+meta:
+  description: The directory's C(meta) object as the CA sent it (termsOfService, website, caaIdentities,
+    externalAccountRequired, profiles).
+  returned: when the directory was read
+  type: dict
+  sample: {termsOfService: "data:text/plain,Do%20what%20thou%20wilt", externalAccountRequired: false}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.esa.s2p.plugins.module_utils._acme_client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_argument_spec, acme_client
+
+
+def main():
+    module = AnsibleModule(argument_spec=acme_argument_spec(), supports_check_mode=True)
+    client = acme_client(module)
+    checks, facts = health_report(client)
+    result = dict(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
+                  directory_url=client.directory_url)
+    result.update((key, facts[key]) for key in ("resources", "meta") if key in facts)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dns_health
+short_description: Check that the zones' primary DNS server answers and accepts the TSIG key
+version_added: 0.1.0
+description:
+  - Queries the SOA of every zone in O(zones) at the primary server and checks that it answers
+    authoritatively; reports each zone's serial.
+  - Proves that the server accepts the TSIG key with a signed query, which changes nothing
+    (the server verifies the signature of every signed request).
+  - Never fails because the server is unhealthy; returns RV(healthy) and one entry per check in
+    RV(checks), whose message says what to fix. Fails only on invalid options.
+author:
+  - ESA S2P data-centre engineering
+extends_documentation_fragment:
+  - esa.s2p.dns
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; check mode runs the same checks.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  idempotent:
+    support: full
+    description: Read-only, never reports a change.
+  action_group:
+    support: full
+    membership: [esa.s2p.dns]
+options:
+  zones:
+    description:
+      - Zones whose SOA the server must answer authoritatively.
+    type: list
+    elements: str
+    default: [s2p.esa.int]
+"""
+
+EXAMPLES = r"""
+- name: Check the primary DNS server before changing records
+  esa.s2p.dns_health:
+    server: ns1.s2p.esa.int
+    key_name: s2p-automation
+    key_secret: "{{ vault_tsig_secret }}"
+    zones: [s2p.esa.int, 10.in-addr.arpa]
+  register: dns_health
+
+- name: Stop when a check failed
+  ansible.builtin.assert:
+    that: dns_health.healthy
+    fail_msg: "{{ dns_health.checks | rejectattr('ok') | map(attribute='msg') | list }}"
+"""
+
+RETURN = r"""
+healthy:
+  description: True when every check passed.
+  returned: always
+  type: bool
+checks:
+  description: One entry per check, in the order they ran.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: What was checked., type: str, returned: always, sample: "zone s2p.esa.int"}
+    ok: {description: Whether the check passed., type: bool, returned: always}
+    msg: {description: The finding, or what to fix when C(ok) is false., type: str, returned: always}
+server:
+  description: The server and port that were asked.
+  returned: always
+  type: str
+  sample: 127.0.0.1:10053
+key_name:
+  description: The TSIG key name, null when no key was given.
+  returned: always
+  type: str
+zones:
+  description: SOA of every zone the server answered authoritatively.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{zone: s2p.esa.int, serial: 2024010101, primary: ns1.s2p.esa.int,
+            contact: hostmaster.s2p.esa.int, authoritative: true, signed: true}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.esa.s2p.plugins.module_utils._dns_client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils._dns_module import (
+    DNS_REQUIRED_TOGETHER,
+    dns_argument_spec,
+    dns_client,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dns_argument_spec(zones=dict(type="list", elements="str", default=["s2p.esa.int"])),
+        required_together=DNS_REQUIRED_TOGETHER,
+        supports_check_mode=True,
+    )
+    if not module.params["zones"]:
+        module.fail_json(msg="zones must name at least one zone")
+    client = dns_client(module)
+    checks, soas = health_report(client, module.params["zones"])
+    module.exit_json(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
+                     server=client.endpoint, key_name=client.key_name, zones=soas)
+
+
+if __name__ == "__main__":
+    main()

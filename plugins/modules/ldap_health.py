@@ -1,0 +1,165 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ldap_health
+short_description: Check that the directory answers over verified TLS, accepts the bind and holds the base entries
+version_added: 0.1.0
+description:
+  - Opens one connection, establishes TLS (LDAPS or StartTLS) with certificate checks, binds as O(bind_dn)
+    only then, reads O(base_dn) and checks that every entry of O(required_entries) exists.
+  - Never fails because the directory is unhealthy; it returns RV(healthy) and one entry per check in
+    RV(checks) so a preflight can report every backend at once. It fails only on invalid parameters.
+options:
+  base_dn:
+    description:
+      - The directory's base entry, for example V(dc=s2p,dc=esa,dc=int).
+      - If not set, the environment variable E(LDAPBASE) is used.
+    type: str
+    required: true
+  required_entries:
+    description:
+      - Entries that must exist, relative to O(base_dn) (V(ou=people)) or as full DNs.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - esa.s2p.ldap
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same checks in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+  action_group:
+    support: full
+    membership: [esa.s2p.ldap]
+author:
+  - ESA S2P data-centre engineering
+"""
+
+EXAMPLES = r"""
+- name: Check the directory
+  esa.s2p.ldap_health:
+    server_uri: ldaps://ldap.s2p.esa.int
+    bind_dn: cn=s2p-automation,ou=services,dc=s2p,dc=esa,dc=int
+    bind_pw: "{{ ldap_password }}"
+    ca_path: /etc/pki/s2p/ca.pem
+    base_dn: dc=s2p,dc=esa,dc=int
+    required_entries: [ou=people, ou=services, ou=groups]
+  register: ldap
+"""
+
+RETURN = r"""
+healthy:
+  description: True when every check passed.
+  type: bool
+  returned: always
+checks:
+  description: One entry per check, in the order they ran; checks after a failed connection step are not run.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    name:
+      description: Check name (V(reachable), V(tls), V(bind), V(base), V(entries)).
+      type: str
+    ok:
+      description: Whether the check passed.
+      type: bool
+    msg:
+      description: What was found; when not ok, what to fix.
+      type: str
+  sample:
+    - {name: tls, ok: true, msg: "LDAPS TLSv1.3, certificate verified"}
+    - {name: entries, ok: false, msg: "missing entries: ou=services,dc=s2p,dc=esa,dc=int"}
+tls:
+  description: TLS facts of the connection (version, cipher, method, validated).
+  type: dict
+  returned: when TLS was established
+identity:
+  description: The identity the server bound us as (Who am I?), for example V(dn:cn=admin,dc=s2p,dc=esa,dc=int).
+  type: str
+  returned: when the bind succeeded
+"""
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import LDAPError
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
+
+CONNECT_STEPS = ("reachable", "tls", "bind")
+
+
+def connection_checks(client, error=None, tls_version=None):
+    """The connection steps up to the one that failed (all passed when error is None)."""
+    passed = {
+        "reachable": "%s answers" % client.endpoint,
+        "tls": " ".join(filter(None, ["StartTLS" if client.start_tls else "LDAPS", tls_version])) + (
+            ", certificate verified" if client.validate_certs else " without certificate validation"),
+        "bind": "bound as %s" % (client.bind_dn or "anonymous"),
+    }
+    checks = []
+    for step in CONNECT_STEPS:
+        if error is not None and step == error.check:
+            checks.append(dict(name=step, ok=False, msg=str(error)))
+            return checks
+        checks.append(dict(name=step, ok=True, msg=passed[step]))
+    if error is not None:
+        checks.append(dict(name=error.check, ok=False, msg=str(error)))
+    return checks
+
+
+def full_dn(entry, base_dn):
+    return entry if entry.lower().endswith(base_dn.lower()) else "%s,%s" % (entry, base_dn)
+
+
+def directory_checks(client, base_dn, required):
+    if client.read_entry(base_dn, attributes=["objectClass"]) is None:
+        return [dict(name="base", ok=False, msg="base entry %s not found or not readable by %s; create it or fix "
+                     "base_dn / the bind DN's ACLs" % (base_dn, client.bind_dn or "anonymous"))]
+    checks = [dict(name="base", ok=True, msg="%s readable" % base_dn)]
+    if required:
+        dns = [full_dn(entry, base_dn) for entry in required]
+        missing = [dn for dn in dns if client.read_entry(dn, attributes=["objectClass"]) is None]
+        if missing:
+            checks.append(dict(name="entries", ok=False, msg="missing entries: %s; create them (the directory's "
+                               "seed LDIF) or fix required_entries" % "; ".join(missing)))
+        else:
+            checks.append(dict(name="entries", ok=True, msg="present: %s" % ", ".join(required)))
+    return checks
+
+
+def main():
+    module = ldap_module(dict(
+        base_dn=dict(type="str", required=True, fallback=(env_fallback, ["LDAPBASE"])),
+        required_entries=dict(type="list", elements="str", default=[]),
+    ), supports_check_mode=True)
+    client = ldap_client(module)
+    result = dict(changed=False)
+    try:
+        client.connect()
+    except LDAPError as exc:
+        module.exit_json(healthy=False, checks=connection_checks(client, exc), **result)
+    try:
+        result["tls"] = client.tls_info()
+        checks = connection_checks(client, tls_version=result["tls"]["version"])
+        result["identity"] = client.whoami()
+        checks.extend(directory_checks(client, module.params["base_dn"], module.params["required_entries"]))
+    except LDAPError as exc:
+        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
+    finally:
+        client.close()
+    module.exit_json(healthy=all(c["ok"] for c in checks), checks=checks, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vsphere_health
+short_description: Check that vCenter is reachable, accepts the login and holds the expected datacenters
+version_added: 0.1.0
+description:
+  - Connects once, logs in, reads the product version and the list of datacenters with one
+    property-collector call, and compares it with O(datacenters).
+  - Never fails because vSphere is unhealthy; it returns RV(healthy) and one entry per check in
+    RV(checks) so a preflight can report every backend at once. It fails only on invalid parameters.
+options:
+  datacenters:
+    description:
+      - Names of the datacenters that must exist, for example the model's sites.
+      - Missing ones are reported by name.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - esa.s2p.vsphere
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same checks in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+  action_group:
+    support: full
+    membership: [esa.s2p.vsphere]
+author:
+  - ESA S2P data-centre engineering
+"""
+
+EXAMPLES = r"""
+- name: Check vCenter before a deployment
+  esa.s2p.vsphere_health:
+    hostname: vcenter.s2p.esa.int
+    username: s2p-automation@vsphere.local
+    password: "{{ vcenter_password }}"
+    ca_path: /etc/pki/s2p/ca.pem
+    datacenters: [ESOC, ESEC, ESRIN]
+  register: vsphere
+
+- name: Stop when vSphere is not usable
+  ansible.builtin.assert:
+    that: vsphere.healthy
+    fail_msg: "{{ vsphere.checks | rejectattr('ok') | map(attribute='msg') | list }}"
+"""
+
+RETURN = r"""
+healthy:
+  description: True when every check passed.
+  type: bool
+  returned: always
+checks:
+  description: One entry per check, in the order they ran; checks after a failed connection step are not run.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    name:
+      description: Check name (V(reachable), V(tls), V(login), V(datacenters)).
+      type: str
+    ok:
+      description: Whether the check passed.
+      type: bool
+    msg:
+      description: What was found; when not ok, what to fix.
+      type: str
+  sample:
+    - {name: login, ok: true, msg: "logged in as s2p-admin@vsphere.local at 127.0.0.1:18989"}
+    - {name: datacenters, ok: false, msg: "missing datacenter(s): ESRIN (found: ESOC, ESEC)"}
+version:
+  description: Product version of the endpoint, for example V(6.5.0).
+  type: str
+  returned: when the login succeeded
+about:
+  description: Product facts (name, full_name, version, build, api_type, api_version, instance_uuid).
+  type: dict
+  returned: when the login succeeded
+datacenters:
+  description: Names of the datacenters found.
+  type: list
+  elements: str
+  returned: when the login succeeded
+"""
+
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_module import vsphere_client, vsphere_module
+
+CONNECT_STEPS = ("reachable", "tls", "login")
+
+
+def connection_checks(client, error=None):
+    """The connection steps up to the one that failed (all passed when error is None)."""
+    steps = [s for s in CONNECT_STEPS if not (s == "tls" and client.protocol == "http")]
+    passed = {
+        "reachable": "%s answers" % client.endpoint,
+        "tls": "certificate verified" if client.validate_certs
+               else "TLS without certificate validation (validate_certs=false)",
+        "login": "logged in as %s at %s" % (client.username, client.endpoint),
+    }
+    checks = []
+    for step in steps:
+        if error is not None and step == error.check:
+            checks.append(dict(name=step, ok=False, msg=str(error)))
+            return checks
+        checks.append(dict(name=step, ok=True, msg=passed[step]))
+    if error is not None:
+        checks.append(dict(name=error.check, ok=False, msg=str(error)))
+    return checks
+
+
+def datacenter_check(found, expected):
+    missing = [name for name in expected if name not in found]
+    if missing:
+        return dict(name="datacenters", ok=False, msg="missing datacenter(s): %s (found: %s); create them in "
+                    "vCenter or correct the expected list (the model's sites)" % (
+                        ", ".join(missing), ", ".join(found) or "none"))
+    return dict(name="datacenters", ok=True, msg="%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
+
+
+def main():
+    module = vsphere_module(dict(datacenters=dict(type="list", elements="str", default=[])),
+                            supports_check_mode=True)
+    client = vsphere_client(module)
+    result = dict(changed=False)
+    try:
+        client.connect()
+    except VSphereError as exc:
+        result.update(healthy=False, checks=connection_checks(client, exc))
+        module.exit_json(**result)
+    try:
+        checks = connection_checks(client)
+        about = client.about()
+        result.update(about=about, version=about["version"])
+        checks[-1]["msg"] += " (%s)" % about["full_name"]
+        try:
+            found = client.datacenter_names()
+            result["datacenters"] = found
+            checks.append(datacenter_check(found, module.params["datacenters"]))
+        except VSphereError as exc:
+            checks.append(dict(name="datacenters", ok=False, msg=str(exc)))
+    finally:
+        client.disconnect()
+    result.update(healthy=all(c["ok"] for c in checks), checks=checks)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The role esa.s2p.model in a real playbook run on the lab inventory.
+
+It needs no lab server: the model is plain inventory data and the validation runs on the
+controller (the lab's connection variables are never templated here)."""
+
+from __future__ import annotations
+
+PLAY = [{
+    "name": "Validate the model",
+    "hosts": "localhost",
+    "gather_facts": False,
+    "roles": ["esa.s2p.model"],
+    "tasks": [{
+        "name": "Use the model",
+        "ansible.builtin.debug": {"msg": {
+            "fqdn": "{{ s2p_model.projects.neocc.environments.ire.services[0].fqdn }}",
+            "filter": "{{ 'web' | esa.s2p.fqdn('neocc', 'ope', model=s2p_model) }}",
+            "vms": "{{ s2p_model.vms | length }}",
+        }},
+    }],
+}]
+VALIDATE = "Validate the S2P model and publish s2p_model"
+
+
+def test_good_model_sets_the_fact_and_changes_nothing(run_playbook):
+    run = run_playbook(PLAY)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.changed == 0 and run.failed == 0
+    result = run.result(VALIDATE)
+    model = result["ansible_facts"]["s2p_model"]
+    assert sorted(model["projects"]) == ["archive", "dish", "neocc", "swe-portal"]
+    assert result["msg"].startswith("S2P model OK: 3 sites, 4 segments, 4 environments, 4 projects")
+    assert run.result("Use the model")["msg"] == {
+        "fqdn": "web.neocc.ire.s2p.esa.int", "filter": "web.neocc.s2p.esa.int", "vms": "34"}
+
+
+def test_check_mode_validates_too(run_playbook):
+    run = run_playbook(PLAY, check=True)
+    assert run.rc == 0 and run.changed == 0, run.stdout[-3000:]
+    assert "s2p_model" in run.result(VALIDATE)["ansible_facts"]
+
+
+def test_bad_model_fails_with_every_error_and_changes_nothing(run_playbook):
+    bad = {
+        "s2p_domain": "example.org",
+        "s2p_projects": [
+            {"name": "neocc", "segment": "pdx",
+             "environments": {"ire": {"sites": ["esox"]}, "dev": {"sites": []}},
+             "services": ["Web"]},
+            {"name": "neocc", "segment": "pd", "environments": {"ope": {"sites": ["esoc"]}}},
+        ],
+    }
+    run = run_playbook(PLAY, extravars=bad)
+    assert run.rc != 0 and run.failed == 1 and run.changed == 0, run.stdout[-3000:]
+    result = run.result(VALIDATE)
+    assert result["changed"] is False
+    assert result["errors"] == [
+        "s2p_domain: 'example.org' is outside s2p.esa.int (allowed: s2p.esa.int or a name under it, "
+        "e.g. lab.s2p.esa.int)",
+        "s2p_projects[1].name: duplicate project name 'neocc' (first defined at s2p_projects[neocc])",
+        "s2p_projects[neocc].segment: unknown segment 'pdx' (known: dsdc, pd, sd, swe)",
+        "s2p_projects[neocc].services[0].name: 'Web' is not a valid service name: it has upper-case letters "
+        "(allowed: lower-case letters a-z, digits and '-', starting with a letter, ending with a letter or digit, "
+        "no '--', at most 63 characters)",
+        "s2p_projects[neocc].environments.ire.sites[0]: unknown site 'esox' (known: esec, esoc, esrin)",
+        "s2p_projects[neocc].environments.dev.sites: is empty: the project has no site in this environment, "
+        "list at least one (known: esec, esoc, esrin)",
+    ]
+    assert result["msg"].startswith("6 problem(s) in the input, nothing was changed:")
+    assert "unknown site 'esox'" in run.stdout
+    assert "Use the model" not in run.stdout
+
+
+def test_wrong_top_level_type_is_stopped_by_the_argument_spec(run_playbook):
+    run = run_playbook(PLAY, extravars={"s2p_sites": "esoc"})
+    assert run.rc != 0 and run.changed == 0
+    assert "s2p_sites" in run.stdout and "Validating arguments against arg spec" in run.stdout
