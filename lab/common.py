@@ -16,6 +16,7 @@ so the lab can come up before the project's virtualenv exists.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import signal
@@ -105,6 +106,9 @@ class Lab:
             time.sleep(0.1)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
         self.pidfile(name).unlink(missing_ok=True)
         return True
 
@@ -126,12 +130,17 @@ class Lab:
         self.write_secret(relpath, value)
         return value
 
-    def set_endpoint(self, name: str, data: dict) -> None:
+    def set_endpoint(self, name: str, data) -> None:
         """Merge `data` into STATE/endpoints.json under `name` (read by inventories and tests)."""
         path = self.state / "endpoints.json"
-        current = json.loads(path.read_text()) if path.exists() else {}
-        current[name] = data
-        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        # Locked read-modify-write: several `lab.py up <service>` may run at once.
+        with open(self.state / ".endpoints.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = json.loads(path.read_text()) if path.exists() else {}
+            current[name] = data
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+            tmp.replace(path)
 
     # --- the lab CA ----------------------------------------------------------
     @property

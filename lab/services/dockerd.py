@@ -20,6 +20,7 @@ import hashlib
 import http.client
 import io
 import json
+import os
 import shutil
 import socket
 import string
@@ -29,7 +30,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from common import HOST, Health, Lab, LabError, wait_for
+from common import HOST, Health, Lab, LabError, run, wait_for
 
 NAME = "dockerd"
 APT = ["docker.io", "containerd", "mmdebstrap", "busybox-static"]
@@ -38,6 +39,16 @@ CONTAINERD = "dockerd-containerd"  # PID/log name of the containerd we start for
 IMAGES = {"debian": "s2p/debian:bookworm", "busybox": "s2p/busybox:latest"}
 TEMPLATES = Path(__file__).resolve().parent.parent / "dockerd"
 SWARM_LISTEN = f"{HOST}:2377"
+# vfs (LAB.md) works everywhere but copies the whole image for every container (Debian:
+# 4-30 s per container here); overlay2 also works on this kernel (~0.5 s). Changing it
+# restarts dockerd and rebuilds the images (each driver has its own image store).
+STORAGE_DRIVER = os.environ.get("S2P_DOCKER_STORAGE_DRIVER", "vfs")
+DOCKERD_ENV = {"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}  # swarm tasks use local images, never pull
+# Our own bridges, never docker0/docker_gwbridge: another dockerd on the host may own those
+# (and a dockerd started with --bridge=none deletes docker0).  Outside Docker's default
+# address pools (172.17-31/16, 192.168/16) and the model's site subnets (10.11-13/16).
+BRIDGE, BRIDGE_CIDR = "s2plab0", "172.16.254.1/24"
+GW_BRIDGE, GW_SUBNET, GW_GATEWAY = "s2plab-gw", "172.16.253.0/24", "172.16.253.1"
 SOCKET_MAX = 100  # sun_path is 108 bytes; keep a margin
 
 
@@ -170,6 +181,8 @@ def status(lab: Lab) -> Health:
         return Health(NAME, False, endpoint, f"no answer to /_ping ({running})")
     if not _containerd_ok(lab):
         return Health(NAME, False, endpoint, f"the lab's containerd is not running ({_paths(lab)['containerd_sock']})")
+    if not _bridge_ok():
+        return Health(NAME, False, endpoint, f"bridge {BRIDGE} ({BRIDGE_CIDR}) is missing")
     try:
         problem = _swarm_problem(lab)
         missing = _missing_images(lab)
@@ -185,6 +198,7 @@ def status(lab: Lab) -> Health:
 
 
 def up(lab: Lab) -> str:
+    _check_pids(lab)
     configs_current = _write_configs(lab)
     if configs_current and status(lab).healthy:
         _set_endpoint(lab)
@@ -194,6 +208,9 @@ def up(lab: Lab) -> str:
     if not _containerd_ok(lab):
         _stop_engine(lab)  # dockerd holds a client of the dead containerd: restart it too
         _start_containerd(lab)
+    if not _bridge_ok():
+        lab.stop(NAME, timeout=60)  # dockerd attaches the bridge at start only
+        _ensure_bridge()
     if lab.pid(NAME) and not _ping(lab):
         lab.stop(NAME, timeout=60)  # hung
     if not lab.pid(NAME):
@@ -208,13 +225,21 @@ def up(lab: Lab) -> str:
 
 
 def down(lab: Lab) -> str:
-    stopped = _stop_engine(lab)
+    _check_pids(lab)
+    stopped = _stop_engine(lab, final=True)
+    _delete_bridges()
     return "stopped" if stopped else "not running"
 
 
 # --- processes -------------------------------------------------------------------------
+def _check_pids(lab: Lab) -> None:
+    paths = _paths(lab)
+    _check_pid(lab, NAME, "dockerd", str(paths["data"]))
+    _check_pid(lab, CONTAINERD, "containerd", str(paths["containerd_conf"]))
+
+
 def _write_configs(lab: Lab) -> bool:
-    """Render containerd.toml and daemon.json; True when both were already current."""
+    """Render containerd.toml, daemon.json and dockerd.args; True when all were current."""
     paths = _paths(lab)
     template = string.Template((TEMPLATES / "containerd.toml").read_text())
     wanted = {
@@ -222,6 +247,8 @@ def _write_configs(lab: Lab) -> bool:
             root=paths["containerd_root"], state=paths["containerd_state"], socket=paths["containerd_sock"]),
         # Our own (empty) daemon.json, so a host /etc/docker/daemon.json is never merged in.
         paths["daemon_json"]: "{}\n",
+        # The command line and environment we start dockerd with: a change takes a restart.
+        paths["folder"] / "dockerd.args": json.dumps({"argv": _dockerd_argv(lab), "env": DOCKERD_ENV}) + "\n",
     }
     current = True
     for path, text in wanted.items():
@@ -248,6 +275,16 @@ def _start_containerd(lab: Lab) -> None:
         raise LabError(f"containerd exited at start-up; see {lab.log(CONTAINERD)}")
 
 
+def _dockerd_argv(lab: Lab) -> list[str]:
+    paths = _paths(lab)
+    return [
+        "dockerd", "-H", f"unix://{paths['sock']}", "--config-file", str(paths["daemon_json"]),
+        "--data-root", str(paths["data"]), "--exec-root", str(paths["exec_root"]),
+        "--pidfile", str(paths["pidfile"]), "--containerd", str(paths["containerd_sock"]),
+        "--iptables=false", f"--storage-driver={STORAGE_DRIVER}", f"--bridge={BRIDGE}",
+    ]
+
+
 def _start_dockerd(lab: Lab) -> None:
     paths = _paths(lab)
     if _ping(lab):
@@ -257,29 +294,47 @@ def _start_dockerd(lab: Lab) -> None:
     paths["pidfile"].unlink(missing_ok=True)
     paths["sock"].unlink(missing_ok=True)
     paths["data"].mkdir(mode=0o710, exist_ok=True)
-    lab.spawn(NAME, [
-        "dockerd", "-H", f"unix://{paths['sock']}", "--config-file", str(paths["daemon_json"]),
-        "--data-root", str(paths["data"]), "--exec-root", str(paths["exec_root"]),
-        "--pidfile", str(paths["pidfile"]), "--containerd", str(paths["containerd_sock"]),
-        "--iptables=false", "--storage-driver=vfs",
-    ], env={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"})  # swarm tasks use local images, no pull
+    _ensure_bridge()
+    lab.spawn(NAME, _dockerd_argv(lab), env=DOCKERD_ENV)
     wait_for(lambda: _ping(lab) or not lab.pid(NAME), f"dockerd on {paths['sock']}", timeout=90, log=lab.log(NAME))
     if not lab.pid(NAME):
         raise LabError(f"dockerd exited at start-up; see {lab.log(NAME)}")
 
 
-def _stop_engine(lab: Lab) -> bool:
+def _stop_engine(lab: Lab, final: bool = False) -> bool:
     """Stop our dockerd (it stops its containers), then our containerd; by PID only.
 
-    After a killed dockerd its containers still run under our containerd: kill those tasks
-    first, then unmount what a killed dockerd left mounted under our data and exec roots.
+    final (down): also end the containers a killed dockerd left running (through our
+    containerd, started again if a killed run left only its shims), unmount what it left
+    under our data and exec roots, and remove the exec root.
     """
     stopped = lab.stop(NAME, timeout=60)
-    if _containerd_ok(lab):
+    if final and not _containerd_ok(lab) and _our_shims(lab):
+        _start_containerd(lab)
+    if final and _containerd_ok(lab):
         _kill_tasks(lab)
     stopped = lab.stop(CONTAINERD, timeout=20) or stopped
-    _unmount_leftovers(lab)
+    if final:
+        _unmount_leftovers(lab)
+        if not _our_shims(lab):
+            shutil.rmtree(_paths(lab)["exec_root"], ignore_errors=True)  # runtime state under /run
     return stopped
+
+
+def _our_shims(lab: Lab) -> list[int]:
+    """PIDs of containerd shims serving our containerd (found by its unique socket path)."""
+    address = str(_paths(lab)["containerd_sock"])
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and b"containerd-shim" in argv[0] and address.encode() in argv:
+            found.append(int(entry.name))
+    return found
 
 
 def _kill_tasks(lab: Lab) -> None:
@@ -292,8 +347,6 @@ def _kill_tasks(lab: Lab) -> None:
 
 
 def _unmount_leftovers(lab: Lab) -> None:
-    if lab.pid(NAME):
-        return
     paths = _paths(lab)
     roots = (str(paths["data"]), str(paths["exec_root"]))
     with open("/proc/self/mountinfo") as handle:
@@ -301,6 +354,69 @@ def _unmount_leftovers(lab: Lab) -> None:
     ours = [m for m in points if any(m == r or m.startswith(r + "/") for r in roots)]
     for point in sorted(set(ours), key=len, reverse=True):
         subprocess.run(["umount", point], capture_output=True)
+
+
+def _check_pid(lab: Lab, name: str, program: str, marker: str) -> None:
+    """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
+    reused, e.g. after a reboot), and re-record our process when its PID file was lost.
+    Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
+    def ours(pid: int) -> bool:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
+
+    pid = lab.pid(name)
+    if pid is not None:
+        if not ours(pid):
+            lab.pidfile(name).unlink(missing_ok=True)
+        return
+    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
+    if len(found) == 1:
+        lab.pidfile(name).write_text(str(found[0]))
+
+
+# --- bridges -----------------------------------------------------------------------------
+def _bridge_ok() -> bool:
+    if not Path(f"/sys/class/net/{BRIDGE}").exists():
+        return False
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", BRIDGE], capture_output=True, text=True).stdout
+    return f" {BRIDGE_CIDR} " in shown
+
+
+def _ensure_bridge() -> None:
+    """Create our default bridge with its address (dockerd uses, never creates, a named bridge)."""
+    if not Path(f"/sys/class/net/{BRIDGE}").exists():
+        run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+    if not _bridge_ok():
+        run(["ip", "addr", "add", BRIDGE_CIDR, "dev", BRIDGE])
+    run(["ip", "link", "set", BRIDGE, "up"])
+
+
+def _ensure_gateway_network(lab: Lab) -> None:
+    """Before `swarm init`: docker_gwbridge on our own Linux bridge (Docker's documented way)."""
+    status, network = _engine(lab, "GET", "/networks/docker_gwbridge")
+    if status == 200:
+        if (network.get("Options") or {}).get("com.docker.network.bridge.name") == GW_BRIDGE:
+            return
+        if network.get("Containers"):
+            return  # in use: leave it rather than break running containers
+        _engine(lab, "DELETE", "/networks/docker_gwbridge")
+    status, answer = _engine(lab, "POST", "/networks/create", {
+        "Name": "docker_gwbridge", "Driver": "bridge", "CheckDuplicate": True,
+        "IPAM": {"Config": [{"Subnet": GW_SUBNET, "Gateway": GW_GATEWAY}]},
+        "Options": {"com.docker.network.bridge.name": GW_BRIDGE,
+                    "com.docker.network.bridge.enable_icc": "false",
+                    "com.docker.network.bridge.enable_ip_masquerade": "true"}})
+    if status != 201:
+        raise LabError(f"creating docker_gwbridge on {GW_BRIDGE} failed ({status}): {answer}")
+
+
+def _delete_bridges() -> None:
+    for name in (BRIDGE, GW_BRIDGE):
+        if Path(f"/sys/class/net/{name}").exists():
+            subprocess.run(["ip", "link", "delete", name], capture_output=True)
 
 
 # --- swarm -------------------------------------------------------------------------------
@@ -323,6 +439,7 @@ def _ensure_swarm(lab: Lab) -> None:
         status, answer = _engine(lab, "POST", "/swarm/leave?force=true", timeout=60)
         if status not in (200, 503):  # 503: not part of a swarm any more
             raise LabError(f"swarm leave failed ({status}): {answer}")
+    _ensure_gateway_network(lab)
     status, answer = _engine(lab, "POST", "/swarm/init",
                              {"ListenAddr": SWARM_LISTEN, "AdvertiseAddr": HOST}, timeout=60)
     if status != 200:

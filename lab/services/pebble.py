@@ -15,6 +15,7 @@ import json
 import shutil
 import ssl
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -57,30 +58,31 @@ def _config(lab: Lab) -> dict:
     }}
 
 
-def _get_json(lab: Lab, url: str):
+def _fetch(lab: Lab, url: str) -> bytes:
+    """GET over HTTPS, verified against the lab CA."""
     context = ssl.create_default_context(cafile=str(lab.ca_cert))
     with urllib.request.urlopen(url, timeout=5, context=context) as response:
-        body = response.read()
-    return json.loads(body) if url.endswith("/dir") else body.decode()
+        return response.read()
 
 
 def status(lab: Lab) -> Health:
     try:
-        directory = _get_json(lab, DIRECTORY_URL)
-        root = _get_json(lab, f"{MANAGEMENT_URL}/roots/0")
+        directory = json.loads(_fetch(lab, DIRECTORY_URL))
+        root = _fetch(lab, f"{MANAGEMENT_URL}/roots/0")
     except (OSError, ValueError) as err:
         running = "process running" if lab.pid(NAME) else "not running"
         return Health(NAME, False, DIRECTORY_URL, f"{err} ({running})")
     missing = [k for k in DIRECTORY_KEYS if k not in directory]
     if missing:
         return Health(NAME, False, DIRECTORY_URL, f"directory lacks {', '.join(missing)}")
-    if "BEGIN CERTIFICATE" not in root:
+    if b"BEGIN CERTIFICATE" not in root:
         return Health(NAME, False, DIRECTORY_URL, "management /roots/0 returned no certificate")
     return Health(NAME, True, DIRECTORY_URL, f"ACME directory ok, management {MANAGEMENT_URL}, DNS {DNS_SERVER}")
 
 
 def up(lab: Lab) -> str:
     path = lab.dir(NAME) / "pebble-config.json"
+    _check_pid(lab, NAME, "pebble", str(path))
     config = json.dumps(_config(lab), indent=2) + "\n"
     current = path.exists() and path.read_text() == config
     if current and status(lab).healthy:
@@ -95,7 +97,7 @@ def up(lab: Lab) -> str:
                        "stop it and run up again")
     if not port_open(PORTS["bind"]["dns"]):
         print(f"lab: {NAME}: warning: the lab BIND ({DNS_SERVER}) is not listening yet; "
-              "challenges will fail until it is up")
+              "challenges will fail until it is up", file=sys.stderr)
     lab.spawn(NAME, [_binary(), "-config", str(path), "-dnsserver", DNS_SERVER], env=ENV, cwd=lab.dir(NAME))
     wait_for(lambda: status(lab).healthy or not lab.pid(NAME), f"{NAME} on {DIRECTORY_URL}",
              timeout=30, log=lab.log(NAME))
@@ -107,6 +109,7 @@ def up(lab: Lab) -> str:
 
 
 def down(lab: Lab) -> str:
+    _check_pid(lab, NAME, "pebble", str(lab.dir(NAME) / "pebble-config.json"))
     return "stopped" if lab.stop(NAME) else "not running"
 
 
@@ -119,3 +122,24 @@ def _set_endpoint(lab: Lab) -> None:
         current = None
     if current != wanted:
         lab.set_endpoint(NAME, wanted)
+
+
+def _check_pid(lab: Lab, name: str, program: str, marker: str) -> None:
+    """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
+    reused, e.g. after a reboot), and re-record our process when its PID file was lost.
+    Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
+    def ours(pid: int) -> bool:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
+
+    pid = lab.pid(name)
+    if pid is not None:
+        if not ours(pid):
+            lab.pidfile(name).unlink(missing_ok=True)
+        return
+    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
+    if len(found) == 1:
+        lab.pidfile(name).write_text(str(found[0]))

@@ -31,7 +31,7 @@ def _filter(func):
         try:
             return func(*args, **kwargs)
         except NamingError as exc:
-            raise AnsibleFilterError(str(exc))
+            raise AnsibleFilterError(str(exc)) from exc
     return wrapper
 
 

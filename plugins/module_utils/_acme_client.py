@@ -163,10 +163,12 @@ def health_report(client):
         return [_check("directory reachable", False, str(exc))], {}
     checks = [_check("directory reachable", True, "read %s" % client.directory_url)]
     missing = client.missing_resources()
-    checks.append(_check("directory resources", not missing,
-                        "has %s" % ", ".join(REQUIRED_RESOURCES) if not missing else
-                        "%s lacks %s: it is not an RFC 8555 (ACME v2) directory; check acme_directory" % (
-                            client.directory_url, ", ".join(missing))))
+    if missing:
+        msg = "%s lacks %s: it is not an RFC 8555 (ACME v2) directory; check acme_directory" % (
+            client.directory_url, ", ".join(missing))
+    else:
+        msg = "has %s" % ", ".join(REQUIRED_RESOURCES)
+    checks.append(_check("directory resources", not missing, msg))
     if "newNonce" not in missing:
         try:
             client.new_nonce()

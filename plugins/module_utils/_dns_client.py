@@ -211,7 +211,8 @@ class DNSClient:
             raise DNSError("%s %s" % (self.endpoint, text), obj=what, hint=hint, rcode=rcode)
         if signed and self.key is not None and not response.had_tsig:
             raise TSIGError("%s answered a signed request without a TSIG signature" % self.endpoint,
-                            "UNSIGNED", obj=what, hint="The server does not know TSIG key %s" % self.key_name)
+                            "UNSIGNED", obj=what, hint="Something between here and the server strips TSIG, or the "
+                            "server does not support it; its answers cannot be trusted")
         return response
 
     def _peer_tsig_error(self, exc, what):
@@ -294,10 +295,10 @@ def health_report(client, zones):
         checks = [_check(reach, True, "answered an SOA query")]
         if client.key:
             checks.append(_check("TSIG key %s accepted" % client.key_name, True,
-                                "signed query verified both ways (answer %s)" % rcode))
+                                 "signed query verified both ways (answer %s)" % rcode))
         else:
             checks.append(_check("TSIG key", False, "no TSIG key given: updates will be refused; set key_name and "
-                                                   "key_secret (TSIG_KEY_NAME/TSIG_KEY_SECRET)"))
+                                 "key_secret (TSIG_KEY_NAME/TSIG_KEY_SECRET)"))
     signed = checks[-1]["ok"] and client.key is not None
     soas = []
     for zone in zones:

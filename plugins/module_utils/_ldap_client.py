@@ -12,6 +12,8 @@ and host-name checks), StartTLS when asked, then check that the socket really is
 TLS and only then send the bind. A wrong CA or host name therefore fails before
 the BIND request is written. Every failure is raised as an LDAPError subclass
 whose message names the server or DN and says what to do.
+health_report() runs the checks of ldap_health (a failed step is a failed check, not an
+exception) so modules and plugins report the same.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -275,3 +277,68 @@ def _exception_text(exc):
 
 def _is_ip(host):
     return all(part.isdigit() for part in host.split(".")) or ":" in host
+
+
+# --- health: what ldap_health reports (kept here so plugins can report the same) -------------
+CONNECT_STEPS = ("reachable", "tls", "bind")
+
+
+def connection_checks(client, error=None, tls_version=None):
+    """The connection steps up to the one that failed (all passed when error is None)."""
+    if error is not None and error.check not in CONNECT_STEPS:
+        return [dict(name=error.check, ok=False, msg=str(error))]
+    passed = {
+        "reachable": "%s answers" % client.endpoint,
+        "tls": " ".join(filter(None, ["StartTLS" if client.start_tls else "LDAPS", tls_version])) + (
+            ", certificate verified" if client.validate_certs else " without certificate validation"),
+        "bind": "bound as %s" % (client.bind_dn or "anonymous"),
+    }
+    checks = []
+    for step in CONNECT_STEPS:
+        if error is not None and step == error.check:
+            checks.append(dict(name=step, ok=False, msg=str(error)))
+            return checks
+        checks.append(dict(name=step, ok=True, msg=passed[step]))
+    return checks
+
+
+def full_dn(entry, base_dn):
+    """`entry` as a DN: relative ones (ou=people) are taken under base_dn."""
+    return entry if entry.lower().endswith(base_dn.lower()) else "%s,%s" % (entry, base_dn)
+
+
+def directory_checks(client, base_dn, required):
+    if client.read_entry(base_dn, attributes=["objectClass"]) is None:
+        return [dict(name="base", ok=False, msg="base entry %s not found or not readable by %s; create it or fix "
+                     "base_dn / the bind DN's ACLs" % (base_dn, client.bind_dn or "anonymous"))]
+    checks = [dict(name="base", ok=True, msg="%s readable" % base_dn)]
+    if required:
+        missing = [dn for dn in (full_dn(entry, base_dn) for entry in required)
+                   if client.read_entry(dn, attributes=["objectClass"]) is None]
+        if missing:
+            checks.append(dict(name="entries", ok=False, msg="missing entries: %s; create them (the directory's "
+                               "seed LDIF) or fix required_entries" % "; ".join(missing)))
+        else:
+            checks.append(dict(name="entries", ok=True, msg="present: %s" % ", ".join(required)))
+    return checks
+
+
+def health_report(client, base_dn, required_entries=()):
+    """{healthy, checks, tls, identity} for a not yet connected client; never raises LDAPError
+    (a failed step is a failed check). One connection, closed at the end."""
+    try:
+        client.connect()
+    except LDAPError as exc:
+        return dict(healthy=False, checks=connection_checks(client, exc))
+    report = {}
+    try:
+        report["tls"] = client.tls_info()
+        checks = connection_checks(client, tls_version=report["tls"]["version"])
+        report["identity"] = client.whoami()
+        checks.extend(directory_checks(client, base_dn, required_entries))
+    except LDAPError as exc:
+        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
+    finally:
+        client.close()
+    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
+    return report

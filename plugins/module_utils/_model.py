@@ -331,7 +331,7 @@ def _project(checker, path, item, name, known, settings):
         sites = checker.references(env_path + ".sites", spec.get("sites"), "site", known["sites"], required=True,
                                    hint="the project has no site in this environment, list at least one")
         env_vms = _vm_specs(checker, env_path + ".vms", spec.get("vms")) if "vms" in spec else vm_specs
-        envs[env] = (env_path, sites, env_vms)
+        envs[env] = (sites, env_vms)
     if not name or len(checker.errors) > before or not settings["ok"] or known["sites"] is None:
         return None
     project = {"name": name, "segment": segment, "description": description,
@@ -342,7 +342,7 @@ def _project(checker, path, item, name, known, settings):
         group.update(project=name, cn=cn, dn=naming.ldap_dn("group", cn, settings["base_dn"]),
                      member_dns=[naming.ldap_dn("person", m, settings["base_dn"]) for m in group["members"]])
         project["ldap_groups"].append(group)
-    for env, (env_path, sites, env_vms) in envs.items():
+    for env, (sites, env_vms) in envs.items():
         project["environments"][env] = _deployment(checker, path, project, env, sites, services, env_vms,
                                                    known, settings)
     return project

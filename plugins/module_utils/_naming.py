@@ -210,8 +210,8 @@ def host_fqdn(vm, domain=DEFAULT_DOMAIN):
 
 def vm_folder(datacenter, root, segment, project, env):
     """Inventory path of a project environment's VM folder: /<dc>/vm/<root>/<segment>/<project>/<env>."""
-    return "/%s/vm/%s/%s/%s/%s" % (datacenter, root.strip("/"), check_name("segment", segment),
-                                    check_name("project", project), check_name("environment", env, "env"))
+    parts = [check_name("segment", segment), check_name("project", project), check_name("environment", env, "env")]
+    return "/%s/vm/%s/%s" % (datacenter, root.strip("/"), "/".join(parts))
 
 
 # --- DNS -----------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def reverse_dns(ip):
     try:
         return ipaddress.ip_address(ip if isinstance(ip, str) else "").reverse_pointer
     except ValueError:
-        raise NamingError("%r is not an IP address" % (ip,), obj="ip")
+        raise NamingError("%r is not an IP address" % (ip,), obj="ip") from None
 
 
 # --- LDAP ----------------------------------------------------------------------------

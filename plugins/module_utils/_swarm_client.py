@@ -215,9 +215,12 @@ def health_report(client):
         "" if q["has_quorum"] else ": bring back %s, or recover with docker swarm init --force-new-cluster"
         % ", ".join(q["unreachable"]))))
     lost = sorted(n["hostname"] for n in nodes if n["state"] != "ready" and n["availability"] == "active")
-    checks.append(_check("active nodes ready", not lost, "%d nodes, all active ones ready" % len(nodes) if not lost
-                        else "node(s) %s are %s but their availability is active: bring them back or drain them "
-                             "(docker node update --availability drain NODE)" % (", ".join(lost), "not ready")))
+    if lost:
+        msg = ("node(s) %s not ready but their availability is active: bring them back or drain them "
+               "(docker node update --availability drain NODE)" % ", ".join(lost))
+    else:
+        msg = "%d nodes, all active ones ready" % len(nodes)
+    checks.append(_check("active nodes ready", not lost, msg))
     return checks, facts
 
 

@@ -10,6 +10,8 @@ One client = one login: connect() authenticates once (token or AppRole), close()
 revokes the token it obtained by logging in (never a token it was given). Every
 call goes through _call(), which turns transport, TLS, seal and HTTP errors into
 VaultError subclasses whose message names the server or path and says what to do.
+health_report() runs the checks of vault_health (a failed step is a failed check, not an
+exception) so modules and plugins report the same.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -181,7 +183,8 @@ class VaultClient:
             if isinstance(exc, ConnectionFailure):
                 raise
             reason = _errors_text(exc.__cause__) if exc.__cause__ is not None else exc.message
-            raise VaultAuthError("AppRole login at %s/v1/auth/%s rejected: %s" % (self.url, self.approle_mount, reason),
+            raise VaultAuthError(
+                "AppRole login at %s/v1/auth/%s rejected: %s" % (self.url, self.approle_mount, reason),
                 hint="Check role_id and secret_id (VAULT_ROLE_ID / VAULT_SECRET_ID); "
                      "a secret_id may have expired or used up its uses") from exc
         self._owns_token = True
@@ -269,3 +272,84 @@ def _errors_text(exc):
     errors = getattr(exc, "errors", None)
     text = "; ".join(str(e) for e in errors) if errors else str(exc)
     return text.split(", on ")[0]
+
+
+# --- health: what vault_health reports (kept here so plugins can report the same) ------------
+def server_checks(client, checks, result):
+    """reachable, tls, initialised, unsealed from sys/health; True when login may follow."""
+    try:
+        health = client.health()
+    except VaultError as exc:
+        if exc.check == "tls":
+            checks.append(dict(name="reachable", ok=True, msg="%s accepts connections" % client.url))
+        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
+        return False
+    result.update(version=health.get("version"), cluster_name=health.get("cluster_name"))
+    checks.append(dict(name="reachable", ok=True, msg="%s answers (version %s)" % (client.url, health.get("version"))))
+    if client.url.startswith("https://"):
+        checks.append(dict(name="tls", ok=True, msg="certificate verified" if client.validate_certs
+                           else "TLS without certificate validation (validate_certs=false)"))
+    if not health.get("initialized"):
+        checks.append(dict(name="initialised", ok=False, msg="Vault at %s is not initialised; initialise it "
+                           "(bao operator init) and unseal it" % client.url))
+        return False
+    checks.append(dict(name="initialised", ok=True, msg="initialised"))
+    if health.get("sealed"):
+        checks.append(dict(name="unsealed", ok=False, msg="Vault at %s is sealed; unseal it with the unseal "
+                           "key(s) (bao operator unseal)" % client.url))
+        return False
+    role = "standby" if health.get("standby") else "active"
+    checks.append(dict(name="unsealed", ok=True, msg="unsealed, %s" % role))
+    return True
+
+
+def auth_check(client, result):
+    client.connect()
+    data = client.lookup_self()
+    policies = sorted(set((data.get("policies") or []) + (data.get("identity_policies") or [])))
+    result["token"] = dict(display_name=data.get("display_name"), policies=policies, ttl=data.get("ttl"),
+                           renewable=data.get("renewable"), expire_time=data.get("expire_time"))
+    ttl = data.get("ttl") or 0
+    lifetime = "TTL %dm%02ds" % (ttl // 60, ttl % 60) if ttl else "no expiry"
+    return dict(name="auth", ok=True, msg="%s login ok as %s; policies %s; %s" % (
+        client.auth_method, data.get("display_name"), ", ".join(policies) or "none", lifetime))
+
+
+def mount_check(client, expected, result):
+    found, problems = {}, []
+    for path, kind in sorted(expected.items()):
+        try:
+            facts = client.mount(path)
+        except VaultError as exc:
+            problems.append(str(exc))
+            continue
+        if facts is None:
+            engine, _sep, version = kind.partition("-v")
+            problems.append("mount %s/ not found; enable it (bao secrets enable -path=%s%s %s)" % (
+                path.strip("/"), path.strip("/"), " -version=" + version if version else "", engine))
+            continue
+        found[facts["path"]] = describe_mount(facts)
+        if not mount_matches(facts, kind):
+            problems.append("mount %s is %s, expected %s; remount it or fix the expected type" % (
+                facts["path"], describe_mount(facts), kind))
+    result["mounts"] = found
+    if problems:
+        return dict(name="mounts", ok=False, msg="; ".join(problems))
+    text = ", ".join("%s %s" % item for item in sorted(found.items()))
+    return dict(name="mounts", ok=True, msg=text or "none expected")
+
+
+def health_report(client, mounts=None):
+    """{healthy, checks, version, token, mounts} for a not yet logged-in client; never raises
+    VaultError (a failed step is a failed check). One login, its token revoked at the end."""
+    checks, report = [], {}
+    try:
+        if server_checks(client, checks, report):
+            checks.append(auth_check(client, report))
+            checks.append(mount_check(client, mounts or {}, report))
+    except VaultError as exc:
+        checks.append(dict(name=exc.check if exc.check != "permission" else "auth", ok=False, msg=str(exc)))
+    finally:
+        client.close()
+    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
+    return report

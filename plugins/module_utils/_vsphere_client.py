@@ -11,6 +11,8 @@ through retrieve(), which fetches any number of objects of several types with ON
 PropertyCollector call over a ContainerView (three API round trips whatever the
 number of objects). Every failure is raised as a VSphereError subclass whose
 message names the server, the user or the object and says what to do.
+health_report() runs the checks of vsphere_health (a failed step is a failed check, not
+an exception) so modules and plugins report the same.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -171,7 +173,7 @@ class VSphereClient:
         text = str(exc)
         if isinstance(exc, vim.fault.HostConnectFault):
             text = exc.msg or text
-        if isinstance(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
+        if isinstance(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "[SSL" in text:
             reason, hint = tls_failure_reason(text, self.ca_path)
             return VSphereTLSError("TLS to vSphere at %s failed: %s" % (self.endpoint, reason), hint=hint)
         if isinstance(exc, (ConnectionRefusedError, socket.timeout, socket.gaierror, OSError)) \
@@ -258,3 +260,60 @@ class VimObject(dict):
     @property
     def moid(self):
         return self.ref._moId
+
+
+# --- health: what vsphere_health reports (kept here so plugins can report the same) ----------
+CONNECT_STEPS = ("reachable", "tls", "login")
+
+
+def connection_checks(client, error=None):
+    """The connection steps up to the one that failed (all passed when error is None)."""
+    steps = [s for s in CONNECT_STEPS if not (s == "tls" and client.protocol == "http")]
+    if error is not None and error.check not in steps:
+        return [dict(name=error.check, ok=False, msg=str(error))]
+    passed = {
+        "reachable": "%s answers" % client.endpoint,
+        "tls": "certificate verified" if client.validate_certs
+               else "TLS without certificate validation (validate_certs=false)",
+        "login": "logged in as %s at %s" % (client.username, client.endpoint),
+    }
+    checks = []
+    for step in steps:
+        if error is not None and step == error.check:
+            checks.append(dict(name=step, ok=False, msg=str(error)))
+            return checks
+        checks.append(dict(name=step, ok=True, msg=passed[step]))
+    return checks
+
+
+def datacenter_check(found, expected):
+    missing = [name for name in expected if name not in found]
+    if missing:
+        return dict(name="datacenters", ok=False, msg="missing datacenter(s): %s (found: %s); create them in "
+                    "vCenter or correct the expected list (the model's sites)" % (
+                        ", ".join(missing), ", ".join(found) or "none"))
+    return dict(name="datacenters", ok=True, msg="%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
+
+
+def health_report(client, datacenters=()):
+    """{healthy, checks, about, version, datacenters} for a not yet connected client; never raises
+    VSphereError (a failed step is a failed check). Logs in once and out at the end."""
+    try:
+        client.connect()
+    except VSphereError as exc:
+        return dict(healthy=False, checks=connection_checks(client, exc))
+    report = {}
+    try:
+        checks = connection_checks(client)
+        about = client.about()
+        report.update(about=about, version=about["version"])
+        checks[-1]["msg"] += " (%s)" % about["full_name"]
+        try:
+            report["datacenters"] = client.datacenter_names()
+            checks.append(datacenter_check(report["datacenters"], datacenters))
+        except VSphereError as exc:
+            checks.append(dict(name="datacenters", ok=False, msg=str(exc)))
+    finally:
+        client.disconnect()
+    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
+    return report

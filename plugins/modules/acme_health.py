@@ -19,7 +19,7 @@ description:
   - Never fails because the CA is unhealthy; returns RV(healthy) and one entry per check in
     RV(checks), whose message says what to fix. Fails only on invalid options.
 author:
-  - ESA S2P data-centre engineering
+  - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.acme
 attributes:
@@ -35,6 +35,7 @@ attributes:
   action_group:
     support: full
     membership: [esa.s2p.acme]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.acme).
 """
 
 EXAMPLES = r"""
@@ -60,9 +61,19 @@ checks:
   type: list
   elements: dict
   contains:
-    name: {description: What was checked., type: str, returned: always, sample: "newNonce answers"}
-    ok: {description: Whether the check passed., type: bool, returned: always}
-    msg: {description: The finding, or what to fix when C(ok) is false., type: str, returned: always}
+    name:
+      description: What was checked.
+      type: str
+      returned: always
+      sample: "newNonce answers"
+    ok:
+      description: Whether the check passed.
+      type: bool
+      returned: always
+    msg:
+      description: The finding, or what to fix when C(ok) is false.
+      type: str
+      returned: always
 directory_url:
   description: The directory URL that was read.
   returned: always

@@ -93,49 +93,8 @@ identity:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import LDAPError
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import health_report
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
-
-CONNECT_STEPS = ("reachable", "tls", "bind")
-
-
-def connection_checks(client, error=None, tls_version=None):
-    """The connection steps up to the one that failed (all passed when error is None)."""
-    passed = {
-        "reachable": "%s answers" % client.endpoint,
-        "tls": " ".join(filter(None, ["StartTLS" if client.start_tls else "LDAPS", tls_version])) + (
-            ", certificate verified" if client.validate_certs else " without certificate validation"),
-        "bind": "bound as %s" % (client.bind_dn or "anonymous"),
-    }
-    checks = []
-    for step in CONNECT_STEPS:
-        if error is not None and step == error.check:
-            checks.append(dict(name=step, ok=False, msg=str(error)))
-            return checks
-        checks.append(dict(name=step, ok=True, msg=passed[step]))
-    if error is not None:
-        checks.append(dict(name=error.check, ok=False, msg=str(error)))
-    return checks
-
-
-def full_dn(entry, base_dn):
-    return entry if entry.lower().endswith(base_dn.lower()) else "%s,%s" % (entry, base_dn)
-
-
-def directory_checks(client, base_dn, required):
-    if client.read_entry(base_dn, attributes=["objectClass"]) is None:
-        return [dict(name="base", ok=False, msg="base entry %s not found or not readable by %s; create it or fix "
-                     "base_dn / the bind DN's ACLs" % (base_dn, client.bind_dn or "anonymous"))]
-    checks = [dict(name="base", ok=True, msg="%s readable" % base_dn)]
-    if required:
-        dns = [full_dn(entry, base_dn) for entry in required]
-        missing = [dn for dn in dns if client.read_entry(dn, attributes=["objectClass"]) is None]
-        if missing:
-            checks.append(dict(name="entries", ok=False, msg="missing entries: %s; create them (the directory's "
-                               "seed LDIF) or fix required_entries" % "; ".join(missing)))
-        else:
-            checks.append(dict(name="entries", ok=True, msg="present: %s" % ", ".join(required)))
-    return checks
 
 
 def main():
@@ -143,22 +102,8 @@ def main():
         base_dn=dict(type="str", required=True, fallback=(env_fallback, ["LDAPBASE"])),
         required_entries=dict(type="list", elements="str", default=[]),
     ), supports_check_mode=True)
-    client = ldap_client(module)
-    result = dict(changed=False)
-    try:
-        client.connect()
-    except LDAPError as exc:
-        module.exit_json(healthy=False, checks=connection_checks(client, exc), **result)
-    try:
-        result["tls"] = client.tls_info()
-        checks = connection_checks(client, tls_version=result["tls"]["version"])
-        result["identity"] = client.whoami()
-        checks.extend(directory_checks(client, module.params["base_dn"], module.params["required_entries"]))
-    except LDAPError as exc:
-        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
-    finally:
-        client.close()
-    module.exit_json(healthy=all(c["ok"] for c in checks), checks=checks, **result)
+    report = health_report(ldap_client(module), module.params["base_dn"], module.params["required_entries"])
+    module.exit_json(changed=False, **report)
 
 
 if __name__ == "__main__":

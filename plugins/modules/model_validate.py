@@ -31,7 +31,7 @@ description:
     at the start of every playbook. The model format and the naming rules are described in
     docs/naming.md of the collection.
 author:
-  - ESA S2P data-centre engineering
+  - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

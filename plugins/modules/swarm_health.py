@@ -19,7 +19,7 @@ description:
   - Never fails because the daemon or swarm is unhealthy; returns RV(healthy) and one entry per
     check in RV(checks), whose message says what to fix. Fails only on invalid options.
 author:
-  - ESA S2P data-centre engineering
+  - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
 attributes:
@@ -35,6 +35,7 @@ attributes:
   action_group:
     support: full
     membership: [esa.s2p.swarm]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
 """
 
 EXAMPLES = r"""
@@ -63,9 +64,19 @@ checks:
   type: list
   elements: dict
   contains:
-    name: {description: What was checked., type: str, returned: always, sample: "manager quorum"}
-    ok: {description: Whether the check passed., type: bool, returned: always}
-    msg: {description: The finding, or what to fix when C(ok) is false., type: str, returned: always}
+    name:
+      description: What was checked.
+      type: str
+      returned: always
+      sample: "manager quorum"
+    ok:
+      description: Whether the check passed.
+      type: bool
+      returned: always
+    msg:
+      description: The finding, or what to fix when C(ok) is false.
+      type: str
+      returned: always
 docker_host:
   description: The daemon that was asked.
   returned: always
@@ -100,6 +111,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import (
     swarm_argument_spec,
     swarm_client,
 )
+
 
 def main():
     module = AnsibleModule(argument_spec=swarm_argument_spec(), required_together=SWARM_REQUIRED_TOGETHER,

@@ -95,66 +95,15 @@ datacenters:
   returned: when the login succeeded
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import health_report
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_module import vsphere_client, vsphere_module
-
-CONNECT_STEPS = ("reachable", "tls", "login")
-
-
-def connection_checks(client, error=None):
-    """The connection steps up to the one that failed (all passed when error is None)."""
-    steps = [s for s in CONNECT_STEPS if not (s == "tls" and client.protocol == "http")]
-    passed = {
-        "reachable": "%s answers" % client.endpoint,
-        "tls": "certificate verified" if client.validate_certs
-               else "TLS without certificate validation (validate_certs=false)",
-        "login": "logged in as %s at %s" % (client.username, client.endpoint),
-    }
-    checks = []
-    for step in steps:
-        if error is not None and step == error.check:
-            checks.append(dict(name=step, ok=False, msg=str(error)))
-            return checks
-        checks.append(dict(name=step, ok=True, msg=passed[step]))
-    if error is not None:
-        checks.append(dict(name=error.check, ok=False, msg=str(error)))
-    return checks
-
-
-def datacenter_check(found, expected):
-    missing = [name for name in expected if name not in found]
-    if missing:
-        return dict(name="datacenters", ok=False, msg="missing datacenter(s): %s (found: %s); create them in "
-                    "vCenter or correct the expected list (the model's sites)" % (
-                        ", ".join(missing), ", ".join(found) or "none"))
-    return dict(name="datacenters", ok=True, msg="%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
 
 
 def main():
     module = vsphere_module(dict(datacenters=dict(type="list", elements="str", default=[])),
                             supports_check_mode=True)
-    client = vsphere_client(module)
-    result = dict(changed=False)
-    try:
-        client.connect()
-    except VSphereError as exc:
-        result.update(healthy=False, checks=connection_checks(client, exc))
-        module.exit_json(**result)
-    try:
-        checks = connection_checks(client)
-        about = client.about()
-        result.update(about=about, version=about["version"])
-        checks[-1]["msg"] += " (%s)" % about["full_name"]
-        try:
-            found = client.datacenter_names()
-            result["datacenters"] = found
-            checks.append(datacenter_check(found, module.params["datacenters"]))
-        except VSphereError as exc:
-            checks.append(dict(name="datacenters", ok=False, msg=str(exc)))
-    finally:
-        client.disconnect()
-    result.update(healthy=all(c["ok"] for c in checks), checks=checks)
-    module.exit_json(**result)
+    report = health_report(vsphere_client(module), datacenters=module.params["datacenters"])
+    module.exit_json(changed=False, **report)
 
 
 if __name__ == "__main__":

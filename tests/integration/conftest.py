@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
 LAB_INVENTORY = ROOT / "inventories" / "lab"
+VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass
@@ -94,10 +96,14 @@ def run_playbook(tmp_path):
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "S2P_LAB_DIR": str(LAB_DIR),
+            # ansible-runner starts ansible-playbook by name: the project's venv comes first.
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             **(envvars or {}),
         }
+        private_data_dir = tmp_path / f"runner_{secrets.token_hex(3)}"
+        private_data_dir.mkdir()
         runner = ansible_runner.run(
-            private_data_dir=str(tmp_path / f"runner_{secrets.token_hex(3)}"),
+            private_data_dir=str(private_data_dir),
             playbook=str(playbook_path),
             inventory=str(inventory),
             extravars=extravars or {},

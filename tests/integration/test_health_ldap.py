@@ -143,7 +143,8 @@ def test_server_down(run_playbook, slapd, closed_port):
                                        "server_uri": "ldaps://127.0.0.1:%d" % closed_port})).result("health")
     assert result["healthy"] is False and result["changed"] is False
     assert list(failed_checks(result)) == ["reachable"]
-    assert "cannot reach LDAP server 127.0.0.1:%d (connection refused)" % closed_port in failed_checks(result)["reachable"]
+    expected = "cannot reach LDAP server 127.0.0.1:%d (connection refused)" % closed_port
+    assert expected in failed_checks(result)["reachable"]
 
 
 def test_clear_text_bind_is_refused_as_invalid_parameters(run_playbook, slapd):

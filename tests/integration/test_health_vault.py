@@ -155,10 +155,14 @@ def test_server_down(run_playbook, closed_port):
         in failed_checks(result)["reachable"]
 
 
-def test_invalid_parameters_fail(run_playbook):
-    run = run_playbook(health_play({"auth_method": "approle", "role_id": None, "secret_id": None}))
+def test_invalid_parameters_fail(run_playbook, openbao):
+    play = health_play({"url": openbao["url"], "auth_method": "approle", "secret_id": "x"})
+    del play[0]["module_defaults"]
+    run = run_playbook(play)
     assert run.rc != 0 and run.failed == 1
     assert "role_id" in run.result("health")["msg"]
+    run = run_playbook(health_play({"auth_method": "ldap"}))
+    assert run.rc != 0 and "auth_method" in run.result("health")["msg"]
 
 
 def test_secrets_never_in_output(run_playbook, openbao):

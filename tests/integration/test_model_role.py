@@ -5,6 +5,9 @@ controller (the lab's connection variables are never templated here)."""
 
 from __future__ import annotations
 
+import pytest
+
+
 PLAY = [{
     "name": "Validate the model",
     "hosts": "localhost",
@@ -31,7 +34,7 @@ def test_good_model_sets_the_fact_and_changes_nothing(run_playbook):
     assert sorted(model["projects"]) == ["archive", "dish", "neocc", "swe-portal"]
     assert result["msg"].startswith("S2P model OK: 3 sites, 4 segments, 4 environments, 4 projects")
     assert run.result("Use the model")["msg"] == {
-        "fqdn": "web.neocc.ire.s2p.esa.int", "filter": "web.neocc.s2p.esa.int", "vms": "34"}
+        "fqdn": "web.neocc.ire.s2p.esa.int", "filter": "web.neocc.s2p.esa.int", "vms": 34}
 
 
 def test_check_mode_validates_too(run_playbook):
@@ -73,5 +76,5 @@ def test_bad_model_fails_with_every_error_and_changes_nothing(run_playbook):
 
 def test_wrong_top_level_type_is_stopped_by_the_argument_spec(run_playbook):
     run = run_playbook(PLAY, extravars={"s2p_sites": "esoc"})
-    assert run.rc != 0 and run.changed == 0
+    assert run.rc != 0 and run.failed == 1 and run.changed == 0, run.stdout[-3000:]
     assert "s2p_sites" in run.stdout and "Validating arguments against arg spec" in run.stdout

@@ -114,7 +114,7 @@ _EXAMPLE = re.compile(r'"\{\{ (.+?) \}\}"\s+# (\S+)$')
 
 def test_examples_in_the_docs_give_what_they_say(root, render):
     checked = 0
-    for name, doc in _docs(root).items():
+    for doc in _docs(root).values():
         for line in doc["EXAMPLES"].splitlines():
             found = _EXAMPLE.search(line)
             if found:
