@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sum the test counts in a `make test` log: pytest summary lines ("3 passed, 1 skipped in
 # 2.1s", also the testinfra runs inside molecule) and the closing lines of
-# tests/sanity/run.sh and molecule/run.sh ("sanity: 24 passed, 0 failed (...)").
+# tests/sanity/run.sh, molecule/run.sh and .ci/check_build.sh ("sanity: 24 passed, 0 failed").
 # Prints "passed failed skipped" on one line.   Usage: .ci/summary.sh LOG
 set -euo pipefail
 
@@ -20,7 +20,7 @@ sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^[[:space:]]*│[[:space:]]*//' "$log" | awk 
     skipped += count($0, "skipped")
     next
   }
-  /^(sanity|molecule): [0-9]+ passed, [0-9]+ failed/ {
+  /^(sanity|molecule|package): [0-9]+ passed, [0-9]+ failed/ {
     passed += count($0, "passed"); failed += count($0, "failed")
   }
   END { printf "%d %d %d\n", passed, failed, skipped }

@@ -112,6 +112,26 @@ class Lab:
         self.pidfile(name).unlink(missing_ok=True)
         return True
 
+    def check_pid(self, name: str, program: str, marker: str) -> None:
+        """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
+        reused, e.g. after a reboot), and re-record our process when its PID file was lost.
+        Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
+        def ours(pid: int) -> bool:
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                return False
+            return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
+
+        pid = self.pid(name)
+        if pid is not None:
+            if not ours(pid):
+                self.pidfile(name).unlink(missing_ok=True)
+            return
+        found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
+        if len(found) == 1:
+            self.pidfile(name).write_text(str(found[0]))
+
     # --- secrets and endpoints -----------------------------------------------
     def write_secret(self, relpath: str, value: str) -> Path:
         path = self.state / relpath
@@ -137,6 +157,8 @@ class Lab:
         with open(self.state / ".endpoints.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             current = json.loads(path.read_text()) if path.exists() else {}
+            if current.get(name) == data:
+                return  # an unchanged lab leaves the file untouched
             current[name] = data
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
@@ -159,7 +181,8 @@ class Lab:
             os.chmod(ca / "ca.key", 0o600)
         return self.ca_cert
 
-    def server_cert(self, name: str, dns: tuple[str, ...] = ("localhost",), ips: tuple[str, ...] = (HOST,)) -> tuple[Path, Path]:
+    def server_cert(self, name: str, dns: tuple[str, ...] = ("localhost",),
+                    ips: tuple[str, ...] = (HOST,)) -> tuple[Path, Path]:
         """A server certificate and key for `name`, signed by the lab CA; reused when present."""
         self.ensure_ca()
         folder = self.dir(f"ca/{name}")
@@ -185,7 +208,8 @@ def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
     kwargs.setdefault("text", True)
     proc = subprocess.run(argv, **kwargs)
     if proc.returncode != 0:
-        raise LabError(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n{proc.stdout or ''}{proc.stderr or ''}")
+        output = f"{proc.stdout or ''}{proc.stderr or ''}"
+        raise LabError(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n{output}")
     return proc
 
 
@@ -206,7 +230,8 @@ def wait_for(check, what: str, timeout: float = 60, log: Path | None = None) -> 
         time.sleep(0.2)
     tail = ""
     if log and log.exists():
-        tail = "\n--- last lines of " + str(log) + " ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        lines = log.read_text(errors="replace").splitlines()[-20:]
+        tail = f"\n--- last lines of {log} ---\n" + "\n".join(lines)
     raise LabError(f"{what} did not become ready within {timeout:.0f}s{tail}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import STATE, Lab, LabError  # noqa: E402
+from common import STATE, Lab, LabError
 
 # Start order matters: BIND before Pebble (its DNS-01 resolver), the CA before all.
 SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd"]

@@ -234,8 +234,8 @@ def down(lab: Lab) -> str:
 # --- processes -------------------------------------------------------------------------
 def _check_pids(lab: Lab) -> None:
     paths = _paths(lab)
-    _check_pid(lab, NAME, "dockerd", str(paths["data"]))
-    _check_pid(lab, CONTAINERD, "containerd", str(paths["containerd_conf"]))
+    lab.check_pid(NAME, "dockerd", str(paths["data"]))
+    lab.check_pid(CONTAINERD, "containerd", str(paths["containerd_conf"]))
 
 
 def _write_configs(lab: Lab) -> bool:
@@ -354,27 +354,6 @@ def _unmount_leftovers(lab: Lab) -> None:
     ours = [m for m in points if any(m == r or m.startswith(r + "/") for r in roots)]
     for point in sorted(set(ours), key=len, reverse=True):
         subprocess.run(["umount", point], capture_output=True)
-
-
-def _check_pid(lab: Lab, name: str, program: str, marker: str) -> None:
-    """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
-    reused, e.g. after a reboot), and re-record our process when its PID file was lost.
-    Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
-    def ours(pid: int) -> bool:
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
-
-    pid = lab.pid(name)
-    if pid is not None:
-        if not ours(pid):
-            lab.pidfile(name).unlink(missing_ok=True)
-        return
-    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
-    if len(found) == 1:
-        lab.pidfile(name).write_text(str(found[0]))
 
 
 # --- bridges -----------------------------------------------------------------------------
@@ -524,11 +503,4 @@ def _busybox_rootfs() -> bytes:
 
 
 def _set_endpoint(lab: Lab) -> None:
-    """Write our endpoints.json entry only when it differs (an unchanged lab stays untouched)."""
-    wanted = {"docker_host": docker_host(lab), "images": dict(IMAGES)}
-    try:
-        current = json.loads((lab.state / "endpoints.json").read_text()).get(NAME)
-    except (OSError, ValueError):
-        current = None
-    if current != wanted:
-        lab.set_endpoint(NAME, wanted)
+    lab.set_endpoint(NAME, {"docker_host": docker_host(lab), "images": dict(IMAGES)})

@@ -188,7 +188,7 @@ def status(lab: Lab) -> Health:
 
 def up(lab: Lab) -> str:
     files = _files(lab)
-    _check_pid(lab, NAME, "bao", str(files["config"]))
+    lab.check_pid(NAME, "bao", str(files["config"]))
     config = _render_config(lab)
     config_current = _read(files["config"]) == config.strip()
     if config_current and status(lab).healthy:
@@ -224,7 +224,7 @@ def up(lab: Lab) -> str:
 
 
 def down(lab: Lab) -> str:
-    _check_pid(lab, NAME, "bao", str(_files(lab)["config"]))
+    lab.check_pid(NAME, "bao", str(_files(lab)["config"]))
     return "stopped" if lab.stop(NAME) else "not running"
 
 
@@ -355,37 +355,9 @@ def _ensure_approle(lab: Lab, token: str) -> None:
 
 
 def _set_endpoint(lab: Lab) -> None:
-    """Write our endpoints.json entry only when it differs (an unchanged lab stays untouched)."""
-    path = lab.state / "endpoints.json"
-    try:
-        current = json.loads(path.read_text()).get(NAME)
-    except (OSError, ValueError):
-        current = None
-    if current != _endpoint(lab):
-        lab.set_endpoint(NAME, _endpoint(lab))
-
+    lab.set_endpoint(NAME, _endpoint(lab))
 
 def _seconds(duration: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600}
     return int(duration[:-1]) * units[duration[-1]]
 
-
-def _check_pid(lab: Lab, name: str, program: str, marker: str) -> None:
-    """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
-    reused, e.g. after a reboot), and re-record our process when its PID file was lost.
-    Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
-    def ours(pid: int) -> bool:
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
-
-    pid = lab.pid(name)
-    if pid is not None:
-        if not ours(pid):
-            lab.pidfile(name).unlink(missing_ok=True)
-        return
-    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
-    if len(found) == 1:
-        lab.pidfile(name).write_text(str(found[0]))

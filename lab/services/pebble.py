@@ -82,7 +82,7 @@ def status(lab: Lab) -> Health:
 
 def up(lab: Lab) -> str:
     path = lab.dir(NAME) / "pebble-config.json"
-    _check_pid(lab, NAME, "pebble", str(path))
+    lab.check_pid(NAME, "pebble", str(path))
     config = json.dumps(_config(lab), indent=2) + "\n"
     current = path.exists() and path.read_text() == config
     if current and status(lab).healthy:
@@ -109,37 +109,9 @@ def up(lab: Lab) -> str:
 
 
 def down(lab: Lab) -> str:
-    _check_pid(lab, NAME, "pebble", str(lab.dir(NAME) / "pebble-config.json"))
+    lab.check_pid(NAME, "pebble", str(lab.dir(NAME) / "pebble-config.json"))
     return "stopped" if lab.stop(NAME) else "not running"
 
 
 def _set_endpoint(lab: Lab) -> None:
-    """Write our endpoints.json entry only when it differs (an unchanged lab stays untouched)."""
-    wanted = {"directory_url": DIRECTORY_URL, "management_url": MANAGEMENT_URL}
-    try:
-        current = json.loads((lab.state / "endpoints.json").read_text()).get(NAME)
-    except (OSError, ValueError):
-        current = None
-    if current != wanted:
-        lab.set_endpoint(NAME, wanted)
-
-
-def _check_pid(lab: Lab, name: str, program: str, marker: str) -> None:
-    """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
-    reused, e.g. after a reboot), and re-record our process when its PID file was lost.
-    Ours = argv[0] named `program` with `marker` (a path unique to this lab) in argv."""
-    def ours(pid: int) -> bool:
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return Path(argv[0].decode(errors="replace")).name == program and any(marker.encode() in a for a in argv)
-
-    pid = lab.pid(name)
-    if pid is not None:
-        if not ours(pid):
-            lab.pidfile(name).unlink(missing_ok=True)
-        return
-    found = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and ours(int(p.name))]
-    if len(found) == 1:
-        lab.pidfile(name).write_text(str(found[0]))
+    lab.set_endpoint(NAME, {"directory_url": DIRECTORY_URL, "management_url": MANAGEMENT_URL})

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the collection tarball with ansible-galaxy and check that no lab state, virtualenv,
+# build link or benchmark result went into it (galaxy.yml build_ignore).
+# Usage: .ci/check_build.sh            Env: S2P_VENV (default .venv)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${S2P_VENV:-$ROOT/.venv}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cd "$ROOT"
+
+"$VENV/bin/ansible-galaxy" collection build --force --output-path "$out" >"$out/build.log" 2>&1 || {
+  cat "$out/build.log" >&2
+  echo "package: 0 passed, 1 failed (ansible-galaxy collection build)"
+  exit 1
+}
+tarball=$(ls "$out"/*.tar.gz)
+forbidden=$(tar -tzf "$tarball" | grep -E '^(\.lab|\.venv|\.build|\.cache|\.ci|\.git|tests/output|bench/results)(/|$)|/__pycache__/|\.pyc$' || true)
+if [[ -n $forbidden ]]; then
+  echo "package: $(basename "$tarball") contains files that galaxy.yml build_ignore should exclude:" >&2
+  echo "$forbidden" | head -n 20 >&2
+  echo "package: 0 passed, 1 failed"
+  exit 1
+fi
+echo "package: $(basename "$tarball") $(du -h "$tarball" | cut -f1), $(tar -tzf "$tarball" | wc -l) entries"
+echo "package: 1 passed, 0 failed"
