@@ -154,14 +154,23 @@ class VaultClient:
     # --- session ---------------------------------------------------------------
     def health(self):
         """sys/health without a token: {initialized, sealed, standby, version, ...}; raises only when unreachable."""
-        response = self._call("reading sys/health", self.hvac.sys.read_health_status, method="GET")
-        if isinstance(response, dict):
-            return response
+        adapter = self.hvac.adapter
+        namespace, adapter.namespace = adapter.namespace, None  # sys/health lives in the root namespace only
         try:
-            return response.json()
-        except ValueError:
-            raise VaultUnreachable("%s/v1/sys/health answered HTTP %s without JSON" % (self.url, response.status_code),
-                                   hint="Check that url points at Vault, not at a proxy or another service") from None
+            response = self._call("reading sys/health", self.hvac.sys.read_health_status, method="GET")
+        finally:
+            adapter.namespace = namespace
+        body = response
+        if not isinstance(response, dict):
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        if not isinstance(body, dict) or "initialized" not in body:
+            status = getattr(response, "status_code", 200)
+            raise VaultUnreachable("%s/v1/sys/health answered HTTP %s without Vault health data" % (self.url, status),
+                                   hint="Check that url points at Vault, not at a proxy or another service")
+        return body
 
     def connect(self):
         """Authenticate once; raise VaultAuthError (wrong credentials) or a connection error."""
@@ -197,6 +206,11 @@ class VaultClient:
         except VaultForbidden:
             raise VaultAuthError("the token was rejected by %s (expired, revoked or wrong)" % self.url,
                                  hint="Give a valid token (VAULT_TOKEN) or log in with AppRole") from None
+        except VaultNotFound as exc:
+            if self.hvac.adapter.namespace and "namespace" in str(exc):
+                raise VaultAuthError("namespace %s does not exist at %s" % (self.hvac.adapter.namespace, self.url),
+                                     hint="Check the namespace option (VAULT_NAMESPACE)") from exc
+            raise
         return response.get("data") or {}
 
     def close(self):
@@ -271,7 +285,7 @@ def describe_mount(facts):
 def _errors_text(exc):
     errors = getattr(exc, "errors", None)
     text = "; ".join(str(e) for e in errors) if errors else str(exc)
-    return text.split(", on ")[0]
+    return text.split(", on ", maxsplit=1)[0]
 
 
 # --- health: what vault_health reports (kept here so plugins can report the same) ------------

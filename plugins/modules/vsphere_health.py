@@ -29,16 +29,19 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same checks in check mode.
+    description: The module only reads; check mode runs the same checks.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
   idempotent:
     support: full
+    description: Read-only, never reports a change.
   action_group:
     support: full
+    description: Use C(group/esa.s2p.vsphere) in C(module_defaults) to set the connection options once.
     membership: [esa.s2p.vsphere]
 author:
-  - ESA S2P data-centre engineering
+  - ESA S2P data-centre engineering (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -5,9 +5,6 @@ controller (the lab's connection variables are never templated here)."""
 
 from __future__ import annotations
 
-import pytest
-
-
 PLAY = [{
     "name": "Validate the model",
     "hosts": "localhost",

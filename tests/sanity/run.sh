@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ansible-test sanity on the collection as it would be installed: the checkout's files
-# (tracked + untracked-but-not-ignored) copied to <tmp>/ansible_collections/esa/s2p.
+# ansible-test sanity on the collection as it is installed: `ansible-galaxy collection build`
+# unpacked in <tmp>/ansible_collections/esa/s2p.
 #
 # Offline workaround (see tests/sanity/get_pip_offline.py): ansible-test downloads pip's
 # get-pip.py from an external host for every test virtualenv unless a cached copy exists
@@ -58,17 +58,10 @@ else
 fi
 dest="$tmp/ansible_collections/esa/s2p"
 mkdir -p "$dest"
-cd "$ROOT"
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  # Deleted-but-tracked files are skipped; cp keeps the executable bits the shebang test reads.
-  git ls-files -z --cached --others --exclude-standard \
-    | while IFS= read -r -d '' file; do [[ -e $file ]] && printf '%s\0' "$file"; done \
-    | xargs -0 --no-run-if-empty cp --parents --no-dereference -t "$dest"
-else
-  echo "sanity: not a git checkout; copying everything except .venv .lab .build .git" >&2
-  tar -C "$ROOT" --exclude=./.venv --exclude=./.lab --exclude=./.build --exclude=./.git \
-    --exclude=./tests/output --exclude='__pycache__' -cf - . | tar -C "$dest" -xf -
-fi
+# Sanity checks exactly what ships: the built collection (galaxy.yml's build_ignore drops
+# the lab, benchmarks, venvs and state), unpacked where ansible-test expects it.
+ansible-galaxy collection build "$ROOT" --output-path "$tmp" >/dev/null
+tar -C "$dest" -xzf "$tmp"/esa-s2p-*.tar.gz
 
 cd "$dest"
 set +e
