@@ -49,6 +49,7 @@ run: lab-up
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
 
 sanity: venv
 	bash tests/sanity/run.sh
@@ -62,7 +63,7 @@ integration: lab-up
 molecule: lab-up
 	bash molecule/run.sh
 
-test: lab-up lint sanity unit integration molecule
+test: lint sanity unit lab-up integration molecule
 	@echo "make test: all suites passed"
 
 bench: lab-up
