@@ -100,12 +100,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_a
 
 def main():
     module = AnsibleModule(argument_spec=acme_argument_spec(), supports_check_mode=True)
-    client = acme_client(module)
-    checks, facts = health_report(client)
-    result = dict(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
-                  directory_url=client.directory_url)
-    result.update((key, facts[key]) for key in ("resources", "meta") if key in facts)
-    module.exit_json(**result)
+    module.exit_json(changed=False, **health_report(acme_client(module)))
 
 
 if __name__ == "__main__":

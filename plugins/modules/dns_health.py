@@ -120,10 +120,7 @@ def main():
     )
     if not module.params["zones"]:
         module.fail_json(msg="zones must name at least one zone")
-    client = dns_client(module)
-    checks, soas = health_report(client, module.params["zones"])
-    module.exit_json(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
-                     server=client.endpoint, key_name=client.key_name, zones=soas)
+    module.exit_json(changed=False, **health_report(dns_client(module), module.params["zones"]))
 
 
 if __name__ == "__main__":
