@@ -113,6 +113,12 @@ _PEER_TSIG_ERRORS = {
 }
 
 
+def rcode_error(endpoint, rcode, what):
+    """The DNSError for an answer from `endpoint` with the error rcode `rcode` (text, e.g. REFUSED)."""
+    text, hint = _RCODE_HINTS.get(rcode, ("failed with rcode %s" % rcode, None))
+    return DNSError("%s %s" % (endpoint, text), obj=what, hint=hint, rcode=rcode)
+
+
 def parse_key_secret(key_secret):
     """Decode a base64 TSIG secret; ValidationError (never the secret itself) when it is not base64."""
     try:
@@ -208,8 +214,7 @@ class DNSClient:
             raise DNSError("bad answer from %s: %s" % (self.endpoint, exc), obj=what) from exc
         rcode = dns.rcode.to_text(response.rcode())
         if ok_rcodes is not None and rcode not in ok_rcodes:
-            text, hint = _RCODE_HINTS.get(rcode, ("failed with rcode %s" % rcode, None))
-            raise DNSError("%s %s" % (self.endpoint, text), obj=what, hint=hint, rcode=rcode)
+            raise rcode_error(self.endpoint, rcode, what)
         if signed and self.key is not None and not response.had_tsig:
             raise TSIGError("%s answered a signed request without a TSIG signature" % self.endpoint,
                             "UNSIGNED", obj=what, hint="Something between here and the server strips TSIG, or the "
