@@ -112,6 +112,18 @@ class Lab:
         self.pidfile(name).unlink(missing_ok=True)
         return True
 
+    def still_running(self, name: str) -> bool:
+        """True while our process lives; a process that died during start-up fails at once."""
+        if self.pid(name) is not None:
+            return True
+        tail = "\n".join(self.log(name).read_text(errors="replace").splitlines()[-15:])
+        raise LabError(f"{name} exited during start-up; last lines of {self.log(name)}:\n{tail}")
+
+    def wait_started(self, name: str, healthy, what: str, timeout: float) -> None:
+        """After spawn(): wait until healthy() is true; fail at once if the process died, or
+        after `timeout` with the last lines of its log."""
+        wait_for(lambda: self.still_running(name) and healthy(), what, timeout=timeout, log=self.log(name))
+
     def check_pid(self, name: str, program: str, marker: str) -> None:
         """Keep the PID file honest: drop it when its PID now runs another program (PIDs are
         reused, e.g. after a reboot), and re-record our process when its PID file was lost.
@@ -219,6 +231,16 @@ def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def ports_free(ports, timeout: float = 5) -> bool:
+    """Wait for a process we just killed to release its ports; False if they stay taken."""
+    deadline = time.monotonic() + timeout
+    while any(port_open(p) for p in ports):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def wait_for(check, what: str, timeout: float = 60, log: Path | None = None) -> None:

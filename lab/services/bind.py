@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from string import Template
 
-from common import HOST, PORTS, ROOT, Health, Lab, LabError, port_open, run, wait_for
+from common import HOST, PORTS, ROOT, Health, Lab, LabError, port_open, ports_free, run
 
 NAME = "bind"
 APT = ["bind9", "bind9-utils", "bind9-dnsutils"]
@@ -147,32 +146,14 @@ def up(lab: Lab) -> str:
         _endpoint(lab)
         return "already running"
     lab.stop(NAME)  # our process if it is alive but does not answer
-    if not _ports_free([PORT]):
+    if not ports_free([PORT]):
         raise LabError(f"port {PORT} is in use by a process the lab did not start; stop it first")
     conf = _config(lab)
     # -g: foreground with every message on stderr (our log), including configuration errors.
     lab.spawn(NAME, [_sbin("named"), "-g", "-c", str(conf), "-u", "root"])
-    wait_for(lambda: _still_running(lab) and status(lab).healthy, "named", timeout=30, log=lab.log(NAME))
+    lab.wait_started(NAME, lambda: status(lab).healthy, "named", timeout=30)
     _endpoint(lab)
     return "started"
-
-
-def _still_running(lab: Lab) -> bool:
-    """True while our process lives; a process that died during start-up fails at once."""
-    if lab.pid(NAME) is not None:
-        return True
-    tail = "\n".join(lab.log(NAME).read_text(errors="replace").splitlines()[-15:])
-    raise LabError(f"{NAME} exited during start-up; last lines of {lab.log(NAME)}:\n{tail}")
-
-
-def _ports_free(ports, timeout: float = 5) -> bool:
-    """Wait for a process we just killed to release its ports; False if they stay taken."""
-    deadline = time.monotonic() + timeout
-    while any(port_open(p) for p in ports):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def down(lab: Lab) -> str:

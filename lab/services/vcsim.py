@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from common import HOST, PORTS, ROOT, Health, Lab, LabError, port_open, run, wait_for
+from common import HOST, PORTS, ROOT, Health, Lab, LabError, port_open, ports_free, run
 
 NAME = "vcsim"
 APT = ["golang-go", "golang-github-vmware-govmomi-dev", "patch"]
@@ -153,7 +153,7 @@ def up(lab: Lab) -> str:
                   f"`lab.py down vcsim` then `up` applies S2P_VCSIM_VMS={vms} and source changes", flush=True)
         return "already running"
     lab.stop(NAME)  # our process if it is alive but does not answer
-    if not _ports_free([PORT]):
+    if not ports_free([PORT]):
         raise LabError(f"port {PORT} is in use by a process the lab did not start; stop it first")
     built = build(lab)
     if built is not None:
@@ -166,27 +166,9 @@ def up(lab: Lab) -> str:
     (lab.dir(NAME) / "running.json").write_text(json.dumps({"vms": vms, "source": _source_hash()}) + "\n")
     # The inventory build grows faster than linearly (every VM creates files on the datastore):
     # measured 3 s for 3000 extra VMs, 22-52 s for 5000 on two busy cores.
-    wait_for(lambda: _still_running(lab) and status(lab).healthy, "vcsim", timeout=60 + vms / 20, log=lab.log(NAME))
+    lab.wait_started(NAME, lambda: status(lab).healthy, "vcsim", timeout=60 + vms / 20)
     _endpoint(lab)
     return "started"
-
-
-def _still_running(lab: Lab) -> bool:
-    """True while our process lives; a process that died during start-up fails at once."""
-    if lab.pid(NAME) is not None:
-        return True
-    tail = "\n".join(lab.log(NAME).read_text(errors="replace").splitlines()[-15:])
-    raise LabError(f"{NAME} exited during start-up; last lines of {lab.log(NAME)}:\n{tail}")
-
-
-def _ports_free(ports, timeout: float = 5) -> bool:
-    """Wait for a process we just killed to release its ports; False if they stay taken."""
-    deadline = time.monotonic() + timeout
-    while any(port_open(p) for p in ports):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def down(lab: Lab) -> str:

@@ -26,6 +26,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     MissingLibrary,
     ValidationError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport
 
 try:
     import requests
@@ -151,33 +152,32 @@ class ACMEClient:
         return self._acme
 
 
-def _check(name, ok, msg):
-    return {"name": name, "ok": ok, "msg": msg}
-
-
 def health_report(client):
-    """(checks, facts). Without the directory nothing else can be checked."""
+    """{healthy, checks, directory_url, resources, meta}. Without the directory nothing else can be
+    checked (and resources/meta are absent)."""
+    report = HealthReport(directory_url=client.directory_url)
     try:
         facts = client.facts()
     except ACMEError as exc:
-        return [_check("directory reachable", False, str(exc))], {}
-    checks = [_check("directory reachable", True, "read %s" % client.directory_url)]
+        report.add("directory reachable", False, str(exc))
+        return report.as_dict()
+    report.facts.update(resources=facts["resources"], meta=facts["meta"])
+    report.add("directory reachable", True, "read %s" % client.directory_url)
     missing = client.missing_resources()
     if missing:
         msg = "%s lacks %s: it is not an RFC 8555 (ACME v2) directory; check acme_directory" % (
             client.directory_url, ", ".join(missing))
     else:
         msg = "has %s" % ", ".join(REQUIRED_RESOURCES)
-    checks.append(_check("directory resources", not missing, msg))
+    report.add("directory resources", not missing, msg)
     if "newNonce" not in missing:
         try:
             client.new_nonce()
         except ACMEError as exc:
-            checks.append(_check("newNonce answers", False, str(exc)))
+            report.add("newNonce answers", False, str(exc))
         else:
-            checks.append(_check("newNonce answers", True,
-                                 "got a fresh nonce from %s" % facts["resources"]["newNonce"]))
-    return checks, facts
+            report.add("newNonce answers", True, "got a fresh nonce from %s" % facts["resources"]["newNonce"])
+    return report.as_dict()
 
 
 def _has(directory, name):

@@ -16,35 +16,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._acme_client import ACMEClient
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._acme_client import ACME_IMPORT_ERROR, ACMEClient
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 
 CONNECTION_OPTIONS = ("acme_directory", "ca_path", "validate_certs")
 
 
-def acme_argument_spec(**extra):
-    """The connection options of every ACME module, plus the module's own `extra` options."""
-    spec = dict(
+def connection_argument_spec():
+    """The ACME connection options with their environment fallbacks (a fresh dict each call)."""
+    return dict(
         acme_directory=dict(type="str", required=True, fallback=(env_fallback, ["ACME_DIRECTORY"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["ACME_CA_PATH"])),
         validate_certs=dict(type="bool", default=True),
     )
-    spec.update(extra)
-    return spec
 
 
-def client_from_options(get, account_key=None):
-    """An ACMEClient (nothing sent yet) from option values read through `get(name)`."""
-    return ACMEClient(account_key=account_key, **dict((name, get(name)) for name in CONNECTION_OPTIONS))
+ADAPTER = BackendAdapter("acme", ACME_IMPORT_ERROR, connection_argument_spec, ACMEClient, CONNECTION_OPTIONS)
 
-
-def acme_client(module, account_key=None):
-    """The module's client; fails the module when `acme` is absent or an option is invalid."""
-    try:
-        return client_from_options(module.params.get, account_key=account_key)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# acme_module(argument_spec=None, **kwargs): the AnsibleModule; acme_client(module, account_key=None):
+# its client, nothing sent yet; client_from_options(get, account_key=None): the same client for plugins.
+acme_module = ADAPTER.module
+acme_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

@@ -27,6 +27,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     MissingLibrary,
     ValidationError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport
 
 try:
     import dns.exception
@@ -110,6 +111,12 @@ _PEER_TSIG_ERRORS = {
     "BADTRUNC": ("the server rejected the truncated TSIG MAC (BADTRUNC)",
                  "Use an untruncated algorithm such as hmac-sha256"),
 }
+
+
+def rcode_error(endpoint, rcode, what):
+    """The DNSError for an answer from `endpoint` with the error rcode `rcode` (text, e.g. REFUSED)."""
+    text, hint = _RCODE_HINTS.get(rcode, ("failed with rcode %s" % rcode, None))
+    return DNSError("%s %s" % (endpoint, text), obj=what, hint=hint, rcode=rcode)
 
 
 def parse_key_secret(key_secret):
@@ -207,8 +214,7 @@ class DNSClient:
             raise DNSError("bad answer from %s: %s" % (self.endpoint, exc), obj=what) from exc
         rcode = dns.rcode.to_text(response.rcode())
         if ok_rcodes is not None and rcode not in ok_rcodes:
-            text, hint = _RCODE_HINTS.get(rcode, ("failed with rcode %s" % rcode, None))
-            raise DNSError("%s %s" % (self.endpoint, text), obj=what, hint=hint, rcode=rcode)
+            raise rcode_error(self.endpoint, rcode, what)
         if signed and self.key is not None and not response.had_tsig:
             raise TSIGError("%s answered a signed request without a TSIG signature" % self.endpoint,
                             "UNSIGNED", obj=what, hint="Something between here and the server strips TSIG, or the "
@@ -270,16 +276,13 @@ class DNSClient:
         }
 
 
-def _check(name, ok, msg):
-    return {"name": name, "ok": ok, "msg": msg}
-
-
 def health_report(client, zones):
-    """Health checks for the dns_health module: (checks, SOAs of the zones served).
+    """Health checks for the dns_health module: {healthy, checks, server, key_name, zones}.
 
-    Each check is {name, ok, msg}. A silent server ends the run early: every further
-    query would time out too.
+    `zones` in the result are the SOAs of the zones served. A silent server ends the run
+    early: every further query would time out too.
     """
+    report = HealthReport(server=client.endpoint, key_name=client.key_name, zones=[])
     reach = "server %s answers" % client.endpoint
     try:
         if client.key:
@@ -287,30 +290,30 @@ def health_report(client, zones):
         else:
             client.send(client.make_query(zones[0]), "SOA query for zone %s" % zones[0], ok_rcodes=None)
     except TSIGError as exc:
-        checks = [_check(reach, True, "answered a signed query"),
-                  _check("TSIG key %s accepted" % client.key_name, False, str(exc))]
+        report.add(reach, True, "answered a signed query")
+        report.add("TSIG key %s accepted" % client.key_name, False, str(exc))
     except DNSError as exc:  # DNSTimeout, refused connection, unresolvable name
-        return [_check(reach, False, str(exc))], []
+        report.add(reach, False, str(exc))
+        return report.as_dict()
     else:
-        checks = [_check(reach, True, "answered an SOA query")]
+        report.add(reach, True, "answered an SOA query")
         if client.key:
-            checks.append(_check("TSIG key %s accepted" % client.key_name, True,
-                                 "signed query verified both ways (answer %s)" % rcode))
+            report.add("TSIG key %s accepted" % client.key_name, True,
+                       "signed query verified both ways (answer %s)" % rcode)
         else:
-            checks.append(_check("TSIG key", False, "no TSIG key given: updates will be refused; set key_name and "
-                                 "key_secret (TSIG_KEY_NAME/TSIG_KEY_SECRET)"))
-    signed = checks[-1]["ok"] and client.key is not None
-    soas = []
+            report.add("TSIG key", False, "no TSIG key given: updates will be refused; set key_name and "
+                       "key_secret (TSIG_KEY_NAME/TSIG_KEY_SECRET)")
+    signed = report.last_ok and client.key is not None
     for zone in zones:
         try:
             soa = client.soa(zone, signed=signed)
         except DNSError as exc:
-            checks.append(_check("zone %s" % zone, False, str(exc)))
+            report.add("zone %s" % zone, False, str(exc))
         else:
-            soas.append(soa)
-            checks.append(_check("zone %s" % zone, True, "authoritative SOA from %s, serial %d, primary %s" % (
-                client.endpoint, soa["serial"], soa["primary"])))
-    return checks, soas
+            report.facts["zones"].append(soa)
+            report.add("zone %s" % zone, True, "authoritative SOA from %s, serial %d, primary %s" % (
+                client.endpoint, soa["serial"], soa["primary"]))
+    return report.as_dict()
 
 
 def _algorithm_name(name):

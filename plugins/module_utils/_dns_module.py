@@ -15,17 +15,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._dns_client import TSIG_ALGORITHMS, DNSClient
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._dns_client import (
+    DNSPYTHON_IMPORT_ERROR,
+    TSIG_ALGORITHMS,
+    DNSClient,
+)
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 
 CONNECTION_OPTIONS = ("server", "port", "key_name", "key_secret", "key_algorithm", "timeout")
 
 
-def dns_argument_spec(**extra):
-    """The connection options of every DNS module, plus the module's own `extra` options."""
-    spec = dict(
+def connection_argument_spec():
+    """The DNS connection options with their environment fallbacks (a fresh dict each call)."""
+    return dict(
         server=dict(type="str", required=True, fallback=(env_fallback, ["DNS_SERVER"])),
         port=dict(type="int", default=53, fallback=(env_fallback, ["DNS_PORT"])),
         key_name=dict(type="str", fallback=(env_fallback, ["TSIG_KEY_NAME"])),
@@ -34,23 +38,15 @@ def dns_argument_spec(**extra):
                            fallback=(env_fallback, ["TSIG_KEY_ALGORITHM"])),
         timeout=dict(type="float", default=10.0),
     )
-    spec.update(extra)
-    return spec
 
 
-DNS_REQUIRED_TOGETHER = [["key_name", "key_secret"]]
+CONNECTION_REQUIRED_TOGETHER = [["key_name", "key_secret"]]
 
+ADAPTER = BackendAdapter("dnspython", DNSPYTHON_IMPORT_ERROR, connection_argument_spec, DNSClient,
+                         CONNECTION_OPTIONS, constraints=dict(required_together=CONNECTION_REQUIRED_TOGETHER))
 
-def client_from_options(get):
-    """A DNSClient (nothing sent yet) from option values read through `get(name)`."""
-    return DNSClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
-
-
-def dns_client(module):
-    """The module's client; fails the module when dnspython is absent or an option is invalid."""
-    try:
-        return client_from_options(module.params.get)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# dns_module(argument_spec=None, **kwargs): the AnsibleModule; dns_client(module): its client,
+# nothing sent yet; client_from_options(get): the same client for plugins.
+dns_module = ADAPTER.module
+dns_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

@@ -39,11 +39,13 @@ except ImportError:
 else:
     LDAP3_IMPORT_ERROR = None
 
+from ansible_collections.esa.s2p.plugins.module_utils import _tls
 from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     ConnectionFailure,
     MissingLibrary,
     S2PError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport, check
 
 SCOPES = {"base": "BASE", "one": "LEVEL", "subtree": "SUBTREE"}
 
@@ -74,21 +76,14 @@ class LDAPForbidden(LDAPError):
     check = "permission"
 
 
-def tls_failure_reason(text, ca_path):
-    """Turn an OpenSSL / ldap3 verification message into what the engineer should fix."""
-    trust = "the CA file %s" % ca_path if ca_path else "the system trust store"
-    lowered = text.lower()
-    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
-        return "the server certificate does not match the host name in server_uri", (
-            "Use a host name listed in the certificate's subjectAltName")
-    if "expired" in lowered:
-        return "the server certificate has expired", "Renew the server certificate"
-    if "certificate verify failed" in lowered:
-        return "the server certificate is not trusted by %s" % trust, (
-            "Set ca_path to the CA that signed the directory's certificate")
-    if "wrong version number" in lowered or "record layer failure" in lowered or "unexpected_eof" in lowered:
-        return "TLS handshake failed (%s)" % text, "Check that the port serves LDAPS, or use ldap:// with start_tls"
-    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+# The wording of TLS failures that names LDAP's own options (see _tls.DEFAULT_WORDING).
+TLS_WORDING = {
+    _tls.MISMATCH: ("the server certificate does not match the host name in server_uri",
+                    "Use a host name listed in the certificate's subjectAltName"),
+    _tls.UNTRUSTED: ("the server certificate is not trusted by {trust}",
+                     "Set ca_path to the CA that signed the directory's certificate"),
+    _tls.NOT_TLS: ("TLS handshake failed ({text})", "Check that the port serves LDAPS, or use ldap:// with start_tls"),
+}
 
 
 class LDAPClient:
@@ -176,7 +171,7 @@ class LDAPClient:
         text = "; ".join(_exception_text(c) for c in causes)
         if any(isinstance(c, (ssl.SSLError, ldap3_exceptions.LDAPCertificateError)) for c in causes) \
                 or "wrapping error" in text or "CERTIFICATE_VERIFY_FAILED" in text:
-            reason, hint = tls_failure_reason(text, self.ca_path)
+            reason, hint = _tls.tls_failure_reason(text, self.ca_path, TLS_WORDING)
             return LDAPTLSError("TLS to %s failed: %s" % (self.endpoint, reason), hint=hint)
         reason = "connection refused" if "refused" in text.lower() else text
         return LDAPUnreachable("cannot reach LDAP server %s (%s)" % (self.endpoint, reason),
@@ -187,7 +182,7 @@ class LDAPClient:
             try:
                 started = conn.start_tls(read_server_info=False)
             except ldap3_exceptions.LDAPException as exc:
-                reason, hint = tls_failure_reason(str(exc), self.ca_path)
+                reason, hint = _tls.tls_failure_reason(str(exc), self.ca_path, TLS_WORDING)
                 raise LDAPTLSError("StartTLS with %s failed: %s" % (self.endpoint, reason), hint=hint) from exc
             if not started:
                 raise LDAPTLSError("StartTLS with %s was refused (%s)" % (
@@ -286,7 +281,7 @@ CONNECT_STEPS = ("reachable", "tls", "bind")
 def connection_checks(client, error=None, tls_version=None):
     """The connection steps up to the one that failed (all passed when error is None)."""
     if error is not None and error.check not in CONNECT_STEPS:
-        return [dict(name=error.check, ok=False, msg=str(error))]
+        return [check(error.check, False, str(error))]
     passed = {
         "reachable": "%s answers" % client.endpoint,
         "tls": " ".join(filter(None, ["StartTLS" if client.start_tls else "LDAPS", tls_version])) + (
@@ -296,9 +291,9 @@ def connection_checks(client, error=None, tls_version=None):
     checks = []
     for step in CONNECT_STEPS:
         if error is not None and step == error.check:
-            checks.append(dict(name=step, ok=False, msg=str(error)))
+            checks.append(check(step, False, str(error)))
             return checks
-        checks.append(dict(name=step, ok=True, msg=passed[step]))
+        checks.append(check(step, True, passed[step]))
     return checks
 
 
@@ -309,36 +304,36 @@ def full_dn(entry, base_dn):
 
 def directory_checks(client, base_dn, required):
     if client.read_entry(base_dn, attributes=["objectClass"]) is None:
-        return [dict(name="base", ok=False, msg="base entry %s not found or not readable by %s; create it or fix "
-                     "base_dn / the bind DN's ACLs" % (base_dn, client.bind_dn or "anonymous"))]
-    checks = [dict(name="base", ok=True, msg="%s readable" % base_dn)]
+        return [check("base", False, "base entry %s not found or not readable by %s; create it or fix "
+                      "base_dn / the bind DN's ACLs" % (base_dn, client.bind_dn or "anonymous"))]
+    checks = [check("base", True, "%s readable" % base_dn)]
     if required:
         missing = [dn for dn in (full_dn(entry, base_dn) for entry in required)
                    if client.read_entry(dn, attributes=["objectClass"]) is None]
         if missing:
-            checks.append(dict(name="entries", ok=False, msg="missing entries: %s; create them (the directory's "
-                               "seed LDIF) or fix required_entries" % "; ".join(missing)))
+            checks.append(check("entries", False, "missing entries: %s; create them (the directory's "
+                                "seed LDIF) or fix required_entries" % "; ".join(missing)))
         else:
-            checks.append(dict(name="entries", ok=True, msg="present: %s" % ", ".join(required)))
+            checks.append(check("entries", True, "present: %s" % ", ".join(required)))
     return checks
 
 
 def health_report(client, base_dn, required_entries=()):
     """{healthy, checks, tls, identity} for a not yet connected client; never raises LDAPError
     (a failed step is a failed check). One connection, closed at the end."""
+    report = HealthReport()
     try:
         client.connect()
     except LDAPError as exc:
-        return dict(healthy=False, checks=connection_checks(client, exc))
-    report = {}
+        report.extend(connection_checks(client, exc))
+        return report.as_dict()
     try:
-        report["tls"] = client.tls_info()
-        checks = connection_checks(client, tls_version=report["tls"]["version"])
-        report["identity"] = client.whoami()
-        checks.extend(directory_checks(client, base_dn, required_entries))
+        report.facts["tls"] = client.tls_info()
+        report.extend(connection_checks(client, tls_version=report.facts["tls"]["version"]))
+        report.facts["identity"] = client.whoami()
+        report.extend(directory_checks(client, base_dn, required_entries))
     except LDAPError as exc:
-        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
+        report.add(exc.check, False, str(exc))
     finally:
         client.close()
-    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
-    return report
+    return report.as_dict()

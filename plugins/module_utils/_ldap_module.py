@@ -15,10 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import LDAP3_IMPORT_ERROR, LDAPClient
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 
 CONNECTION_OPTIONS = ("server_uri", "bind_dn", "bind_pw", "start_tls", "validate_certs", "ca_path", "timeout")
 
@@ -39,30 +39,11 @@ def connection_argument_spec():
 CONNECTION_REQUIRED_TOGETHER = [("bind_dn", "bind_pw")]
 
 
-def ldap_module(argument_spec=None, required_together=None, **kwargs):
-    """An AnsibleModule with the connection options plus `argument_spec`; fails early without ldap3."""
-    spec = connection_argument_spec()
-    spec.update(argument_spec or {})
-    module = AnsibleModule(
-        argument_spec=spec,
-        required_together=CONNECTION_REQUIRED_TOGETHER + list(required_together or []),
-        **kwargs
-    )
-    if LDAP3_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_IMPORT_ERROR)
-    return module
+ADAPTER = BackendAdapter("ldap3", LDAP3_IMPORT_ERROR, connection_argument_spec, LDAPClient, CONNECTION_OPTIONS,
+                         constraints=dict(required_together=CONNECTION_REQUIRED_TOGETHER))
 
-
-def client_from_options(get):
-    """An LDAPClient (not yet connected) from option values read through `get(name)`."""
-    return LDAPClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
-
-
-def ldap_client(module):
-    """The module's client, not yet connected (invalid options fail the module)."""
-    try:
-        return client_from_options(module.params.get)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# ldap_module(argument_spec=None, **kwargs): the AnsibleModule; ldap_client(module): its client,
+# not yet connected; client_from_options(get): the same client for plugins.
+ldap_module = ADAPTER.module
+ldap_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

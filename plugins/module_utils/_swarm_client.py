@@ -23,6 +23,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     MissingLibrary,
     ValidationError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport
 
 try:
     import docker
@@ -171,10 +172,6 @@ class SwarmClient:
 _VERSION_FACTS = ("Version", "ApiVersion", "MinAPIVersion", "Os", "Arch", "KernelVersion")
 
 
-def _check(name, ok, msg):
-    return {"name": name, "ok": ok, "msg": msg}
-
-
 def _refusal(client, state):
     """The client's own message for why this daemon cannot manage the swarm."""
     try:
@@ -185,43 +182,52 @@ def _refusal(client, state):
 
 
 def health_report(client):
-    """(checks, facts). Each check needs the one before it; the first failure ends the run."""
-    facts = {"nodes": []}
+    """{healthy, checks, docker_host, nodes, daemon, swarm, quorum}. Each check needs the one
+    before it; the first failure ends the run."""
+    report = HealthReport(docker_host=client.docker_host, nodes=[])
+    facts = report.facts
     try:
         client.ping()
         version = client.version()
         facts["daemon"] = dict((k, version.get(k)) for k in _VERSION_FACTS)
-        checks = [_check("daemon answers", True, "Docker %s (API %s) at %s" % (
-            version.get("Version"), version.get("ApiVersion"), client.docker_host))]
+        daemon = "Docker %s (API %s) at %s" % (version.get("Version"), version.get("ApiVersion"), client.docker_host)
         facts["swarm"] = state = client.swarm_state()
     except SwarmError as exc:
-        return [_check("daemon answers", False, str(exc))], facts
+        report.add("daemon answers", False, str(exc))
+        return report.as_dict()
+    report.add("daemon answers", True, daemon)
     active = state["local_node_state"] == "active"
-    checks.append(_check("swarm active", active, "LocalNodeState active" if active else _refusal(client, state)))
+    report.add("swarm active", active, "LocalNodeState active" if active else _refusal(client, state))
     if not active:
-        return checks, facts
+        return report.as_dict()
     manager = state["control_available"]
-    checks.append(_check("node is a manager", manager, "ControlAvailable: node %s can manage the swarm" % (
-        state["node_id"]) if manager else _refusal(client, state)))
+    report.add("node is a manager", manager, "ControlAvailable: node %s can manage the swarm" % (
+        state["node_id"]) if manager else _refusal(client, state))
     if not manager:
-        return checks, facts
+        return report.as_dict()
     try:
         facts["nodes"] = nodes = client.nodes()
     except SwarmError as exc:
-        return checks + [_check("manager quorum", False, str(exc))], facts
+        report.add("manager quorum", False, str(exc))
+        return report.as_dict()
     facts["quorum"] = q = quorum(nodes)
-    checks.append(_check("manager quorum", q["has_quorum"], "%d/%d managers reachable, quorum needs %d%s" % (
-        q["reachable"], q["managers"], q["needed"],
-        "" if q["has_quorum"] else ": bring back %s, or recover with docker swarm init --force-new-cluster"
-        % ", ".join(q["unreachable"]))))
+    report.add("manager quorum", q["has_quorum"], quorum_message(q))
     lost = sorted(n["hostname"] for n in nodes if n["state"] != "ready" and n["availability"] == "active")
     if lost:
         msg = ("node(s) %s not ready but their availability is active: bring them back or drain them "
                "(docker node update --availability drain NODE)" % ", ".join(lost))
     else:
         msg = "%d nodes, all active ones ready" % len(nodes)
-    checks.append(_check("active nodes ready", not lost, msg))
-    return checks, facts
+    report.add("active nodes ready", not lost, msg)
+    return report.as_dict()
+
+
+def quorum_message(q):
+    """The `manager quorum` check's message for a quorum() result."""
+    return "%d/%d managers reachable, quorum needs %d%s" % (
+        q["reachable"], q["managers"], q["needed"],
+        "" if q["has_quorum"] else ": bring back %s, or recover with docker swarm init --force-new-cluster"
+        % ", ".join(q["unreachable"]))
 
 
 def quorum(nodes):

@@ -18,11 +18,15 @@ __metaclass__ = type
 
 import os
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import DEFAULT_DOCKER_HOST, SwarmClient
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import (
+    DEFAULT_DOCKER_HOST,
+    DOCKER_IMPORT_ERROR,
+    SwarmClient,
+)
 
 CONNECTION_OPTIONS = ("docker_host", "tls", "validate_certs", "ca_path", "client_cert", "client_key",
                       "timeout", "api_version")
@@ -36,9 +40,9 @@ def cert_path_fallback(filename):
     raise AnsibleFallbackNotFound
 
 
-def swarm_argument_spec(**extra):
-    """The connection options of every Swarm module, plus the module's own `extra` options."""
-    spec = dict(
+def connection_argument_spec():
+    """The Swarm connection options with their environment fallbacks (a fresh dict each call)."""
+    return dict(
         docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"],
                          fallback=(env_fallback, ["DOCKER_HOST"])),
         tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
@@ -54,23 +58,15 @@ def swarm_argument_spec(**extra):
         api_version=dict(type="str", default="auto", aliases=["docker_api_version"],
                          fallback=(env_fallback, ["DOCKER_API_VERSION"])),
     )
-    spec.update(extra)
-    return spec
 
 
-SWARM_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
+CONNECTION_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
 
+ADAPTER = BackendAdapter("docker", DOCKER_IMPORT_ERROR, connection_argument_spec, SwarmClient, CONNECTION_OPTIONS,
+                         constraints=dict(required_together=CONNECTION_REQUIRED_TOGETHER))
 
-def client_from_options(get):
-    """A SwarmClient (not connected yet) from option values read through `get(name)`."""
-    return SwarmClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
-
-
-def swarm_client(module):
-    """The module's client; fails the module when the docker SDK is absent or an option is invalid."""
-    try:
-        return client_from_options(module.params.get)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# swarm_module(argument_spec=None, **kwargs): the AnsibleModule; swarm_client(module): its client,
+# not connected yet; client_from_options(get): the same client for plugins.
+swarm_module = ADAPTER.module
+swarm_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

@@ -30,11 +30,13 @@ except ImportError:
 else:
     HVAC_IMPORT_ERROR = None
 
+from ansible_collections.esa.s2p.plugins.module_utils import _tls
 from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     ConnectionFailure,
     MissingLibrary,
     S2PError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport, check
 
 AUTH_METHODS = ("token", "approle")
 
@@ -73,21 +75,14 @@ class VaultNotFound(VaultError):
     """The path does not exist (HTTP 404)."""
 
 
-def tls_failure_reason(text, ca_cert):
-    """Turn an OpenSSL verification message into what the engineer should fix."""
-    trust = "the CA file %s" % ca_cert if ca_cert else "the system trust store"
-    lowered = text.lower()
-    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
-        return "the server certificate does not match the host name in url", (
-            "Use a host name listed in the certificate's subjectAltName")
-    if "expired" in lowered:
-        return "the server certificate has expired", "Renew the server certificate"
-    if "certificate verify failed" in lowered:
-        return "the server certificate is not trusted by %s" % trust, (
-            "Set ca_cert to the CA that signed Vault's certificate (VAULT_CACERT)")
-    if "wrong version number" in lowered or "record layer failure" in lowered:
-        return "TLS handshake failed", "Check that the port serves https (or use an http:// url for a dev server)"
-    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+# The wording of TLS failures that names Vault's own options (see _tls.DEFAULT_WORDING).
+TLS_WORDING = {
+    _tls.MISMATCH: ("the server certificate does not match the host name in url",
+                    "Use a host name listed in the certificate's subjectAltName"),
+    _tls.UNTRUSTED: ("the server certificate is not trusted by {trust}",
+                     "Set ca_cert to the CA that signed Vault's certificate (VAULT_CACERT)"),
+    _tls.NOT_TLS: ("TLS handshake failed", "Check that the port serves https (or use an http:// url for a dev server)"),
+}
 
 
 class VaultClient:
@@ -121,7 +116,7 @@ class VaultClient:
         try:
             return func(*args, **kwargs)
         except requests.exceptions.SSLError as exc:
-            reason, hint = tls_failure_reason(str(exc), self.ca_cert)
+            reason, hint = _tls.tls_failure_reason(str(exc), self.ca_cert, TLS_WORDING)
             raise VaultTLSError("TLS to Vault at %s failed: %s" % (self.url, reason), hint=hint) from exc
         except requests.exceptions.Timeout:
             raise VaultUnreachable("Vault at %s did not answer in time while %s" % (self.url, action),
@@ -289,31 +284,31 @@ def _errors_text(exc):
 
 
 # --- health: what vault_health reports (kept here so plugins can report the same) ------------
-def server_checks(client, checks, result):
+def server_checks(client, report):
     """reachable, tls, initialised, unsealed from sys/health; True when login may follow."""
     try:
         health = client.health()
     except VaultError as exc:
         if exc.check == "tls":
-            checks.append(dict(name="reachable", ok=True, msg="%s accepts connections" % client.url))
-        checks.append(dict(name=exc.check, ok=False, msg=str(exc)))
+            report.add("reachable", True, "%s accepts connections" % client.url)
+        report.add(exc.check, False, str(exc))
         return False
-    result.update(version=health.get("version"), cluster_name=health.get("cluster_name"))
-    checks.append(dict(name="reachable", ok=True, msg="%s answers (version %s)" % (client.url, health.get("version"))))
+    report.facts.update(version=health.get("version"), cluster_name=health.get("cluster_name"))
+    report.add("reachable", True, "%s answers (version %s)" % (client.url, health.get("version")))
     if client.url.startswith("https://"):
-        checks.append(dict(name="tls", ok=True, msg="certificate verified" if client.validate_certs
-                           else "TLS without certificate validation (validate_certs=false)"))
+        report.add("tls", True, "certificate verified" if client.validate_certs
+                   else "TLS without certificate validation (validate_certs=false)")
     if not health.get("initialized"):
-        checks.append(dict(name="initialised", ok=False, msg="Vault at %s is not initialised; initialise it "
-                           "(bao operator init) and unseal it" % client.url))
+        report.add("initialised", False, "Vault at %s is not initialised; initialise it "
+                   "(bao operator init) and unseal it" % client.url)
         return False
-    checks.append(dict(name="initialised", ok=True, msg="initialised"))
+    report.add("initialised", True, "initialised")
     if health.get("sealed"):
-        checks.append(dict(name="unsealed", ok=False, msg="Vault at %s is sealed; unseal it with the unseal "
-                           "key(s) (bao operator unseal)" % client.url))
+        report.add("unsealed", False, "Vault at %s is sealed; unseal it with the unseal "
+                   "key(s) (bao operator unseal)" % client.url)
         return False
     role = "standby" if health.get("standby") else "active"
-    checks.append(dict(name="unsealed", ok=True, msg="unsealed, %s" % role))
+    report.add("unsealed", True, "unsealed, %s" % role)
     return True
 
 
@@ -325,8 +320,20 @@ def auth_check(client, result):
                            renewable=data.get("renewable"), expire_time=data.get("expire_time"))
     ttl = data.get("ttl") or 0
     lifetime = "TTL %dm%02ds" % (ttl // 60, ttl % 60) if ttl else "no expiry"
-    return dict(name="auth", ok=True, msg="%s login ok as %s; policies %s; %s" % (
+    return check("auth", True, "%s login ok as %s; policies %s; %s" % (
         client.auth_method, data.get("display_name"), ", ".join(policies) or "none", lifetime))
+
+
+def mount_problem(path, kind, facts):
+    """What is wrong with mount `path` expected as `kind` (facts None: absent), or None when it matches."""
+    if facts is None:
+        engine, _sep, version = kind.partition("-v")
+        return "mount %s/ not found; enable it (bao secrets enable -path=%s%s %s)" % (
+            path.strip("/"), path.strip("/"), " -version=" + version if version else "", engine)
+    if not mount_matches(facts, kind):
+        return "mount %s is %s, expected %s; remount it or fix the expected type" % (
+            facts["path"], describe_mount(facts), kind)
+    return None
 
 
 def mount_check(client, expected, result):
@@ -337,33 +344,28 @@ def mount_check(client, expected, result):
         except VaultError as exc:
             problems.append(str(exc))
             continue
-        if facts is None:
-            engine, _sep, version = kind.partition("-v")
-            problems.append("mount %s/ not found; enable it (bao secrets enable -path=%s%s %s)" % (
-                path.strip("/"), path.strip("/"), " -version=" + version if version else "", engine))
-            continue
-        found[facts["path"]] = describe_mount(facts)
-        if not mount_matches(facts, kind):
-            problems.append("mount %s is %s, expected %s; remount it or fix the expected type" % (
-                facts["path"], describe_mount(facts), kind))
+        if facts is not None:
+            found[facts["path"]] = describe_mount(facts)
+        problem = mount_problem(path, kind, facts)
+        if problem:
+            problems.append(problem)
     result["mounts"] = found
     if problems:
-        return dict(name="mounts", ok=False, msg="; ".join(problems))
+        return check("mounts", False, "; ".join(problems))
     text = ", ".join("%s %s" % item for item in sorted(found.items()))
-    return dict(name="mounts", ok=True, msg=text or "none expected")
+    return check("mounts", True, text or "none expected")
 
 
 def health_report(client, mounts=None):
     """{healthy, checks, version, token, mounts} for a not yet logged-in client; never raises
     VaultError (a failed step is a failed check). One login, its token revoked at the end."""
-    checks, report = [], {}
+    report = HealthReport()
     try:
-        if server_checks(client, checks, report):
-            checks.append(auth_check(client, report))
-            checks.append(mount_check(client, mounts or {}, report))
+        if server_checks(client, report):
+            report.checks.append(auth_check(client, report.facts))
+            report.checks.append(mount_check(client, mounts or {}, report.facts))
     except VaultError as exc:
-        checks.append(dict(name=exc.check if exc.check != "permission" else "auth", ok=False, msg=str(exc)))
+        report.add(exc.check if exc.check != "permission" else "auth", False, str(exc))
     finally:
         client.close()
-    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
-    return report
+    return report.as_dict()

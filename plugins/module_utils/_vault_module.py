@@ -15,9 +15,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 from ansible_collections.esa.s2p.plugins.module_utils._vault_client import (
     AUTH_METHODS,
     HVAC_IMPORT_ERROR,
@@ -49,30 +49,11 @@ CONNECTION_REQUIRED_IF = [
 ]
 
 
-def vault_module(argument_spec=None, required_if=None, **kwargs):
-    """An AnsibleModule with the connection options plus `argument_spec`; fails early without hvac."""
-    spec = connection_argument_spec()
-    spec.update(argument_spec or {})
-    module = AnsibleModule(
-        argument_spec=spec,
-        required_if=CONNECTION_REQUIRED_IF + list(required_if or []),
-        **kwargs
-    )
-    if HVAC_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("hvac"), exception=HVAC_IMPORT_ERROR)
-    return module
+ADAPTER = BackendAdapter("hvac", HVAC_IMPORT_ERROR, connection_argument_spec, VaultClient, CONNECTION_OPTIONS,
+                         constraints=dict(required_if=CONNECTION_REQUIRED_IF))
 
-
-def client_from_options(get):
-    """A VaultClient (not yet logged in) from option values read through `get(name)`."""
-    return VaultClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
-
-
-def vault_client(module):
-    """The module's client, not yet logged in (invalid options fail the module)."""
-    try:
-        return client_from_options(module.params.get)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# vault_module(argument_spec=None, **kwargs): the AnsibleModule; vault_client(module): its client,
+# not yet logged in; client_from_options(get): the same client for plugins.
+vault_module = ADAPTER.module
+vault_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

@@ -33,11 +33,13 @@ except ImportError:
 else:
     PYVMOMI_IMPORT_ERROR = None
 
+from ansible_collections.esa.s2p.plugins.module_utils import _tls
 from ansible_collections.esa.s2p.plugins.module_utils._errors import (
     ConnectionFailure,
     MissingLibrary,
     S2PError,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport, check
 
 
 class VSphereError(S2PError):
@@ -62,23 +64,15 @@ class VSphereForbidden(VSphereError):
     check = "permission"
 
 
-def tls_failure_reason(text, ca_path):
-    """Turn an OpenSSL verification message into what the engineer should fix."""
-    trust = "the CA file %s" % ca_path if ca_path else "the system trust store"
-    lowered = text.lower()
-    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
-        return "the server certificate does not match the host name or address used", (
-            "Connect with a name listed in the certificate's subjectAltName")
-    if "expired" in lowered:
-        return "the server certificate has expired", "Renew the server certificate"
-    if "certificate verify failed" in lowered or "self-signed" in lowered or "self signed" in lowered \
-            or "local issuer" in lowered:
-        return "the server certificate is not trusted by %s" % trust, (
-            "Set ca_path to the CA that signed the server certificate "
-            "(validate_certs=false only for throw-away labs)")
-    if "wrong version number" in lowered or "record layer failure" in lowered:
-        return "TLS handshake failed (%s)" % text, "Check that the port serves https, or set protocol=http"
-    return "TLS handshake failed (%s)" % text, "Check the server's TLS configuration"
+# The wording of TLS failures that names vSphere's own options (see _tls.DEFAULT_WORDING).
+TLS_WORDING = {
+    _tls.MISMATCH: ("the server certificate does not match the host name or address used",
+                    "Connect with a name listed in the certificate's subjectAltName"),
+    _tls.UNTRUSTED: ("the server certificate is not trusted by {trust}",
+                     "Set ca_path to the CA that signed the server certificate "
+                     "(validate_certs=false only for throw-away labs)"),
+    _tls.NOT_TLS: ("TLS handshake failed ({text})", "Check that the port serves https, or set protocol=http"),
+}
 
 
 class VSphereClient:
@@ -157,24 +151,17 @@ class VSphereClient:
         """An explicit context: pyVmomi silently skips verification for 127.0.0.1 without one."""
         if self.protocol == "http":
             return None
-        if not self.validate_certs:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        if self.ca_path and not os.path.exists(self.ca_path):
+        if self.validate_certs and self.ca_path and not os.path.exists(self.ca_path):
             raise VSphereTLSError("CA file %s does not exist" % self.ca_path,
                                   hint="Set ca_path to the PEM file of the CA that signed vCenter's certificate")
-        if self.ca_path and os.path.isdir(self.ca_path):
-            return ssl.create_default_context(capath=self.ca_path)
-        return ssl.create_default_context(cafile=self.ca_path)
+        return _tls.ssl_context(self.validate_certs, self.ca_path)
 
     def _transport_error(self, exc):
         text = str(exc)
         if isinstance(exc, vim.fault.HostConnectFault):
             text = exc.msg or text
         if isinstance(exc, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text or "[SSL" in text:
-            reason, hint = tls_failure_reason(text, self.ca_path)
+            reason, hint = _tls.tls_failure_reason(text, self.ca_path, TLS_WORDING)
             return VSphereTLSError("TLS to vSphere at %s failed: %s" % (self.endpoint, reason), hint=hint)
         if isinstance(exc, (ConnectionRefusedError, socket.timeout, socket.gaierror, OSError)) \
                 or "refused" in text or "timed out" in text:
@@ -270,7 +257,7 @@ def connection_checks(client, error=None):
     """The connection steps up to the one that failed (all passed when error is None)."""
     steps = [s for s in CONNECT_STEPS if not (s == "tls" and client.protocol == "http")]
     if error is not None and error.check not in steps:
-        return [dict(name=error.check, ok=False, msg=str(error))]
+        return [check(error.check, False, str(error))]
     passed = {
         "reachable": "%s answers" % client.endpoint,
         "tls": "certificate verified" if client.validate_certs
@@ -280,40 +267,40 @@ def connection_checks(client, error=None):
     checks = []
     for step in steps:
         if error is not None and step == error.check:
-            checks.append(dict(name=step, ok=False, msg=str(error)))
+            checks.append(check(step, False, str(error)))
             return checks
-        checks.append(dict(name=step, ok=True, msg=passed[step]))
+        checks.append(check(step, True, passed[step]))
     return checks
 
 
 def datacenter_check(found, expected):
     missing = [name for name in expected if name not in found]
     if missing:
-        return dict(name="datacenters", ok=False, msg="missing datacenter(s): %s (found: %s); create them in "
-                    "vCenter or correct the expected list (the model's sites)" % (
-                        ", ".join(missing), ", ".join(found) or "none"))
-    return dict(name="datacenters", ok=True, msg="%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
+        return check("datacenters", False, "missing datacenter(s): %s (found: %s); create them in "
+                     "vCenter or correct the expected list (the model's sites)" % (
+                         ", ".join(missing), ", ".join(found) or "none"))
+    return check("datacenters", True, "%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
 
 
 def health_report(client, datacenters=()):
     """{healthy, checks, about, version, datacenters} for a not yet connected client; never raises
     VSphereError (a failed step is a failed check). Logs in once and out at the end."""
+    report = HealthReport()
     try:
         client.connect()
     except VSphereError as exc:
-        return dict(healthy=False, checks=connection_checks(client, exc))
-    report = {}
+        report.extend(connection_checks(client, exc))
+        return report.as_dict()
     try:
-        checks = connection_checks(client)
+        report.extend(connection_checks(client))
         about = client.about()
-        report.update(about=about, version=about["version"])
-        checks[-1]["msg"] += " (%s)" % about["full_name"]
+        report.facts.update(about=about, version=about["version"])
+        report.checks[-1]["msg"] += " (%s)" % about["full_name"]
         try:
-            report["datacenters"] = client.datacenter_names()
-            checks.append(datacenter_check(report["datacenters"], datacenters))
+            report.facts["datacenters"] = client.datacenter_names()
+            report.checks.append(datacenter_check(report.facts["datacenters"], datacenters))
         except VSphereError as exc:
-            checks.append(dict(name="datacenters", ok=False, msg=str(exc)))
+            report.add("datacenters", False, str(exc))
     finally:
         client.disconnect()
-    report.update(healthy=all(c["ok"] for c in checks), checks=checks)
-    return report
+    return report.as_dict()

@@ -16,9 +16,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import MissingLibrary, S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import (
     PYVMOMI_IMPORT_ERROR,
     VSphereClient,
@@ -41,26 +41,11 @@ def connection_argument_spec():
     )
 
 
-def vsphere_module(argument_spec=None, **kwargs):
-    """An AnsibleModule with the connection options plus `argument_spec`; fails early without pyvmomi."""
-    spec = connection_argument_spec()
-    spec.update(argument_spec or {})
-    module = AnsibleModule(argument_spec=spec, **kwargs)
-    if PYVMOMI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("pyvmomi"), exception=PYVMOMI_IMPORT_ERROR)
-    return module
+ADAPTER = BackendAdapter("pyvmomi", PYVMOMI_IMPORT_ERROR, connection_argument_spec, VSphereClient,
+                         CONNECTION_OPTIONS)
 
-
-def client_from_options(get):
-    """A VSphereClient (not yet connected) from option values read through `get(name)`."""
-    return VSphereClient(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
-
-
-def vsphere_client(module):
-    """The module's client, not yet connected (invalid options fail the module)."""
-    try:
-        return client_from_options(module.params.get)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception_text)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+# vsphere_module(argument_spec=None, **kwargs): the AnsibleModule; vsphere_client(module): its client,
+# not yet connected; client_from_options(get): the same client for plugins.
+vsphere_module = ADAPTER.module
+vsphere_client = ADAPTER.client
+client_from_options = ADAPTER.client_from_options

@@ -92,20 +92,13 @@ meta:
   sample: {termsOfService: "data:text/plain,Do%20what%20thou%20wilt", externalAccountRequired: false}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.esa.s2p.plugins.module_utils._acme_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_argument_spec, acme_client
+from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_client, acme_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=acme_argument_spec(), supports_check_mode=True)
-    client = acme_client(module)
-    checks, facts = health_report(client)
-    result = dict(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
-                  directory_url=client.directory_url)
-    result.update((key, facts[key]) for key in ("resources", "meta") if key in facts)
-    module.exit_json(**result)
+    module = acme_module(supports_check_mode=True)
+    module.exit_json(changed=False, **health_report(acme_client(module)))
 
 
 if __name__ == "__main__":

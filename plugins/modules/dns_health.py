@@ -102,28 +102,16 @@ zones:
             contact: hostmaster.s2p.esa.int, authoritative: true, signed: true}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.esa.s2p.plugins.module_utils._dns_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._dns_module import (
-    DNS_REQUIRED_TOGETHER,
-    dns_argument_spec,
-    dns_client,
-)
+from ansible_collections.esa.s2p.plugins.module_utils._dns_module import dns_client, dns_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dns_argument_spec(zones=dict(type="list", elements="str", default=["s2p.esa.int"])),
-        required_together=DNS_REQUIRED_TOGETHER,
-        supports_check_mode=True,
-    )
+    module = dns_module(dict(zones=dict(type="list", elements="str", default=["s2p.esa.int"])),
+                        supports_check_mode=True)
     if not module.params["zones"]:
         module.fail_json(msg="zones must name at least one zone")
-    client = dns_client(module)
-    checks, soas = health_report(client, module.params["zones"])
-    module.exit_json(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
-                     server=client.endpoint, key_name=client.key_name, zones=soas)
+    module.exit_json(changed=False, **health_report(dns_client(module), module.params["zones"]))
 
 
 if __name__ == "__main__":

@@ -103,23 +103,13 @@ nodes:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import (
-    SWARM_REQUIRED_TOGETHER,
-    swarm_argument_spec,
-    swarm_client,
-)
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=swarm_argument_spec(), required_together=SWARM_REQUIRED_TOGETHER,
-                           supports_check_mode=True)
-    client = swarm_client(module)
-    checks, facts = health_report(client)
-    module.exit_json(changed=False, healthy=all(c["ok"] for c in checks), checks=checks,
-                     docker_host=client.docker_host, **facts)
+    module = swarm_module(supports_check_mode=True)
+    module.exit_json(changed=False, **health_report(swarm_client(module)))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ stop lab services themselves, except tests that explicitly break and restore one
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,10 @@ from pathlib import Path
 import ansible_runner
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
@@ -68,6 +74,36 @@ def lab() -> dict:
 def prefix() -> str:
     """A random lower-case name prefix so parallel or repeated tests never collide."""
     return "t" + secrets.token_hex(3)
+
+
+@pytest.fixture
+def secret_marker() -> str:
+    """A random value to plant as a secret and then look for in every output (assert_no_marker)."""
+    return "marker-" + secrets.token_hex(8)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback TCP port nothing listens on, as a stand-in for a stopped server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory) -> str:
+    """A CA certificate file that signed nothing the lab serves (not the lab CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the lab CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = tmp_path_factory.mktemp("other-ca") / "ca.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
 
 
 @pytest.fixture

@@ -3,58 +3,21 @@ environment fallbacks and invalid options."""
 
 from __future__ import annotations
 
-import datetime
 import json
-import socket
 import ssl
 import urllib.request
+from functools import partial
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from health_helpers import assert_invalid_options_fail, failed_checks, health_play
 
 TASK = "acme health"
-
-
-def play(params: dict | None = None, defaults: str | None = "{{ s2p_acme_connection }}"):
-    body = {"hosts": "localhost", "gather_facts": False,
-            "tasks": [{"name": TASK, "esa.s2p.acme_health": params or {}}]}
-    if defaults:
-        body["module_defaults"] = {"group/esa.s2p.acme": defaults}
-    return [body]
+play = partial(health_play, "acme", task=TASK)
 
 
 @pytest.fixture(scope="module")
 def pebble(lab) -> dict:
     return {**lab["pebble"], "ca_file": lab["ca_file"]}
-
-
-@pytest.fixture
-def other_ca(tmp_path) -> str:
-    """A CA certificate that signed nothing the lab serves."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the lab CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    path = tmp_path / "other-ca.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return str(path)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def failed_checks(result: dict) -> list[dict]:
-    return [c for c in result["checks"] if not c["ok"]]
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])
@@ -77,38 +40,38 @@ def test_healthy_directory_nonce_and_meta(run_playbook, pebble, check):
 def test_untrusted_ca_gives_a_tls_message(run_playbook, pebble, other_ca):
     result = run_playbook(play({"ca_path": other_ca})).result(TASK)
     assert result["healthy"] is False
-    [failed] = failed_checks(result)
-    assert failed["name"] == "directory reachable"
-    assert f"TLS verification of {pebble['directory_url']} failed" in failed["msg"]
-    assert "CERTIFICATE_VERIFY_FAILED" in failed["msg"]
-    assert f"not signed by ca_path {other_ca}" in failed["msg"]
+    [(name, msg)] = failed_checks(result).items()
+    assert name == "directory reachable"
+    assert f"TLS verification of {pebble['directory_url']} failed" in msg
+    assert "CERTIFICATE_VERIFY_FAILED" in msg
+    assert f"not signed by ca_path {other_ca}" in msg
 
 
 def test_no_ca_bundle_says_to_set_ca_path(run_playbook, pebble):
-    result = run_playbook(play({"acme_directory": pebble["directory_url"]}, defaults=None)).result(TASK)
+    result = run_playbook(play({"acme_directory": pebble["directory_url"]}, lab_defaults=False)).result(TASK)
     assert result["healthy"] is False
-    assert "Set ca_path (ACME_CA_PATH)" in failed_checks(result)[0]["msg"]
+    assert "Set ca_path (ACME_CA_PATH)" in list(failed_checks(result).values())[0]
 
 
-def test_closed_port_says_cannot_connect(run_playbook, pebble):
-    url = f"https://127.0.0.1:{closed_port()}/dir"
+def test_closed_port_says_cannot_connect(run_playbook, pebble, closed_port):
+    url = f"https://127.0.0.1:{closed_port}/dir"
     run = run_playbook(play({"acme_directory": url}))
     assert run.rc == 0, run.stdout
     result = run.result(TASK)
     assert result["healthy"] is False
-    assert f"cannot connect to {url}: Connection refused" in failed_checks(result)[0]["msg"]
+    assert f"cannot connect to {url}: Connection refused" in list(failed_checks(result).values())[0]
 
 
 def test_not_a_directory(run_playbook, pebble):
     url = pebble["management_url"] + "/roots/0"  # a PEM certificate, not JSON
     result = run_playbook(play({"acme_directory": url})).result(TASK)
     assert result["healthy"] is False
-    assert "URL of an ACME v2 directory" in failed_checks(result)[0]["msg"]
+    assert "URL of an ACME v2 directory" in list(failed_checks(result).values())[0]
 
 
 def test_environment_fallbacks(run_playbook, pebble):
     env = {"ACME_DIRECTORY": pebble["directory_url"], "ACME_CA_PATH": pebble["ca_file"]}
-    result = run_playbook(play(defaults=None), envvars=env).result(TASK)
+    result = run_playbook(play(lab_defaults=False), envvars=env).result(TASK)
     assert result["healthy"] is True, result["checks"]
 
 
@@ -117,8 +80,4 @@ def test_environment_fallbacks(run_playbook, pebble):
     ({"acme_directory": "ftp://127.0.0.1/dir"}, "acme_directory must be an https:// (or http://) URL"),
 ])
 def test_invalid_options_fail(run_playbook, params, expected):
-    run = run_playbook(play(params))
-    assert run.rc != 0 and run.failed == 1
-    result = run.result(TASK)
-    assert result["changed"] is False
-    assert expected in result["msg"], result["msg"]
+    assert_invalid_options_fail(run_playbook(play(params)), TASK, expected)

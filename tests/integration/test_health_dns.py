@@ -8,27 +8,16 @@ import secrets
 import socket
 from pathlib import Path
 
+from functools import partial
+
 import dns.flags
 import dns.message
 import dns.query
 import pytest
+from health_helpers import assert_invalid_options_fail, assert_no_marker, checks_by_name, health_play
 
 TASK = "dns health"
-
-
-def play(params: dict | None = None, defaults: str | None = "{{ s2p_dns_connection }}", check_task: bool = False):
-    """One play running dns_health once with `params` over the lab connection (module_defaults)."""
-    task = {"name": TASK, "esa.s2p.dns_health": params or {}, "register": "result"}
-    if check_task:
-        task["check_mode"] = True
-    body = {"hosts": "localhost", "gather_facts": False, "tasks": [task]}
-    if defaults:
-        body["module_defaults"] = {"group/esa.s2p.dns": defaults}
-    return [body]
-
-
-def checks_by_name(result: dict) -> dict:
-    return {c["name"]: c for c in result["checks"]}
+play = partial(health_play, "dns", task=TASK, register="result")
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +117,7 @@ def test_zones_the_server_does_not_serve(run_playbook, bind, prefix):
 def test_environment_fallbacks(run_playbook, bind):
     env = {"DNS_SERVER": bind["server"], "DNS_PORT": str(bind["port"]), "TSIG_KEY_NAME": bind["tsig_key_name"],
            "TSIG_KEY_SECRET": bind["secret"], "TSIG_KEY_ALGORITHM": bind["tsig_algorithm"]}
-    run = run_playbook(play(defaults=None), envvars=env)
+    run = run_playbook(play(lab_defaults=False), envvars=env)
     assert run.rc == 0, run.stdout
     result = run.result(TASK)
     assert result["healthy"] is True, result["checks"]
@@ -141,16 +130,12 @@ def test_environment_fallbacks(run_playbook, bind):
     ({"key_algorithm": "hmac-sha3"}, "value of key_algorithm must be one of"),
 ])
 def test_invalid_options_fail(run_playbook, params, expected):
-    run = run_playbook(play(params))
-    assert run.rc != 0 and run.failed == 1
-    result = run.result(TASK)
-    assert result["changed"] is False
-    assert expected in result["msg"], result["msg"]
+    assert_invalid_options_fail(run_playbook(play(params)), TASK, expected)
 
 
 def test_key_name_without_secret_fails(run_playbook, bind):
     run = run_playbook(play({"server": bind["server"], "port": bind["port"], "key_name": "s2p-automation"},
-                            defaults=None))
+                            lab_defaults=False))
     assert run.rc != 0
     assert "key_name, key_secret" in run.result(TASK)["msg"]
 
@@ -170,7 +155,4 @@ def test_secret_never_printed_even_at_vvvv(run_playbook, bind):
     assert "key_secret is not valid base64" in run.stdout
     assert "ESTABLISH LOCAL CONNECTION" in run.stdout  # really -vvvv
     assert run.results("lab key")[0]["healthy"] is True  # the lab's own secret went through too
-    for value in (*markers.values(), bind["secret"]):
-        assert value not in run.stdout
-    for event in run.events:
-        assert not any(value in str(event.get("event_data", {})) for value in markers.values())
+    assert_no_marker(run, *markers.values(), bind["secret"])

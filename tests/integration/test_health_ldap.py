@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
-import subprocess
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
+from health_helpers import assert_no_marker, failed_checks
+from health_helpers import health_play as _health_play
 
 ROOT = Path(__file__).resolve().parents[2]
 SLAPD_LOG = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab")) / "logs" / "slapd.log"
 REQUIRED = ["ou=people", "ou=services", "ou=groups"]
 
 
-def health_play(args: dict) -> list:
-    return [{
-        "name": "ldap health", "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/esa.s2p.ldap": "{{ s2p_ldap_connection }}"},
-        "tasks": [{"name": "health", "esa.s2p.ldap_health": args}],
-    }]
-
-
-def failed_checks(result: dict) -> dict:
-    return {c["name"]: c["msg"] for c in result["checks"] if not c["ok"]}
+health_play = partial(_health_play, "ldap")
 
 
 @pytest.fixture(scope="module")
@@ -35,23 +27,6 @@ def slapd(lab) -> dict:
     endpoint["admin_password"] = Path(endpoint["admin_password_file"]).read_text().strip()
     endpoint["ca_file"] = lab["ca_file"]
     return endpoint
-
-
-@pytest.fixture(scope="module")
-def other_ca(tmp_path_factory) -> str:
-    """A CA file holding an unrelated self-signed certificate (not the lab CA)."""
-    folder = tmp_path_factory.mktemp("other-ca")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem"), "-days", "1",
-                    "-subj", "/CN=not the lab CA"], check=True, capture_output=True)
-    return str(folder / "ca.pem")
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def slapd_saw_bind(dn: str, wait: float = 0.0) -> bool:
@@ -153,15 +128,12 @@ def test_clear_text_bind_is_refused_as_invalid_parameters(run_playbook, slapd):
     assert "in clear text" in run.result("health")["msg"]
 
 
-def test_secrets_never_in_output(run_playbook, slapd):
-    marker = "marker-" + secrets.token_hex(8)
+def test_secrets_never_in_output(run_playbook, slapd, secret_marker):
+    marker = secret_marker
     play = health_play({"base_dn": slapd["base_dn"], "bind_pw": "{{ planted }}"})
     play[0]["tasks"].append({"name": "real", "esa.s2p.ldap_health": {"base_dn": slapd["base_dn"]}})
     run = run_playbook(play, extravars={"planted": marker}, verbosity=4)
     assert run.rc == 0, run.stdout[-3000:]
     assert "bind" in failed_checks(run.result("health"))
     assert run.result("real")["healthy"] is True
-    events = json.dumps(run.events)
-    for secret in (marker, slapd["admin_password"]):
-        assert secret not in run.stdout
-        assert secret not in events
+    assert_no_marker(run, marker, slapd["admin_password"])

@@ -3,18 +3,14 @@ unreachable, API version refused, environment fallbacks and invalid options."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import docker
 import pytest
+from health_helpers import assert_invalid_options_fail, health_play
 
 TASK = "swarm health"
-
-
-def play(params: dict | None = None, defaults: str | None = "{{ s2p_swarm_connection }}"):
-    body = {"hosts": "localhost", "gather_facts": False,
-            "tasks": [{"name": TASK, "esa.s2p.swarm_health": params or {}}]}
-    if defaults:
-        body["module_defaults"] = {"group/esa.s2p.swarm": defaults}
-    return [body]
+play = partial(health_play, "swarm", task=TASK)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +66,7 @@ def test_api_version_too_new_is_named(run_playbook, docker_host):
 
 
 def test_environment_fallbacks(run_playbook, docker_host):
-    result = run_playbook(play(defaults=None), envvars={"DOCKER_HOST": docker_host}).result(TASK)
+    result = run_playbook(play(lab_defaults=False), envvars={"DOCKER_HOST": docker_host}).result(TASK)
     assert result["healthy"] is True, result["checks"]
     assert result["docker_host"] == docker_host
 
@@ -81,8 +77,4 @@ def test_environment_fallbacks(run_playbook, docker_host):
     ({"validate_certs": True, "ca_path": "/nonexistent/ca.pem"}, "Invalid CA certificate"),
 ])
 def test_invalid_options_fail(run_playbook, params, expected):
-    run = run_playbook(play(params))
-    assert run.rc != 0 and run.failed == 1
-    result = run.result(TASK)
-    assert result["changed"] is False
-    assert expected in result["msg"], result["msg"]
+    assert_invalid_options_fail(run_playbook(play(params)), TASK, expected)

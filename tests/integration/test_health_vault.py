@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-import socket
-import subprocess
 import time
+from functools import partial
 from pathlib import Path
 
 import hvac
 import pytest
+from health_helpers import assert_no_marker, failed_checks
+from health_helpers import health_play as _health_play
 
 MOUNTS = {"s2p": "kv-v2", "pki": "pki"}
 
 
-def health_play(args: dict | None = None) -> list:
-    return [{
-        "name": "vault health", "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/esa.s2p.vault": "{{ s2p_vault_connection }}"},
-        "tasks": [{"name": "health", "esa.s2p.vault_health": args or {}}],
-    }]
-
-
-def failed_checks(result: dict) -> dict:
-    return {c["name"]: c["msg"] for c in result["checks"] if not c["ok"]}
+health_play = partial(_health_play, "vault")
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +31,6 @@ def openbao(lab) -> dict:
 def root(openbao) -> hvac.Client:
     """The lab's root client, only to set up and verify (never what the module uses)."""
     return hvac.Client(openbao["url"], token=openbao["root_token"], verify=openbao["ca_file"])
-
-
-@pytest.fixture(scope="module")
-def other_ca(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("other-ca")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem"), "-days", "1",
-                    "-subj", "/CN=not the lab CA"], check=True, capture_output=True)
-    return str(folder / "ca.pem")
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -195,8 +170,8 @@ def test_invalid_parameters_fail(run_playbook, openbao):
     assert run.rc != 0 and "auth_method" in run.result("health")["msg"]
 
 
-def test_secrets_never_in_output(run_playbook, openbao):
-    marker = "marker-" + secrets.token_hex(8)
+def test_secrets_never_in_output(run_playbook, openbao, secret_marker):
+    marker = secret_marker
     play = health_play({"secret_id": "{{ planted }}"})
     play[0]["tasks"] += [
         {"name": "token", "esa.s2p.vault_health": {"auth_method": "token", "token": "{{ planted }}"}},
@@ -207,7 +182,4 @@ def test_secrets_never_in_output(run_playbook, openbao):
     assert "auth" in failed_checks(run.result("health"))
     assert "auth" in failed_checks(run.result("token"))
     assert run.result("real")["healthy"] is True
-    events = json.dumps(run.events)
-    for secret in (marker, openbao["automation_secret_id"]):
-        assert secret not in run.stdout
-        assert secret not in events
+    assert_no_marker(run, marker, openbao["automation_secret_id"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-import socket
-import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+from health_helpers import assert_no_marker, failed_checks
+from health_helpers import health_play as _health_play
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
@@ -21,16 +21,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import (  
 )
 
 
-def health_play(args: dict | None = None) -> list:
-    return [{
-        "name": "vsphere health", "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/esa.s2p.vsphere": "{{ s2p_vsphere_connection }}"},
-        "tasks": [{"name": "health", "esa.s2p.vsphere_health": args or {}}],
-    }]
-
-
-def failed_checks(result: dict) -> dict:
-    return {c["name"]: c["msg"] for c in result["checks"] if not c["ok"]}
+health_play = partial(_health_play, "vsphere")
 
 
 @pytest.fixture(scope="module")
@@ -39,23 +30,6 @@ def vcsim(lab) -> dict:
     endpoint["password"] = Path(endpoint["password_file"]).read_text().strip()
     endpoint["ca_file"] = lab["ca_file"]
     return endpoint
-
-
-@pytest.fixture(scope="module")
-def other_ca(tmp_path_factory) -> str:
-    """A CA file holding an unrelated self-signed certificate (not the lab CA)."""
-    folder = tmp_path_factory.mktemp("other-ca")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem"), "-days", "1",
-                    "-subj", "/CN=not the lab CA"], check=True, capture_output=True)
-    return str(folder / "ca.pem")
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])
@@ -134,9 +108,9 @@ def test_environment_fallback(run_playbook, vcsim):
     assert run.result("health")["healthy"] is True, run.result("health")["checks"]
 
 
-def test_secrets_never_in_output(run_playbook, vcsim):
+def test_secrets_never_in_output(run_playbook, vcsim, secret_marker):
     """A planted password and the real one appear nowhere at -vvvv."""
-    marker = "marker-" + secrets.token_hex(8)
+    marker = secret_marker
     play = health_play()
     play[0]["tasks"] = [
         {"name": "health", "esa.s2p.vsphere_health": {"password": "{{ planted }}"}},
@@ -146,10 +120,7 @@ def test_secrets_never_in_output(run_playbook, vcsim):
     assert run.rc == 0, run.stdout[-3000:]
     assert run.result("health")["healthy"] is False
     assert run.result("real")["healthy"] is True
-    events = json.dumps(run.events)
-    for secret in (marker, vcsim["password"]):
-        assert secret not in run.stdout
-        assert secret not in events
+    assert_no_marker(run, marker, vcsim["password"])
 
 
 class CountingStub:

@@ -5,7 +5,6 @@ at a closed port through extra vars; the shared lab services are never stopped."
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ def summary_rows(run) -> list[tuple[str, str, str, str]]:
         if match:
             rows.append(match.groups())
     return rows
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
