@@ -21,6 +21,8 @@ from common import STATE, Lab, LabError
 
 # Start order matters: BIND before Pebble (its DNS-01 resolver), the CA before all.
 SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd"]
+# What the lab itself needs before any service: the lab CA is made with openssl.
+BASE_APT = ["openssl", "ca-certificates"]
 
 
 def load(name: str):
@@ -58,7 +60,7 @@ def main(argv: list[str]) -> int:
     lab = Lab()
     try:
         if action in {"install", "up"}:
-            apt_install(sorted({pkg for m in modules for pkg in m.APT}))
+            apt_install(sorted({*BASE_APT, *(pkg for m in modules for pkg in m.APT)}))
         if action == "install":
             return 0
         if action == "up":
