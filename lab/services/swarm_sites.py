@@ -41,7 +41,9 @@ SITES = ("esoc", "esec", "esrin")
 REGISTRY = f"{NAME}-registry"  # PID/log name
 REGISTRY_PORT = 5000
 IMAGES = {"busybox": "s2p/busybox:latest"}
-CONVERGE_TIMEOUT = 60  # seconds for a restarted swarm to elect a leader and see all managers
+# Seconds for a restarted swarm to elect a leader and see every manager ready again (a node
+# is reported down until its first heartbeats: slow on a loaded 2-core machine).
+CONVERGE_TIMEOUT = 120
 
 
 # --- names, addresses, paths ------------------------------------------------------------
@@ -337,7 +339,7 @@ def _swarm_problem(lab: Lab) -> str:
     clusters = {}
     for site in SITES:
         try:
-            status, info = _engine(lab, site, "GET", "/info", timeout=5)
+            status, info = _engine(lab, site, "GET", "/info", timeout=15)
         except OSError as err:
             return f"{site}: {err}"
         swarm = info.get("Swarm") or {} if status == 200 else {}
@@ -367,7 +369,11 @@ def _swarm_problem(lab: Lab) -> str:
 
 
 def _local_state(lab: Lab, site: str) -> dict:
-    status, info = _engine(lab, site, "GET", "/info", timeout=10)
+    """The site's own view of its swarm membership; {} while its daemon does not answer."""
+    try:
+        status, info = _engine(lab, site, "GET", "/info", timeout=30)
+    except OSError:
+        return {}
     return (info.get("Swarm") or {}) if status == 200 else {}
 
 
@@ -419,7 +425,7 @@ def _ensure_swarm(lab: Lab) -> None:
     problem = _swarm_problem(lab)
     while problem and time.monotonic() < deadline:
         states = {s: _local_state(lab, s).get("LocalNodeState") for s in SITES}
-        if any(state in (None, "inactive", "error", "locked") for state in states.values()):
+        if any(state in ("inactive", "error", "locked") for state in states.values()):
             break  # a node outside any swarm, or broken: waiting will not fix it
         if "labels" in problem or "labelled" in problem:
             _label_nodes(lab)

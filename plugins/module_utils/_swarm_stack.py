@@ -412,3 +412,47 @@ def _service_spec(stack, normalised, networks, ids, order="start-first"):
                                      "PublishedPort": p["published"], "PublishMode": "host"}
                                     for p in normalised["ports"]]},
     }
+
+
+def stack_info(client, names=None):
+    """Services and tasks of the named stacks (every stack when names is empty), per stack."""
+    api = client.api
+    client.require_manager()
+    services = client.call("service list", api.services, filters={"label": STACK_LABEL})
+    nodes = dict((n["id"], n) for n in client.nodes())
+    stacks = {}
+    for service in services:
+        labels = service["Spec"].get("Labels") or {}
+        stack = labels.get(STACK_LABEL)
+        if names and stack not in names:
+            continue
+        tasks = client.call("tasks of %s" % service["Spec"]["Name"], api.tasks, filters={"service": service["ID"]})
+        mode = service["Spec"].get("Mode") or {}
+        entry = {
+            "name": service["Spec"]["Name"], "id": service["ID"],
+            "image": service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image"),
+            "mode": "global" if "Global" in mode else "replicated",
+            "replicas": (mode.get("Replicated") or {}).get("Replicas"),
+            "running": len([t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]),
+            "update_status": (service.get("UpdateStatus") or {}).get("State"),
+            "update_message": (service.get("UpdateStatus") or {}).get("Message"),
+            "spec_hash": labels.get(HASH_LABEL),
+            "tasks": [_task_summary(t, nodes) for t in _newest_first(tasks)],
+        }
+        stacks.setdefault(stack, {"name": stack, "services": []})["services"].append(entry)
+    for name in names or []:
+        stacks.setdefault(name, {"name": name, "services": []})
+    return [stacks[k] for k in sorted(stacks)]
+
+
+def _newest_first(tasks):
+    return sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True)
+
+
+def _task_summary(task, nodes):
+    node = nodes.get(task.get("NodeID")) or {}
+    status = task.get("Status") or {}
+    return {"id": task["ID"], "slot": task.get("Slot"), "node": node.get("hostname"),
+            "site": (node.get("labels") or {}).get("site"), "desired_state": task.get("DesiredState"),
+            "state": status.get("State"), "error": status.get("Err"), "message": status.get("Message"),
+            "image": task["Spec"]["ContainerSpec"].get("Image"), "created": task.get("CreatedAt")}

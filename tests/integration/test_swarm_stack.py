@@ -125,6 +125,17 @@ def test_deploy_rerun_check_diff_rollout_and_rotation(project, run_playbook, ima
     second = run_playbook(_play(stacks), check=False)
     assert second.rc == 0 and second.changed == 0, second.stdout[-3000:]
     assert run_playbook(_play(stacks), check=True).changed == 0
+    info = run_playbook([{"name": "info", "hosts": "localhost", "gather_facts": False,
+                          "module_defaults": {"group/esa.s2p.swarm": "{{ s2p_swarm_connection }}"},
+                          "tasks": [{"name": "info", "esa.s2p.swarm_stack_info": {
+                              "names": ["%s-%s" % (prefix, e) for e in ENVS]}}]}])
+    described = info.result("info")["stacks"]
+    assert [s["name"] for s in described] == sorted("%s-%s" % (prefix, e) for e in ENVS)
+    for stack in described:
+        (web,) = stack["services"]
+        assert web["running"] == 2 and web["replicas"] == 2 and web["spec_hash"]
+        running = [t for t in web["tasks"] if t["state"] == "running"]
+        assert len({t["site"] for t in running}) == 2  # spread over two sites
 
     # a new image rolls out to IRE only; diff shows the image change
     stacks[0]["services"][0]["image"] = images["v2"]
