@@ -63,6 +63,7 @@ class StackEngine(object):
     def converge(self, stacks):
         """Plan (and outside check mode apply) every stack; returns (changed, results, diffs)."""
         self.require_quorum()
+        self._read_all()
         plans = [self.plan(stack) for stack in stacks]  # every read and check before any write
         if not self.check_mode:
             for plan in plans:
@@ -88,16 +89,22 @@ class StackEngine(object):
         return state
 
     # --- reading -------------------------------------------------------------------------
+    def _read_all(self):
+        """Every service and network, and the stack-labelled secrets and configs: four calls for
+        the whole batch, whatever its size (planning never reads per stack)."""
+        api = self.api
+        self._all = {
+            "services": self.client.call("service list", api.services),
+            "networks": self.client.call("network list", api.networks),
+            "secrets": self.client.call("secret list", api.secrets, filters={"label": STACK_LABEL}),
+            "configs": self.client.call("config list", api.configs, filters={"label": STACK_LABEL}),
+        }
+
     def _owned(self, kind, stack):
-        lister = {"services": self.api.services, "networks": self.api.networks,
-                  "secrets": self.api.secrets, "configs": self.api.configs}[kind]
-        return self.client.call("%s of stack %s" % (kind, stack), lister,
-                                filters={"label": "%s=%s" % (STACK_LABEL, stack)})
+        return [o for o in self._all[kind] if ((o.get("Spec") or o).get("Labels") or {}).get(STACK_LABEL) == stack]
 
     def _by_name(self, kind, name):
-        lister = {"services": self.api.services, "networks": self.api.networks}[kind]
-        found = self.client.call("%s %s" % (kind[:-1], name), lister, filters={"name": name})
-        return [o for o in found if (o.get("Spec") or o).get("Name", o.get("Name")) == name]
+        return [o for o in self._all[kind] if (o.get("Spec") or o).get("Name") == name]
 
     def pin(self, image):
         """image@digest from the registry (tags move; digests do not), cached per run."""
