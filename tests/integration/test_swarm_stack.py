@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import random
 import tarfile
+import threading
 import time
 import urllib.request
 
@@ -64,7 +65,7 @@ def _service(image, port, env="ire", **extra):
             "healthcheck": {"test": ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"],
                             "interval": 1, "timeout": 2, "retries": 2},
             "update": {"monitor": 4}, "env": {"S2P_ENV": env}, "networks": ["front"],
-            "secrets": ["api-key"]}
+            "secrets": ["api-key"], "configs": [{"source": "settings", "target": "/etc/s2p.conf"}]}
     spec.update(extra)
     return spec
 
@@ -72,6 +73,7 @@ def _service(image, port, env="ire", **extra):
 def _stacks(prefix, images, ports, secret, version="v1", state="present"):
     return [{"name": "%s-%s" % (prefix, env), "state": state, "networks": ["front"],
              "secrets": [{"name": "api-key", "value": secret}],
+             "configs": [{"name": "settings", "data": "environment=%s\n" % env}],
              "services": [_service(images[version], ports[env], env)]} for env in ENVS]
 
 
@@ -122,6 +124,8 @@ def test_deploy_rerun_check_diff_rollout_and_rotation(project, run_playbook, ima
         assert "@sha256:" in image  # pinned by digest
         assert service.attrs["Spec"]["UpdateConfig"]["FailureAction"] == "rollback"
         assert service.attrs["Spec"]["UpdateConfig"]["Order"] == "start-first"
+    configs = sorted(c.name for c in manager.configs.list() if c.name.startswith(prefix))
+    assert len(configs) == 3 and all("_settings_" in c for c in configs)  # versioned by content hash
     second = run_playbook(_play(stacks), check=False)
     assert second.rc == 0 and second.changed == 0, second.stdout[-3000:]
     assert run_playbook(_play(stacks), check=True).changed == 0
@@ -158,7 +162,22 @@ def test_deploy_rerun_check_diff_rollout_and_rotation(project, run_playbook, ima
     rotated = secret_marker + "-2"
     stacks = _stacks(prefix, images, ports, rotated)
     stacks[0]["services"][0]["image"] = images["v2"]
-    rotation = run_playbook(_play(stacks), verbosity=4)
+    outages, probing = [], threading.Event()
+
+    def probe():  # some site serves IRE at every moment of the rotation (start-first updates)
+        while not probing.is_set():
+            if not _get(sites, ports["ire"]):
+                outages.append(time.monotonic())
+            time.sleep(0.2)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        rotation = run_playbook(_play(stacks), verbosity=4)
+    finally:
+        probing.set()
+        prober.join()
+    assert not outages, f"IRE served nothing {len(outages)} time(s) during the secret rotation"
     assert rotation.rc == 0, rotation.stdout[-3000:]
     names = sorted(s.name for s in manager.secrets.list() if s.name.startswith(prefix))
     assert len(names) == 3 and all(n.rsplit("_", 1)[0].endswith("api-key") for n in names)
