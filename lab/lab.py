@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import STATE, Lab, LabError
 
 # Start order matters: BIND before Pebble (its DNS-01 resolver), the CA before all.
-SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd"]
+SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd", "swarm_sites"]
 # What the lab itself needs before any service: the lab CA is made with openssl.
 BASE_APT = ["openssl", "ca-certificates"]
 

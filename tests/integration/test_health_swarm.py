@@ -1,4 +1,5 @@
-"""esa.s2p.swarm_health against the lab's dockerd (a single-node swarm manager): healthy, daemon
+"""esa.s2p.swarm_health against the lab's swarm (s2p_swarm_connection: the esoc manager of the
+three-site swarm, service swarm_sites): healthy with three managers, daemon
 unreachable, API version refused, environment fallbacks and invalid options."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ play = partial(health_play, "swarm", task=TASK)
 
 @pytest.fixture(scope="module")
 def docker_host(lab) -> str:
-    return lab["dockerd"]["docker_host"]
+    return lab["swarm_sites"]["docker_host"]  # what s2p_swarm_connection points at
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])

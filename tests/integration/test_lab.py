@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd"]
+SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd", "swarm_sites"]
 
 
 def test_second_lab_up_changes_nothing(lab):

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bringing nodes into one swarm: init, join, labels, availability, promote/demote, removal.
+
+This is private to esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Each node is reached through its own daemon (docker_host); node specs are changed through
+a manager. Join tokens are read from the manager and handed to the joining daemon only:
+they are never returned (the module also marks them no_log). Managers are removed only
+after being demoted, and a plan that would leave fewer reachable managers than the quorum
+needs is refused before anything changes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import NoQuorum, SwarmError
+
+ROLES = ("manager", "worker")
+AVAILABILITIES = ("active", "drain", "pause")
+
+
+def validate_nodes(nodes):
+    """Normalised node list, or ValidationError naming every bad item and field."""
+    errors, seen_names, seen_hosts, out = [], set(), set(), []
+    for index, node in enumerate(nodes or []):
+        where = "nodes[%d]" % index
+        name = node.get("name")
+        if not name:
+            errors.append("%s: name is required" % where)
+            continue
+        where = "node %s" % name
+        if name in seen_names:
+            errors.append("%s: listed twice" % where)
+        seen_names.add(name)
+        if node.get("docker_host") in seen_hosts:
+            errors.append("%s: docker_host %s is used by another node" % (where, node.get("docker_host")))
+        seen_hosts.add(node.get("docker_host"))
+        labels = node.get("labels") or {}
+        bad = sorted(str(k) for k, v in labels.items() if not isinstance(v, (str, int)) or isinstance(v, bool))
+        if bad:
+            errors.append("%s: labels %s must have string values" % (where, ", ".join(bad)))
+        out.append(dict(node, labels=dict((str(k), str(v)) for k, v in labels.items())))
+    present_managers = [n for n in out if n["state"] == "present" and n["role"] == "manager"]
+    if out and not present_managers:
+        errors.append("nodes: at least one node must be a present manager")
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+class ClusterEngine(object):
+    def __init__(self, connect, check_mode=False, even_managers="warn", join_timeout=90):
+        """connect(docker_host) -> SwarmClient for that node's daemon."""
+        self.connect = connect
+        self.check_mode = check_mode
+        self.even_managers = even_managers
+        self.join_timeout = join_timeout
+        self.warnings = []
+        self.secrets = []  # join tokens seen, for the module's no_log list
+
+    def converge(self, nodes):
+        clients = dict((n["name"], self.connect(n["docker_host"])) for n in nodes)
+        states = dict((n["name"], clients[n["name"]].swarm_state()) for n in nodes)
+        manager = next((n for n in nodes if n["state"] == "present" and n["role"] == "manager"
+                        and states[n["name"]]["control_available"]), None)
+        results = dict((n["name"], {"name": n["name"], "actions": []}) for n in nodes)
+        before, after = {}, {}
+        current = {}
+        if manager is not None:
+            current = dict((s["id"], s) for s in clients[manager["name"]].nodes())
+        self._check_quorum(nodes, states, current)
+        for node in nodes:
+            state = states[node["name"]]
+            spec = current.get(state["node_id"]) if state["local_node_state"] == "active" else None
+            before[node["name"]] = _view(spec)
+            after[node["name"]] = (_view(spec, node) if node["state"] == "present" else None)
+        if not self.check_mode:
+            manager = self._ensure_first_manager(nodes, clients, states, manager, results)
+        elif manager is None:
+            first = next(n for n in nodes if n["state"] == "present" and n["role"] == "manager")
+            results[first["name"]]["actions"].append("init swarm")
+        for node in nodes:
+            self._converge_node(node, clients, states, manager, current, results[node["name"]])
+        changed = any(r["actions"] for r in results.values())
+        diff = {"before": before, "after": after}
+        return changed, [results[n["name"]] for n in nodes], diff
+
+    # --- planning checks ---------------------------------------------------------------
+    def _check_quorum(self, nodes, states, current):
+        managers_now = [s for s in current.values() if s["role"] == "manager"]
+        reachable = [s for s in managers_now if s["reachability"] == "reachable"]
+        if managers_now and len(reachable) < len(managers_now) // 2 + 1:
+            raise NoQuorum("the swarm has no quorum: %d of %d managers reachable" % (
+                len(reachable), len(managers_now)), hint="Bring managers back online before changing the cluster")
+        wanted = [n for n in nodes if n["state"] == "present" and n["role"] == "manager"]
+        listed_ids = set(states[n["name"]]["node_id"] for n in nodes)
+        unlisted = [s for s in managers_now if s["id"] not in listed_ids]
+        total = len(wanted) + len(unlisted)
+        if total % 2 == 0:
+            message = ("the swarm would have %d managers: an even count tolerates no more failures than %d "
+                       "(use an odd number)" % (total, total - 1))
+            if self.even_managers == "fail":
+                raise ValidationError(["nodes: %s" % message])
+            self.warnings.append(message)
+        leaving = [n for n in nodes if states[n["name"]]["node_id"] in current
+                   and current[states[n["name"]]["node_id"]]["role"] == "manager"
+                   and (n["state"] == "absent" or n["role"] == "worker")]
+        remaining = [s for s in reachable if s["id"] not in set(states[n["name"]]["node_id"] for n in leaving)]
+        if leaving and len(remaining) < len(managers_now) // 2 + 1 and len(remaining) < (total // 2 + 1):
+            raise NoQuorum("demoting or removing %s would leave %d reachable manager(s) of %d: quorum lost" % (
+                ", ".join(n["name"] for n in leaving), len(remaining), len(managers_now)),
+                hint="Promote other managers first, or remove managers one at a time")
+
+    # --- applying ----------------------------------------------------------------------------
+    def _ensure_first_manager(self, nodes, clients, states, manager, results):
+        if manager is not None:
+            return manager
+        first = next(n for n in nodes if n["state"] == "present" and n["role"] == "manager")
+        if not first.get("advertise_addr"):
+            raise ValidationError(["node %s: advertise_addr is needed to initialise the swarm" % first["name"]])
+        client = clients[first["name"]]
+        client.call("swarm init on %s" % first["name"], client.api.init_swarm,
+                    advertise_addr=first["advertise_addr"], listen_addr="0.0.0.0:2377")
+        results[first["name"]]["actions"].append("init swarm")
+        states[first["name"]] = client.swarm_state()
+        return first
+
+    def _tokens(self, clients, manager):
+        client = clients[manager["name"]]
+        tokens = client.call("join tokens", client.api.inspect_swarm)["JoinTokens"]
+        self.secrets.extend(tokens.values())
+        return tokens
+
+    def _converge_node(self, node, clients, states, manager, current, result):
+        name, state = node["name"], states[node["name"]]
+        in_swarm = state["local_node_state"] == "active"
+        spec = current.get(state["node_id"]) if in_swarm else None
+        if node["state"] == "absent":
+            if in_swarm or spec:
+                self._remove(node, clients, manager, spec, result)
+            return
+        if not in_swarm:
+            result["actions"].append("join as %s" % node["role"])
+            if self.check_mode:
+                return
+            if not node.get("advertise_addr"):
+                raise ValidationError(["node %s: advertise_addr is needed to join the swarm" % name])
+            tokens = self._tokens(clients, manager)
+            manager_addr = clients[manager["name"]].swarm_state()["node_addr"]
+            client = clients[name]
+            client.call("swarm join of %s" % name, client.api.join_swarm, ["%s:2377" % manager_addr],
+                        tokens["Manager" if node["role"] == "manager" else "Worker"],
+                        listen_addr="0.0.0.0:2377", advertise_addr=node["advertise_addr"])
+            states[name] = state = client.swarm_state()
+            spec = self._wait_ready(clients[manager["name"]], state["node_id"], name)
+        if self.check_mode and spec is None:
+            return
+        self._update_spec(node, clients[manager["name"]], spec, result)
+
+    def _update_spec(self, node, manager_client, spec, result):
+        changes = {}
+        if spec["role"] != node["role"]:
+            changes["Role"] = node["role"]
+            result["actions"].append("%s to %s" % ("promote" if node["role"] == "manager" else "demote", node["role"]))
+        if spec["availability"] != node["availability"]:
+            changes["Availability"] = node["availability"]
+            result["actions"].append("availability %s -> %s" % (spec["availability"], node["availability"]))
+        labels = dict(spec["labels"])
+        for key, value in node["labels"].items():
+            if labels.get(key) != value:
+                result["actions"].append("label %s=%s" % (key, value))
+                labels[key] = value
+        if labels != spec["labels"]:
+            changes["Labels"] = labels
+        if changes and not self.check_mode:
+            api = manager_client.api
+            raw = manager_client.call("node %s" % node["name"], api.inspect_node, spec["id"])
+            body = dict(raw["Spec"], **changes)
+            manager_client.call("update node %s" % node["name"], api.update_node, spec["id"],
+                                raw["Version"]["Index"], body)
+            if "Role" in changes:  # the raft membership follows the spec: wait for it
+                self._wait(lambda: _raft_role(manager_client, spec["id"]) == node["role"],
+                           "%s to become a %s in the raft" % (node["name"], node["role"]))
+
+    def _remove(self, node, clients, manager, spec, result):
+        manager_client = clients[manager["name"]]
+        if spec and spec["role"] == "manager":
+            result["actions"].append("demote to worker")
+            if not self.check_mode:
+                self._update_spec(dict(node, role="worker", availability=spec["availability"], labels={}),
+                                  manager_client, spec, {"actions": []})
+        result["actions"].append("leave the swarm")
+        if self.check_mode:
+            return
+        client = clients[node["name"]]
+        try:
+            client.call("swarm leave of %s" % node["name"], client.api.leave_swarm, force=False)
+        except SwarmError as exc:
+            if "not part of a swarm" not in str(exc):
+                raise
+        if spec:
+            self._wait(lambda: manager_client.call("node", manager_client.api.inspect_node, spec["id"])
+                       ["Status"]["State"] == "down", "%s to be seen down" % node["name"])
+            manager_client.call("remove node %s" % node["name"], manager_client.api.remove_node, spec["id"])
+
+    def _wait_ready(self, manager_client, node_id, name):
+        found = {}
+
+        def ready():
+            for summary in manager_client.nodes():
+                if summary["id"] == node_id and summary["state"] == "ready":
+                    found["spec"] = summary
+                    return True
+            return False
+
+        self._wait(ready, "%s to be ready" % name)
+        return found["spec"]
+
+    def _wait(self, check, what):
+        deadline = time.time() + self.join_timeout
+        while not check():
+            if time.time() > deadline:
+                raise SwarmError("timed out after %ss waiting for %s" % (self.join_timeout, what))
+            time.sleep(0.5)
+
+
+def _raft_role(manager_client, node_id):
+    """'manager' once the node is a reachable raft member, 'worker' once it left the raft."""
+    node = manager_client.call("node", manager_client.api.inspect_node, node_id)
+    status = node.get("ManagerStatus") or {}
+    if status.get("Reachability") == "reachable":
+        return "manager"
+    return "worker" if not status else "joining"
+
+
+def _view(spec, node=None):
+    """What the diff shows for a node: role, availability, labels (wanted values merged in)."""
+    if spec is None and node is None:
+        return None
+    base = {"role": None, "availability": None, "labels": {}} if spec is None else {
+        "role": spec["role"], "availability": spec["availability"], "labels": dict(spec["labels"])}
+    if node is not None:
+        base = {"role": node["role"], "availability": node["availability"],
+                "labels": dict(base["labels"], **node["labels"])}
+    return base

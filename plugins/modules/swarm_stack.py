@@ -1,0 +1,215 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: swarm_stack
+short_description: Deploy a batch of Docker Swarm stacks through the Swarm API
+version_added: 0.1.0
+description:
+  - Converges a list of stacks in one task over one connection to a swarm manager (services,
+    overlay networks, versioned secrets and configs, all labelled C(com.docker.stack.namespace)
+    like C(docker stack deploy) does), so the Docker CLI lists them as stacks.
+  - The whole batch is validated before the daemon is asked anything; a bad item fails the task
+    naming the stack, service and field, with nothing changed.
+  - Fails fast when the swarm has no manager quorum, and when an image tag cannot be resolved.
+  - A service is updated only when its spec hash changes. Image tags are resolved to digests
+    (O(resolve_image)), so a moved tag rolls out and every node runs the same image.
+  - Updates use C(failure_action=rollback) and C(order=start-first) (C(stop-first) for a service
+    with host-mode ports when no eligible node is left free for a new task); the module waits until every
+    changed service converged and fails with Swarm's message when Swarm rolled one back or its
+    tasks keep failing (the previous version keeps serving).
+  - Secrets and configs are versioned by content hash (C(<stack>_<name>_<hash12>)); an old version
+    is removed only after the services converged on the new one.
+  - Only objects labelled with the stack's name are changed or removed.
+author:
+  - ESA S2P data-centre engineering (!UNKNOWN)
+extends_documentation_fragment:
+  - esa.s2p.swarm
+options:
+  stacks:
+    description:
+      - The stacks to converge. Each is a mapping with C(name) (the stack namespace, e.g.
+        C(<project>-<env>)), C(state) (C(present) or C(absent)), C(services), C(networks)
+        (names or mappings with C(name), C(attachable)), C(secrets) (C(name), C(value)) and
+        C(configs) (C(name), C(data)).
+      - "A service has C(name), C(image), C(mode) (replicated or global), C(replicas), C(command),
+        C(args), C(env) (mapping), C(ports) (list of C(published), C(target), C(protocol); always
+        host mode: the lab and the sites run without the ingress mesh), C(healthcheck) (C(test),
+        C(interval), C(timeout), C(retries), C(start_period) in seconds), C(resources)
+        (C(limit_cpus), C(limit_memory), C(reserve_cpus), C(reserve_memory)), C(sites) (site labels
+        the tasks may run on), C(constraints), C(networks), C(secrets) and C(configs) (names, or
+        C(source)/C(target)), C(update) (C(parallelism), C(delay), C(monitor), C(max_failure_ratio)),
+        C(labels), C(stop_grace_period)."
+      - Secret values are hidden from logs and output (C(value) is C(no_log)).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Stack namespace; its services are named C(<name>_<service>).
+        type: str
+        required: true
+      state:
+        description: C(absent) removes the stack's services, networks, secrets and configs.
+        type: str
+        choices: [present, absent]
+        default: present
+      services:
+        description: The services of the stack (see above).
+        type: list
+        elements: raw
+      networks:
+        description: Overlay networks of the stack, named C(<stack>_<name>).
+        type: list
+        elements: raw
+      secrets:
+        description: Secrets of the stack; each version becomes a Docker secret C(<stack>_<name>_<hash12>).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Name the services refer to.
+            type: str
+            required: true
+          value:
+            description: The secret value.
+            type: str
+            required: true
+      configs:
+        description: Configs of the stack, versioned like secrets.
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Name the services refer to.
+            type: str
+            required: true
+          data:
+            description: The config content.
+            type: str
+            required: true
+  known_sites:
+    description: Values of the node label C(site) that C(sites) may name.
+    type: list
+    elements: str
+    default: [esoc, esec, esrin]
+  resolve_image:
+    description: Resolve image tags to digests through the daemon (the registry) before deploying.
+    type: bool
+    default: true
+  wait:
+    description: Wait until changed services converged.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for convergence before failing.
+    type: int
+    default: 300
+attributes:
+  check_mode:
+    support: full
+    description: Reads the stacks and resolves images, reports the exact changes, writes nothing.
+  diff_mode:
+    support: full
+    description: One diff per changed stack with the normalised service specs and object names.
+  idempotent:
+    support: full
+    description: A second run with the same input and the same image digests changes nothing.
+  action_group:
+    support: full
+    membership: [esa.s2p.swarm]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
+"""
+
+EXAMPLES = r"""
+- name: Deploy the IRE environment of the demo project
+  esa.s2p.swarm_stack:
+    stacks:
+      - name: demo-ire
+        networks: [front]
+        secrets:
+          - name: db-password
+            value: "{{ lookup('community.hashi_vault.vault_kv2_get', 'demo/ire/db').secret.password }}"
+        services:
+          - name: web
+            image: registry.s2p.esa.int:5000/demo/web:1.4
+            replicas: 2
+            sites: [esoc, esec]
+            command: [httpd, -f, -p, "8080", -h, /var/www]
+            ports: [{published: 18080, target: 8080}]
+            healthcheck: {test: [CMD, wget, -q, -O-, "http://127.0.0.1:8080/"], interval: 5}
+            networks: [front]
+            secrets: [db-password]
+"""
+
+RETURN = r"""
+stacks:
+  description: One entry per stack with its name, state, whether it changed and the actions taken (or planned).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: demo-ire, state: present, changed: true, actions: ["create service demo-ire_web"]}]
+progress:
+  description: Convergence progress notes, in order.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import StackEngine
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import DEFAULT_SITES, validate_stacks
+
+
+def main():
+    module = swarm_module(
+        argument_spec=dict(
+            stacks=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                state=dict(type="str", default="present", choices=["present", "absent"]),
+                services=dict(type="list", elements="raw"),
+                networks=dict(type="list", elements="raw"),
+                # no_log on each value, not on the list: the secret names stay readable in output
+                secrets=dict(type="list", elements="dict", no_log=False, options=dict(
+                    name=dict(type="str", required=True),
+                    value=dict(type="str", required=True, no_log=True),
+                )),
+                configs=dict(type="list", elements="dict", options=dict(
+                    name=dict(type="str", required=True),
+                    data=dict(type="str", required=True),
+                )),
+            )),
+            known_sites=dict(type="list", elements="str", default=list(DEFAULT_SITES)),
+            resolve_image=dict(type="bool", default=True),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=300),
+        ),
+        supports_check_mode=True,
+    )
+    engine = None
+    try:
+        stacks = validate_stacks(module.params["stacks"], module.params["known_sites"])
+        for stack in stacks:  # secret values must never come back, even inside error messages
+            for secret in stack["secrets"].values():
+                module.no_log_values.add(secret["data"])
+        engine = StackEngine(swarm_client(module), check_mode=module.check_mode, wait=module.params["wait"],
+                             wait_timeout=module.params["wait_timeout"],
+                             resolve_image=module.params["resolve_image"])
+        changed, results, diffs = engine.converge(stacks)
+    except S2PError as exc:
+        module.fail_json(progress=engine.progress if engine else [], **exc.as_fail_kwargs())
+    result = dict(changed=changed, stacks=results, progress=engine.progress)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

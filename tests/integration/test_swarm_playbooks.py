@@ -1,0 +1,64 @@
+"""playbooks/project_environment.yml, promote.yml and swarm_cluster.yml on the lab's three-site
+swarm, with the lab model's project neocc (services web and api; ire and preope on esrin)."""
+
+from __future__ import annotations
+
+import random
+
+import docker
+import pytest
+from conftest import ROOT
+
+PLAYBOOKS = ROOT / "playbooks"
+
+
+@pytest.fixture
+def neocc(lab, run_playbook):
+    base = random.randrange(31000, 32000, 4)
+    extravars = {
+        "project": "neocc",
+        "project_stack__default_image": lab["swarm_sites"]["images"]["busybox"],
+        "project_stack__replicas": 1,
+        "project_stack__commands": {"web": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
+                                    "api": ["httpd", "-f", "-p", "8000", "-h", "/var/www"]},
+    }
+    yield extravars, base
+    for env in ("ire", "preope"):
+        run_playbook(PLAYBOOKS / "project_environment.yml",
+                     extravars=dict(extravars, environment_name=env, project_stack__state="absent"))
+
+
+def test_project_environment_rerun_and_promote(lab, run_playbook, neocc):
+    extravars, base = neocc
+    ire = dict(extravars, environment_name="ire",
+               project_stack__published_ports={"web": base, "api": base + 1})
+    first = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire)
+    assert first.rc == 0 and first.changed == 1, first.stdout[-3000:]
+    again = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire)
+    assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
+    client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"])
+    nodes = {n["ID"]: n["Spec"]["Labels"].get("site") for n in client.nodes()}
+    for service in ("web", "api"):
+        tasks = client.tasks(filters={"service": f"neocc-ire_{service}", "desired-state": "running"})
+        assert [nodes[t["NodeID"]] for t in tasks] == ["esrin"]  # the model puts ire on esrin
+
+    promote = run_playbook(PLAYBOOKS / "promote.yml",
+                           extravars=dict(extravars, from_env="ire", to_env="preope",
+                                          project_stack__published_ports={"web": base + 2, "api": base + 3}))
+    assert promote.rc == 0, promote.stdout[-3000:]
+    for service in ("web", "api"):
+        source = client.inspect_service(f"neocc-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        target = client.inspect_service(f"neocc-preope_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        assert "@sha256:" in source and target == source
+
+
+def test_promote_refuses_an_empty_source(run_playbook, neocc):
+    extravars = neocc[0]
+    run = run_playbook(PLAYBOOKS / "promote.yml", extravars=dict(extravars, from_env="dev", to_env="ire"))
+    assert run.rc != 0
+    assert "neocc-dev has no services: nothing to promote" in run.stdout
+
+
+def test_swarm_cluster_playbook_leaves_the_lab_swarm_unchanged(run_playbook):
+    run = run_playbook(PLAYBOOKS / "swarm_cluster.yml")
+    assert run.rc == 0 and run.changed == 0, run.stdout[-3000:]
