@@ -262,7 +262,6 @@ class VSphereClient:
         """Names of all datacenters, sorted."""
         return sorted(obj["name"] for obj in self.retrieve({vim.Datacenter: ["name"]}))
 
-
     # --- writes ----------------------------------------------------------------
     def call(self, action, method, *args, **kwargs):
         """Call a vSphere method; faults become VSphereError naming `action`."""

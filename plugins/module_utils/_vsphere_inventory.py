@@ -28,7 +28,7 @@ MARKER_KEY = "s2p.vm"
 STATE_KEY = "s2p.state"
 STATE_BUILDING = "building"
 STATE_READY = "ready"
-ATTRIBUTES = ("segment", "project", "environment", "owner")
+ATTRIBUTES = ("site", "segment", "project", "environment", "owner")
 ATTRIBUTE_PREFIX = "s2p."
 
 VM_PROPERTIES = ["name", "parent", "config.instanceUuid", "config.template", "config.extraConfig",
@@ -172,3 +172,43 @@ class _Created(dict):
     @property
     def moid(self):
         return self.ref._moId
+
+
+# --- reading VMs for vsphere_vm_info and the inventory plugin ------------------------
+FILTERS = ("names", "datacenter", "folder", "site", "segment", "project", "environment", "power")
+
+
+def vm_summary(inventory, vm):
+    """What vsphere_vm_info returns and the inventory plugin turns into host variables."""
+    state = inventory.vm_state(vm)
+    attributes = state["attributes"]
+    ipv4 = [ip for ip in state["ips"] if ":" not in ip]
+    address = state["ip"] if state["ip"] and ":" not in state["ip"] else (ipv4[0] if ipv4 else None)
+    return {
+        "name": state["name"], "moid": state["moid"], "instance_uuid": state["instance_uuid"],
+        "datacenter": state["datacenter"], "folder": state["folder"], "managed": state["marker"] is not None,
+        "build_state": state["build_state"], "power": state["power"], "cpus": state["cpus"],
+        "memory_mb": state["memory_mb"], "hostname": state["hostname"], "ip": address, "ips": state["ips"],
+        "site": attributes.get("site"), "segment": attributes.get("segment"), "project": attributes.get("project"),
+        "environment": attributes.get("environment"), "owner": attributes.get("owner"),
+    }
+
+
+def select_vms(inventory, filters=None, managed_only=True):
+    """Summaries of the (non-template) VMs matching every given filter, sorted by name."""
+    filters = dict((k, v) for k, v in (filters or {}).items() if v not in (None, [], ""))
+    out = []
+    for vm in inventory.vms():
+        if vm.get("config.template"):
+            continue
+        summary = vm_summary(inventory, vm)
+        if managed_only and not summary["managed"]:
+            continue
+        if "names" in filters and summary["name"] not in filters["names"]:
+            continue
+        if "folder" in filters and not (summary["folder"] or "").startswith(filters["folder"].rstrip("/")):
+            continue
+        if any(summary.get(k) != filters[k] for k in filters if k not in ("names", "folder")):
+            continue
+        out.append(summary)
+    return sorted(out, key=lambda s: (s["name"], s["folder"] or ""))

@@ -48,8 +48,8 @@ class VMPlan(object):
         """The fields shown in diff mode."""
         if state is None:
             return {}
-        return dict((k, state.get(k)) for k in ("folder", "cpus", "memory_mb", "disks_gb", "networks",
-                                                 "attributes", "power"))
+        fields = ("folder", "cpus", "memory_mb", "disks_gb", "networks", "attributes", "power")
+        return dict((k, state.get(k)) for k in fields)
 
     def diff(self):
         before = self.managed(_shown(self.current)) if self.vm is not None else {}
@@ -143,8 +143,8 @@ def _folder(errors, path, inventory, folder):
         found = inventory.by_path("/" + "/".join(parts[:depth]))
         if found is not None:
             if not isinstance(found.ref, vim.Folder):
-                errors.append("%s: %s is a %s, not a folder" % (path, inventory.path(found.moid),
-                                                                  inventory.kind(found.moid)))
+                errors.append("%s: %s is a %s, not a folder" % (
+                    path, inventory.path(found.moid), inventory.kind(found.moid)))
                 return None, []
             return found, missing
         missing.insert(0, parts[depth - 1])
@@ -180,7 +180,7 @@ def _resolve(errors, plan, inventory):
     refs["datastore"] = datastore.ref if datastore is not None else None
     refs["networks"] = []
     for i, net in enumerate(want.get("networks") or []):
-        found = [o for o in inventory.find(dc, vim.Network, net)]
+        found = list(inventory.find(dc, vim.Network, net))
         dv = [o for o in found if isinstance(o.ref, vim.dvs.DistributedVirtualPortgroup)]
         found = dv or found
         if len(found) != 1:
@@ -246,7 +246,7 @@ def _changes(errors, plan, inventory):
         if have is not None and have > size * GB_KB:
             errors.append("%s.disks_gb[%d]: disk %d is %s GB, the request of %d GB would shrink it; vSphere "
                           "cannot shrink disks (ask for at least %s GB)" % (
-                              path, i + 1, i + 1, _shown(cur)["disks_gb"][i], size, _shown(cur)["disks_gb"][i]))
+                              path, i, i + 1, _shown(cur)["disks_gb"][i], size, _shown(cur)["disks_gb"][i]))
         elif have is None or have < size * GB_KB:
             plan.changes.append("disks_gb[%d]" % i)
     for i, net in enumerate(want.get("networks") or []):

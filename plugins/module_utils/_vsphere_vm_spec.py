@@ -25,8 +25,8 @@ STATES = ("present", "absent", "poweredon", "poweredoff", "restarted")
 # Fields of a model VM (s2p_model.vms) that vsphere_vm reads; the others are accepted and ignored.
 FIELDS = ("name", "datacenter", "cluster", "resource_pool", "datastore", "folder", "template", "network",
           "networks", "cpus", "memory_mb", "disk_gb", "disks_gb", "segment", "project", "environment", "owner",
-          "fqdn", "ip", "subnet", "gateway", "dns_servers")
-MODEL_ONLY = ("site", "role", "index", "description")
+          "fqdn", "ip", "subnet", "gateway", "dns_servers", "site")
+MODEL_ONLY = ("role", "index", "description")
 PLACEMENT = ("datacenter", "cluster", "datastore", "folder", "template")
 LIMITS = {"cpus": (1, 128), "memory_mb": (4, 4194304), "disk_gb": (1, 65536)}
 VSPHERE_FORBIDDEN = "/\\%"
@@ -221,7 +221,7 @@ def normalise_vm(errors, path, item, state):
     vm["disks_gb"] = _disks(errors, path, item)
     vm["networks"] = _networks(errors, path, item)
     vm["attributes"] = {}
-    for field in ("segment", "project", "environment"):
+    for field in ("site", "segment", "project", "environment"):
         value = item.get(field)
         if value is not None:
             problem = name_error(field, value)

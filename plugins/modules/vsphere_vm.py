@@ -24,18 +24,18 @@ description:
     modified or removed (in the target folder it is reported as a conflict, elsewhere it is ignored)."
   - Crash-safe. A run killed in the middle leaves VMs marked C(s2p.state=building); the next run finds them by
     the marker and finishes them (configuration, customisation, power-on) instead of cloning again.
-  - "New VMs get a guest customisation (Linux): host name = VM name, domain from O(vms[].fqdn), a static address
-    when O(vms[].ip) is given (prefix from O(vms[].subnet), O(vms[].gateway), O(vms[].dns_servers)), else DHCP."
+  - "New VMs get a guest customisation (Linux): host name = VM name, domain from V(fqdn), a static address
+    when V(ip) is given (prefix from V(subnet), V(gateway), V(dns_servers)), else DHCP."
 options:
   vms:
     description:
-      - The VMs. Fields not listed here that the model publishes (V(site), V(role), V(index), V(description)) are
+      - The VMs. Fields not listed here that the model publishes (V(role), V(index), V(description)) are
         accepted and ignored; any other field is an error.
       - "Fields: V(name) (required, a DNS label), V(datacenter) (required), V(folder) (V(/<dc>/vm/...) or relative to
         the datacenter's VM folder), V(template) (name, unique in the datacenter, or path relative to its VM
         folder), V(cluster), V(resource_pool) (default the cluster's root pool), V(datastore), V(network) or
         V(networks) (port groups of NIC 1, 2...), V(cpus), V(memory_mb) (a multiple of 4), V(disk_gb) (first
-        disk) or V(disks_gb) (every disk; disks are grown or added, never shrunk), V(segment), V(project),
+        disk) or V(disks_gb) (every disk; disks are grown or added, never shrunk), V(site), V(segment), V(project),
         V(environment), V(owner) (custom attributes C(s2p.<field>)), V(fqdn), V(ip), V(subnet), V(gateway),
         V(dns_servers) (guest customisation)."
       - For O(state=present) and the power states, V(datacenter), V(folder), V(template), V(cluster),
@@ -117,7 +117,7 @@ vms:
     name: {description: VM name., type: str}
     changed: {description: Whether this VM changed (or would in check mode)., type: bool}
     action: {description: "V(create), V(update), V(destroy) or V(none).", type: str}
-    changes: {description: Managed fields that changed, and V(power:<operation>)., type: list, elements: str}
+    changes: {description: "Managed fields that changed, and V(power:<operation>).", type: list, elements: str}
     instance_uuid: {description: vCenter instance UUID (null for a VM only predicted in check mode)., type: str}
     folder: {description: Inventory path of the VM's folder., type: str}
     notes: {description: Things worth knowing that are not errors., type: list, elements: str}
