@@ -17,7 +17,7 @@ description:
     C(power_<state>), from the custom attributes that M(esa.s2p.vsphere_vm) sets; more with O(groups),
     O(keyed_groups) and O(compose).
   - Strings read from vCenter are marked unsafe, so a VM name or attribute can never be templated.
-  - The file must end in C(.vsphere.yml) or C(.vsphere.yaml) and hold C(plugin: esa.s2p.vsphere).
+  - "The file must end in C(.vsphere.yml) or C(.vsphere.yaml) and hold C(plugin: esa.s2p.vsphere)."
 extends_documentation_fragment:
   - constructed
   - inventory_cache

@@ -129,7 +129,7 @@ def vcsim(vcsim_endpoint, prefix):
     session = Vcsim(vcsim_endpoint)
     yield session
     for dc in SITES.values():
-        for path in (f"/{dc}/vm/s2p/{prefix}", f"/{dc}/vm/{prefix}-decoy"):
+        for path in (f"/{dc}/vm/s2p/{prefix}", f"/{dc}/vm/{prefix}-decoy", f"/{dc}/vm/s2p/pd/{prefix}"):
             session.destroy_folder(path)
     leftovers = [vm.name for vm in session.vms(prefix)]
     session.close()
