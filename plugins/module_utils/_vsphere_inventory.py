@@ -68,6 +68,7 @@ class Inventory:
         self.objects = dict((o.moid, o) for o in objects)
         self.field_names = dict(field_names or {})  # custom attribute key -> name
         self._paths = {}
+        self._portgroups = None
 
     def kind(self, moid):
         return type(self.objects[moid].ref).__name__.split(".")[-1]
@@ -148,11 +149,11 @@ class Inventory:
     def nic_network(self, nic):
         backing = nic.backing
         if isinstance(backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+            if self._portgroups is None:
+                self._portgroups = dict((o.get("key"), o.get("name")) for o in self.objects.values()
+                                        if isinstance(o.ref, vim.dvs.DistributedVirtualPortgroup))
             key = backing.port.portgroupKey
-            for o in self.objects.values():
-                if isinstance(o.ref, vim.dvs.DistributedVirtualPortgroup) and o.get("key") == key:
-                    return o.get("name")
-            return key
+            return self._portgroups.get(key, key)
         if isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
             return backing.deviceName
         return None

@@ -30,7 +30,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import 
     STATE_READY,
     read_inventory,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_plan import GB_KB, plan_batch
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_plan import GB_KB, marker_of, plan_batch
 
 
 class BatchFailed(S2PError):
@@ -227,9 +227,9 @@ class Converger(object):
         inventory = read_inventory(self.client)
         by_marker = {}
         for vm in inventory.vms():
-            state = inventory.vm_state(vm)
-            if state["marker"]:
-                by_marker[state["marker"]] = vm
+            marker = marker_of(vm)
+            if marker:
+                by_marker[marker] = vm
         for plan in plans:
             plan.vm = by_marker.get(plan.name, plan.vm)
             if plan.vm is None:

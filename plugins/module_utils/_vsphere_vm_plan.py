@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import STATE_READY, vim
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import MARKER_KEY, STATE_READY, vim
 
 GB_KB = 1024 * 1024
 
@@ -199,7 +199,7 @@ def _identify(errors, plan, inventory, by_marker, force):
         errors.append("%s: %d VMs carry the S2P marker of %s (%s): remove the extra copies" % (
             path, len(marked), plan.name, ", ".join(sorted(inventory.path(o.moid) for o in marked))))
         return
-    unmarked = [o for o in inventory.vms() if o.get("name") == plan.name and not _marker(o)
+    unmarked = [o for o in inventory.vms() if o.get("name") == plan.name and not marker_of(o)
                 and inventory.path(o.moid) == "%s/%s" % (plan.want["folder"], plan.name)]
     if marked:
         plan.vm = marked[0]
@@ -215,9 +215,10 @@ def _identify(errors, plan, inventory, by_marker, force):
         plan.current = inventory.vm_state(plan.vm)
 
 
-def _marker(vm):
+def marker_of(vm):
+    """The S2P marker of a VM (its name as S2P made it), None when unmarked."""
     for option in vm.get("config.extraConfig") or []:
-        if option.key == "s2p.vm":
+        if option.key == MARKER_KEY:
             return option.value
     return None
 
@@ -273,7 +274,7 @@ def plan_batch(wanted, inventory, force=False):
     errors = []
     by_marker = {}
     for vm in inventory.vms():
-        marker = _marker(vm)
+        marker = marker_of(vm)
         if marker:
             by_marker.setdefault(marker, []).append(vm)
     plans = []

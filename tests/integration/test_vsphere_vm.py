@@ -7,6 +7,7 @@ import copy
 
 import pytest
 from counting_proxy import CountingProxy
+from health_helpers import assert_no_marker
 import vsphere_helpers
 from vsphere_helpers import vm_items, vm_play
 
@@ -164,9 +165,9 @@ def test_bad_batch_names_every_problem_and_creates_nothing(run_playbook, vcsim, 
 
 
 @pytest.mark.parametrize("case", ["wrong_password", "vcenter_down"])
-def test_connection_errors_are_clear(run_playbook, closed_port, case):
-    options = {"password": "not-the-password"} if case == "wrong_password" else {"port": closed_port}
-    run = run_playbook(vm_play(vm_items("tconn", 1, sites=("esoc",)), **options))
+def test_connection_errors_are_clear(run_playbook, closed_port, secret_marker, case):
+    options = {"password": secret_marker} if case == "wrong_password" else {"port": closed_port}
+    run = run_playbook(vm_play(vm_items("tconn", 1, sites=("esoc",)), **options), verbosity=4)
     assert run.rc != 0 and run.changed == 0
     msg = run.result("vms")["msg"]
     if case == "wrong_password":
@@ -174,3 +175,5 @@ def test_connection_errors_are_clear(run_playbook, closed_port, case):
     else:
         assert "cannot reach vSphere at 127.0.0.1:%d" % closed_port in msg, msg
     assert "Traceback" not in msg
+    if case == "wrong_password":
+        assert_no_marker(run, secret_marker)  # the password never shows, even at -vvvv
