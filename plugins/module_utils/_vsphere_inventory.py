@@ -54,11 +54,34 @@ def inventory_properties(vm_properties=None):
     }
 
 
-def read_inventory(client, vm_properties=None):
-    """The whole inventory in one property-collector call (plus the custom attribute names)."""
+def marker_of(vm):
+    """The S2P marker of a VM (its name as S2P made it), None when unmarked."""
+    for option in vm.get("config.extraConfig") or []:
+        if option.key == MARKER_KEY:
+            return option.value
+    return None
+
+
+DETAIL_VM_PROPERTIES = ["config.hardware.device", "resourcePool", "datastore"]
+
+
+def read_inventory(client, vm_properties=None, detail_names=None):
+    """The whole inventory in one property-collector call (plus the custom attribute names).
+
+    With `detail_names`, every VM is read with LIGHT_VM_PROPERTIES and only the templates and the
+    VMs of those names get their devices, in ONE more call: device lists are most of the bytes."""
+    if detail_names is not None:
+        vm_properties = LIGHT_VM_PROPERTIES
     objects = client.retrieve(inventory_properties(vm_properties))
     fields = client.custom_field_keys(())
-    return Inventory(objects, dict((key, name) for name, key in fields.items()))
+    inventory = Inventory(objects, dict((key, name) for name, key in fields.items()))
+    if detail_names is not None:
+        wanted = [o for o in inventory.vms() if o.get("config.template") or o.get("name") in detail_names
+                  or marker_of(o) in detail_names]
+        details = client.retrieve_objects([o.ref for o in wanted], vim.VirtualMachine, DETAIL_VM_PROPERTIES)
+        for vm in wanted:
+            vm.update(details.get(vm.moid, {}))
+    return inventory
 
 
 class Inventory:

@@ -28,9 +28,10 @@ from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import 
     STATE_BUILDING,
     STATE_KEY,
     STATE_READY,
+    marker_of,
     read_inventory,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_plan import GB_KB, marker_of, plan_batch
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_plan import GB_KB, plan_batch
 
 
 class BatchFailed(S2PError):
@@ -161,7 +162,8 @@ class Converger(object):
         self.failures = {}
 
     def plan(self, wanted):
-        self.inventory = read_inventory(self.client)
+        self.names = set(w["name"] for w in wanted)
+        self.inventory = read_inventory(self.client, detail_names=self.names)
         return plan_batch(wanted, self.inventory, force=self.force)
 
     def _run(self, jobs):
@@ -224,7 +226,7 @@ class Converger(object):
 
     def _configure(self, plans):
         """Second phase on a fresh read: hardware, customisation, attributes, power, ready mark."""
-        inventory = read_inventory(self.client)
+        inventory = read_inventory(self.client, detail_names=self.names)
         by_marker = {}
         for vm in inventory.vms():
             marker = marker_of(vm)

@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import MARKER_KEY, STATE_READY, vim
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import STATE_READY, marker_of, vim
 
 GB_KB = 1024 * 1024
 
@@ -213,14 +213,6 @@ def _identify(errors, plan, inventory, by_marker, force):
                       "or pick another folder" % (path, inventory.path(unmarked[0].moid)))
     if plan.vm is not None:
         plan.current = inventory.vm_state(plan.vm)
-
-
-def marker_of(vm):
-    """The S2P marker of a VM (its name as S2P made it), None when unmarked."""
-    for option in vm.get("config.extraConfig") or []:
-        if option.key == MARKER_KEY:
-            return option.value
-    return None
 
 
 def _changes(errors, plan, inventory):
