@@ -15,8 +15,9 @@ description:
   - Takes a list of VMs, typically C(s2p_model.vms) from the P(esa.s2p.model#role) role, and converges all of them
     over one vCenter session.
   - The whole batch is validated first, then checked against ONE property-collector read of vCenter (datacenters,
-    templates, clusters, datastores, port groups, folders, VMs). Any problem in any VM fails the task with every
-    problem listed, C(changed=false) and nothing modified.
+    templates, clusters, datastores, port groups, folders, VMs), plus one read of the device lists of the batch's
+    VMs and the templates; the number of reads does not grow with the number of VMs. Any problem in any VM fails
+    the task with every problem listed, C(changed=false) and nothing modified.
   - New VMs are cloned from the template of their site into their folder (created when missing), with the S2P
     marker (extraConfig C(s2p.vm) = VM name) written by the clone itself. Clones, reconfigurations and power
     operations run as concurrent vCenter tasks, at most O(parallel) at once, waited on together.
