@@ -63,30 +63,44 @@ def main() -> None:
     floor_s = pc_s + empty_s
     print(f"floor: one PropertyCollector call {pc_s:.2f}s for {n} VMs + empty ansible-inventory {empty_s:.2f}s"
           f" = {floor_s:.2f}s")
-    results = []
+    direct = {"hostname": vcsim["hostname"], "port": vcsim["port"], "username": vcsim["username"],
+              "password": vcsim["password"]}
+    configs = {
+        "ours": {"plugin": "esa.s2p.vsphere", "managed_only": False, "ca_path": vcsim["ca_file"]},
+        "community.vmware.vmware_vm_inventory": {"plugin": "community.vmware.vmware_vm_inventory",
+                                                 "validate_certs": False},
+        "community.vmware.vmware_vm_inventory (tuned)": {"plugin": "community.vmware.vmware_vm_inventory",
+                                                         "validate_certs": False,
+                                                         "enable_backward_compatibility": False},
+    }
+    files = {label: directory / ("%d.%s.yml" % (i, "vsphere" if label == "ours" else "vmware"))
+             for i, label in enumerate(configs)}
+    # Timed runs talk to vcsim directly; request counts come from separate runs through the proxy.
+    timing, hosts = {}, {}
+    for label, config in configs.items():
+        files[label].write_text(yaml.safe_dump({**config, **direct}))
+        timing[label], data = timed_inventory(files[label])
+        hosts[label] = len(data["_meta"]["hostvars"])
+        print(f"{label}: {timing[label]:.2f}s, {hosts[label]} hosts")
+    requests = {}
     with proxy(vcsim, directory) as counting:
-        base = {"hostname": "127.0.0.1", "port": counting.port, "username": vcsim["username"],
-                "password": vcsim["password"], "validate_certs": False}
-        ours_file = directory / "s2p.vsphere.yml"
-        ours_file.write_text(yaml.safe_dump({"plugin": "esa.s2p.vsphere", "managed_only": False, **base}))
-        counting.reset()
-        ours_s, ours_data = timed_inventory(ours_file)
-        ours_requests = counting.count
-        ours_hosts = len(ours_data["_meta"]["hostvars"])
-        for label, extra in (("community.vmware.vmware_vm_inventory", {}),
-                             ("community.vmware.vmware_vm_inventory (tuned)",
-                              {"enable_backward_compatibility": False})):
-            theirs_file = directory / ("tuned.vmware.yml" if extra else "default.vmware.yml")
-            theirs_file.write_text(yaml.safe_dump({"plugin": "community.vmware.vmware_vm_inventory", **base,
-                                                   **extra}))
+        for label in ("ours", "community.vmware.vmware_vm_inventory"):
+            config = {**configs[label], **direct, "hostname": "127.0.0.1", "port": counting.port,
+                      "validate_certs": False}
+            config.pop("ca_path", None)
+            counted = directory / ("counted." + files[label].name.split(".", 1)[1])
+            counted.write_text(yaml.safe_dump(config))
             counting.reset()
-            theirs_s, theirs_data = timed_inventory(theirs_file)
-            theirs_requests = counting.count
-            theirs_hosts = len(theirs_data["_meta"]["hostvars"])
-            results.append(result(NAME, n, "first", ours_s, label, theirs_s, floor_s=round(floor_s, 3),
-                                  ours_vs_floor=round(ours_s / floor_s, 2), ours_requests=ours_requests,
-                                  anchor_requests=theirs_requests, ours_hosts=ours_hosts,
-                                  anchor_hosts=theirs_hosts))
+            timed_inventory(counted)
+            requests[label] = counting.count
+    requests["community.vmware.vmware_vm_inventory (tuned)"] = requests["community.vmware.vmware_vm_inventory"]
+    results = []
+    for label in configs:
+        if label == "ours":
+            continue
+        results.append(result(NAME, n, "first", timing["ours"], label, timing[label], floor_s=round(floor_s, 3),
+                              ours_vs_floor=round(timing["ours"] / floor_s, 2), ours_requests=requests["ours"],
+                              anchor_requests=requests[label], ours_hosts=hosts["ours"], anchor_hosts=hosts[label]))
     write(f"{NAME}_{n}", results)
     for item in results:
         print(f"  {item['anchor']}: requests ours {item['ours_requests']} vs {item['anchor_requests']}; hosts "

@@ -74,6 +74,8 @@ options:
     type: bool
     default: false
 notes:
+  - Hardware and per-NIC guest data are not read (they are most of the bytes); C(s2p_ips) holds the guest's primary
+    address only. Use M(esa.s2p.vsphere_vm_info) for every address.
   - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_project), C(s2p_power), C(s2p_instance_uuid)...).
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
@@ -104,7 +106,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereClient
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
-    LIGHT_VM_PROPERTIES,
+    INVENTORY_VM_PROPERTIES,
     read_inventory,
     select_vms,
 )
@@ -133,7 +135,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for endpoint in self._endpoints():
             try:
                 with VSphereClient(**endpoint) as client:
-                    inventory = read_inventory(client, LIGHT_VM_PROPERTIES)
+                    inventory = read_inventory(client, INVENTORY_VM_PROPERTIES)
                     for vm in select_vms(inventory, managed_only=self.get_option("managed_only")):
                         vm["vcenter"] = client.endpoint
                         hosts.append(vm)

@@ -35,6 +35,9 @@ VM_PROPERTIES = ["name", "parent", "config.instanceUuid", "config.template", "co
                  "config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device",
                  "runtime.powerState", "resourcePool", "datastore", "customValue", "guest.ipAddress",
                  "guest.net", "guest.hostName"]
+# What the inventory plugin needs: no hardware, no guest.net (most of the bytes after devices).
+INVENTORY_VM_PROPERTIES = ["name", "parent", "config.instanceUuid", "config.template", "config.extraConfig",
+                           "runtime.powerState", "customValue", "guest.ipAddress", "guest.hostName"]
 LIGHT_VM_PROPERTIES = ["name", "parent", "config.instanceUuid", "config.template", "config.extraConfig",
                        "config.hardware.numCPU", "config.hardware.memoryMB", "runtime.powerState",
                        "customValue", "guest.ipAddress", "guest.net", "guest.hostName"]
@@ -212,7 +215,8 @@ def vm_summary(inventory, vm):
         "name": state["name"], "moid": state["moid"], "instance_uuid": state["instance_uuid"],
         "datacenter": state["datacenter"], "folder": state["folder"], "managed": state["marker"] is not None,
         "build_state": state["build_state"], "power": state["power"], "cpus": state["cpus"],
-        "memory_mb": state["memory_mb"], "hostname": state["hostname"], "ip": address, "ips": state["ips"],
+        "memory_mb": state["memory_mb"], "hostname": state["hostname"], "ip": address,
+        "ips": state["ips"] or ([state["ip"]] if state["ip"] else []),
         "site": attributes.get("site"), "segment": attributes.get("segment"), "project": attributes.get("project"),
         "environment": attributes.get("environment"), "owner": attributes.get("owner"),
     }
