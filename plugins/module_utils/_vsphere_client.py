@@ -22,6 +22,7 @@ __metaclass__ = type
 import os
 import socket
 import ssl
+import time
 import traceback
 
 try:
@@ -62,6 +63,22 @@ class VSphereLoginError(VSphereError, ConnectionFailure):
 
 class VSphereForbidden(VSphereError):
     check = "permission"
+
+
+class VSphereNotFound(VSphereError):
+    """An inventory object (datacenter, template, folder...) is not where it was looked for."""
+
+
+class VSphereDuplicateName(VSphereError):
+    """An object of that name already exists where vCenter was asked to create one."""
+
+
+class VSphereInsufficientResources(VSphereError):
+    """vCenter refused for lack of CPU, memory, disk space or licences."""
+
+
+class VSphereTaskTimeout(VSphereError):
+    """A vCenter task did not finish in time; it was cancelled."""
 
 
 # The wording of TLS failures that names vSphere's own options (see _tls.DEFAULT_WORDING).
@@ -187,6 +204,16 @@ class VSphereClient:
                                     hint="Grant the role holding %s to the user on this object" % privilege)
         if isinstance(fault, vim.fault.HostConnectFault):
             return self._transport_error(fault)
+        if isinstance(fault, vim.fault.DuplicateName):
+            return VSphereDuplicateName("an object named %r already exists there while %s" % (
+                getattr(fault, "name", "?"), action), obj=obj,
+                hint="Remove or rename the existing object, or let the module adopt it by its marker")
+        if isinstance(fault, vim.fault.InsufficientResourcesFault):
+            return VSphereInsufficientResources("not enough resources while %s: %s" % (action, text), obj=obj,
+                                                hint="Free capacity on the cluster/datastore or lower the request")
+        if isinstance(fault, (vim.fault.NotFound, vmodl.fault.ManagedObjectNotFound)):
+            return VSphereNotFound("not found while %s: %s" % (action, text), obj=obj,
+                                   hint="The object was removed meanwhile; run again")
         return VSphereError("vSphere at %s refused %s: %s" % (self.endpoint, action, text), obj=obj)
 
     # --- reads -----------------------------------------------------------------
@@ -231,9 +258,122 @@ class VSphereClient:
                     pass
         return [VimObject(item) for item in contents or []]
 
+    def retrieve_objects(self, refs, kind, paths):
+        """Read `paths` of the given objects (all of vim type `kind`) in ONE call: {moid: {path: value}}."""
+        if not refs:
+            return {}
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=ref, skip=False) for ref in refs],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=list(paths), all=False)])
+        contents = self.call("reading %d %s objects" % (len(refs), kind.__name__),
+                             self.content.propertyCollector.RetrieveContents, [spec])
+        return dict((item.obj._moId, dict((p.name, p.val) for p in item.propSet or [])) for item in contents or [])
+
     def datacenter_names(self):
         """Names of all datacenters, sorted."""
         return sorted(obj["name"] for obj in self.retrieve({vim.Datacenter: ["name"]}))
+
+    # --- writes ----------------------------------------------------------------
+    def call(self, action, method, *args, **kwargs):
+        """Call a vSphere method; faults become VSphereError naming `action`."""
+        try:
+            return method(*args, **kwargs)
+        except vmodl.MethodFault as fault:
+            raise self._fault_error(fault, action) from fault
+        except (OSError, ssl.SSLError) as exc:
+            raise self._transport_error(exc) from exc
+
+    def create_folder(self, parent, name):
+        """Create folder `name` under `parent` (a vim.Folder); return the existing one when another
+        run created it meanwhile (idempotent)."""
+        try:
+            return parent.CreateFolder(name)
+        except vim.fault.DuplicateName as fault:
+            existing = getattr(fault, "object", None)
+            if isinstance(existing, vim.Folder) and existing != parent:
+                return existing
+            for child in self.call("reading folder %s" % name, lambda: parent.childEntity):
+                if isinstance(child, vim.Folder) and child.name == name:
+                    return child
+            raise self._fault_error(fault, "creating folder %s" % name) from fault
+        except vmodl.MethodFault as fault:
+            raise self._fault_error(fault, "creating folder %s" % name) from fault
+
+    def run_tasks(self, jobs, parallel=8, timeout=3600, poll=0.2):
+        """Start vCenter tasks with at most `parallel` running at once and wait on them together.
+
+        jobs: [(label, start)] where start() calls a *_Task method and returns the task. Every
+        round polls ALL running tasks with ONE property-collector call. A task running longer than
+        `timeout` seconds is cancelled and fails with VSphereTaskTimeout. Returns
+        {label: (result, None) or (None, VSphereError)}; never raises for a failed task.
+        """
+        pending = list(jobs)
+        running = {}  # task moid -> (label, task, started)
+        outcome = {}
+        delay = poll
+        while pending or running:
+            while pending and len(running) < max(1, parallel):
+                label, start = pending.pop(0)
+                try:
+                    task = self.call("starting %s" % label, start)
+                except VSphereError as exc:
+                    outcome[label] = (None, exc)
+                    continue
+                running[task._moId] = (label, task, time.monotonic())
+            if not running:
+                continue
+            for moid, (state, result, error) in self._task_states([t for _l, t, _s in running.values()]).items():
+                label, task, started = running[moid]
+                if state == "success":
+                    outcome[label] = (result, None)
+                elif state == "error":
+                    outcome[label] = (None, self._fault_error(error, label) if error is not None else
+                                      VSphereError("task failed while %s" % label))
+                elif time.monotonic() - started > timeout:
+                    try:
+                        task.CancelTask()
+                    except Exception:  # the task may have ended or not be cancellable
+                        pass
+                    outcome[label] = (None, VSphereTaskTimeout(
+                        "task %s did not finish within %ss while %s and was cancelled" % (moid, timeout, label),
+                        hint="Check vCenter's recent tasks; raise the task timeout if vCenter is just slow"))
+                else:
+                    continue
+                del running[moid]
+            if running:
+                time.sleep(delay)
+                delay = min(delay * 1.5, 2.0)
+        return outcome
+
+    def _task_states(self, tasks):
+        """{moid: (state, result, fault)} of `tasks` in ONE property-collector call."""
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=t, skip=False) for t in tasks],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(
+                type=vim.Task, pathSet=["info.state", "info.result", "info.error"], all=False)])
+        contents = self.call("waiting for tasks", self.content.propertyCollector.RetrieveContents, [spec])
+        states = {}
+        for item in contents or []:
+            props = dict((p.name, p.val) for p in item.propSet or [])
+            states[item.obj._moId] = (props.get("info.state"), props.get("info.result"), props.get("info.error"))
+        return states
+
+    def custom_field_keys(self, names, create=False):
+        """{name: key} of VirtualMachine custom attributes (one read); missing ones are created
+        when `create`, else left out."""
+        manager = self.content.customFieldsManager
+        fields = self.call("reading custom attributes", lambda: manager.field) or []
+        keys = dict((f.name, f.key) for f in fields if f.managedObjectType in (None, vim.VirtualMachine))
+        for name in names:
+            if name not in keys and create:
+                try:
+                    keys[name] = manager.AddCustomFieldDef(name=name, moType=vim.VirtualMachine).key
+                except vim.fault.DuplicateName:  # created by a concurrent run
+                    fields = self.call("reading custom attributes", lambda: manager.field) or []
+                    keys.update((f.name, f.key) for f in fields if f.name == name)
+                except vmodl.MethodFault as fault:
+                    raise self._fault_error(fault, "creating custom attribute %s" % name) from fault
+        return keys
 
 
 class VimObject(dict):

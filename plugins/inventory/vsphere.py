@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: vsphere
+short_description: S2P virtual machines of one or several vCenters as Ansible hosts
+version_added: 0.2.0
+description:
+  - Reads every VM of each vCenter with ONE property-collector call (the number of API round trips does not grow
+    with the number of VMs) and adds the S2P VMs as hosts, with C(ansible_host) from the address the guest reports.
+  - Groups C(site_<site>), C(segment_<segment>), C(project_<project>), C(environment_<environment>) and
+    C(power_<state>), from the custom attributes that M(esa.s2p.vsphere_vm) sets; more with O(groups),
+    O(keyed_groups) and O(compose).
+  - Strings read from vCenter are marked unsafe, so a VM name or attribute can never be templated.
+  - "The file must end in C(.vsphere.yml) or C(.vsphere.yaml) and hold C(plugin: esa.s2p.vsphere)."
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+options:
+  plugin:
+    description: The name of this plugin.
+    type: str
+    required: true
+    choices: [esa.s2p.vsphere]
+  hostname:
+    description: vCenter host name or address (when O(vcenters) is not set).
+    type: str
+    env: [{name: VMWARE_HOST}]
+  port:
+    description: Port of the vSphere API.
+    type: int
+    default: 443
+    env: [{name: VMWARE_PORT}]
+  username:
+    description: User to log in as.
+    type: str
+    env: [{name: VMWARE_USER}]
+  password:
+    description: Password of O(username).
+    type: str
+    env: [{name: VMWARE_PASSWORD}]
+  validate_certs:
+    description: Verify vCenter's TLS certificate.
+    type: bool
+    default: true
+    env: [{name: VMWARE_VALIDATE_CERTS}]
+  ca_path:
+    description: PEM file of the CA that signed vCenter's certificate.
+    type: path
+    env: [{name: VMWARE_CA_PATH}]
+  protocol:
+    description: V(http) only for API simulators in tests.
+    type: str
+    default: https
+    choices: [https, http]
+  vcenters:
+    description:
+      - Several vCenters in one inventory, each a mapping with the keys V(hostname), V(port), V(username),
+        V(password), V(validate_certs), V(ca_path), V(protocol); missing keys take the top-level options.
+    type: list
+    elements: dict
+    default: []
+  managed_only:
+    description: Only VMs carrying the S2P marker.
+    type: bool
+    default: true
+  powered_on_only:
+    description: Only powered-on VMs.
+    type: bool
+    default: false
+notes:
+  - Hardware and per-NIC guest data are not read (they are most of the bytes); C(s2p_ips) holds the guest's primary
+    address only. Use M(esa.s2p.vsphere_vm_info) for every address.
+  - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_project), C(s2p_power), C(s2p_instance_uuid)...).
+author:
+  - ESA S2P data-centre engineering (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+# inventories/vsphere/s2p.vsphere.yml
+plugin: esa.s2p.vsphere
+vcenters:
+  - {hostname: vcenter-esoc.s2p.esa.int}
+  - {hostname: vcenter-esrin.s2p.esa.int}
+username: s2p-inventory@vsphere.local
+ca_path: /etc/pki/s2p/ca.pem
+keyed_groups:
+  - key: s2p_owner
+    prefix: owner
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/s2p-inventory
+"""
+
+import re
+
+from ansible.errors import AnsibleError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereClient
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
+    INVENTORY_VM_PROPERTIES,
+    read_inventory,
+    select_vms,
+)
+
+CONNECTION = ("hostname", "port", "username", "password", "validate_certs", "ca_path", "protocol")
+GROUPED = ("site", "segment", "project", "environment", "power")
+
+
+def _group_name(kind, value):
+    return "%s_%s" % (kind, re.sub(r"[^A-Za-z0-9_]", "_", str(value)))
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "esa.s2p.vsphere"
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith((".vsphere.yml", ".vsphere.yaml"))
+
+    def _endpoints(self):
+        base = dict((k, self.get_option(k)) for k in CONNECTION)
+        return [dict(base, **dict((k, v) for k, v in (vc or {}).items() if k in CONNECTION and v is not None))
+                for vc in self.get_option("vcenters") or [{}]]
+
+    def _fetch(self):
+        hosts = []
+        for endpoint in self._endpoints():
+            try:
+                with VSphereClient(**endpoint) as client:
+                    inventory = read_inventory(client, INVENTORY_VM_PROPERTIES)
+                    for vm in select_vms(inventory, managed_only=self.get_option("managed_only")):
+                        vm["vcenter"] = client.endpoint
+                        hosts.append(vm)
+            except S2PError as exc:
+                raise AnsibleError("esa.s2p.vsphere: %s" % exc) from None
+        return hosts
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        hosts = None
+        if use_cache:
+            try:
+                hosts = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if hosts is None:
+            hosts = self._fetch()
+        if update_cache:
+            self._cache[cache_key] = hosts
+        self._populate(hosts)
+
+    def _populate(self, hosts):
+        strict = self.get_option("strict")
+        for vm in hosts:
+            if self.get_option("powered_on_only") and vm["power"] != "poweredon":
+                continue
+            name = self.inventory.add_host(wrap_var(vm["name"]))
+            variables = dict(("s2p_%s" % k, wrap_var(v)) for k, v in vm.items())
+            for key, value in variables.items():
+                self.inventory.set_variable(name, key, value)
+            if vm.get("ip"):
+                self.inventory.set_variable(name, "ansible_host", wrap_var(vm["ip"]))
+            for kind in GROUPED:
+                if vm.get(kind):
+                    group = self.inventory.add_group(_group_name(kind, vm[kind]))
+                    self.inventory.add_child(group, name)
+            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
