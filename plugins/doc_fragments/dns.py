@@ -87,8 +87,8 @@ options:
     description:
       - Connection to the zones' primary DNS server, with the same options as the C(esa.s2p.dns)
         modules (for example C("{{ s2p_dns_connection }}")).
+      - Required when a certificate is issued through ACME (its DNS-01 challenge records).
     type: dict
-    required: true
     suboptions:
       server:
         description: Address or name of the zone's primary DNS server.

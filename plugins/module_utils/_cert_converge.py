@@ -29,9 +29,14 @@ from ansible_collections.esa.s2p.plugins.module_utils._dns_client import DNSClie
 from ansible_collections.esa.s2p.plugins.module_utils._dns_module import CONNECTION_OPTIONS as DNS_OPTIONS
 from ansible_collections.esa.s2p.plugins.module_utils._dns_records import name_problems, parse_zone, zone_of
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultClient
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import CONNECTION_OPTIONS as VAULT_OPTIONS
+from ansible_collections.esa.s2p.plugins.module_utils import _vault_pki as vault_pki
 
 
 def paths(item):
+    if not item.get("path"):
+        return {}
     base = os.path.join(item["path"], item["name"])
     return {"key": base + ".key", "cert": base + ".crt", "chain": base + ".chain.pem",
             "fullchain": base + ".fullchain.pem"}
@@ -60,6 +65,12 @@ def validate(params):
         if item["name"] in seen:
             errors.append("%s: name also used by certificates[%d]" % (where, seen[item["name"]]))
         seen[item["name"]] = index
+        if not item.get("path") and not item.get("vault_kv_path"):
+            errors.append("%s: give path (files) and/or vault_kv_path (Vault KV) to keep the certificate" % where)
+        if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not params.get("vault"):
+            errors.append("%s: the vault connection option is needed for issuer vault_pki and vault_kv_path" % where)
+        if item["issuer"] == "acme" and not (params.get("dns") and params.get("account_key_path")):
+            errors.append("%s: issuer acme needs the dns connection and account_key_path" % where)
         if not item["names"]:
             errors.append("%s: names must list at least one DNS name" % where)
         for name in item["names"]:
@@ -79,46 +90,92 @@ def validate(params):
     return items
 
 
+class _Vault:
+    """The one Vault session of a run, opened on first use."""
+
+    def __init__(self, params):
+        self.params = params
+        self.client = None
+
+    def __call__(self):
+        if self.client is None:
+            options = self.params["vault"]
+            self.client = VaultClient(**dict((k, options.get(k)) for k in VAULT_OPTIONS if k in options)).connect()
+        return self.client
+
+
+def _stored(item, vault, params):
+    """(fullchain, key) as stored now: from the files, else from Vault KV."""
+    files = paths(item)
+    if files:
+        return _read(files["fullchain"]), _read(files["key"])
+    data = vault_pki.kv_read(vault(), params["kv_mount"], item["vault_kv_path"]) or {}
+    return data.get("fullchain"), data.get("private_key")
+
+
 def converge(module):
     params = module.params
     items = validate(params)
+    vault = _Vault(params)
     results = []
     todo = []
+    kv_sync = []
+    try:
+        return _converge(module, params, items, vault, results, todo, kv_sync)
+    finally:
+        if vault.client is not None:
+            vault.client.close()
+
+
+def _converge(module, params, items, vault, results, todo, kv_sync):
     for item in items:
         files = paths(item)
-        fullchain = _read(files["fullchain"])
-        key = _read(files["key"])
+        fullchain, key = _stored(item, vault, params)
         reason = logic.renewal_reason(fullchain, item["names"], item["key_type"], item["key_size"],
                                       params["renew_fraction"], item["force"])
         if reason is None and not (key and logic.key_matches(key, fullchain)):
             reason = "the private key is missing or does not match the certificate"
         before = logic.cert_info(fullchain) if fullchain and reason != "the stored certificate is unreadable" else None
-        entry = {"name": item["name"], "names": item["names"], "fullchain_path": files["fullchain"],
-                 "key_path": files["key"], "reason": reason,
+        entry = {"name": item["name"], "names": item["names"], "fullchain_path": files.get("fullchain"),
+                 "key_path": files.get("key"), "vault_kv_path": item.get("vault_kv_path"), "reason": reason,
                  "action": "unchanged" if reason is None else ("renewed" if before else "issued")}
         if before:
             entry.update(serial=before["serial"], not_after=before["not_after"])
         results.append((item, entry, before))
         if reason:
             todo.append((item, entry))
+        elif files and item.get("vault_kv_path"):
+            stored = vault_pki.kv_read(vault(), params["kv_mount"], item["vault_kv_path"]) or {}
+            if stored.get("fullchain") != fullchain or stored.get("private_key") != key:
+                kv_sync.append((item, key, fullchain))
     account_created = False
-    changed = bool(todo)
-    if todo and not os.path.exists(params["account_key_path"]):
+    acme_todo = [(i, e) for i, e in todo if i["issuer"] == "acme"]
+    changed = bool(todo or kv_sync)
+    if acme_todo and not os.path.exists(params["account_key_path"] or ""):
         changed = True
-    if todo and not module.check_mode:
-        account_key, account_created = load_or_create_account_key(params["account_key_path"])
-        client = acme_client(module, account_key=account_key)
-        dns_client = DNSClient(**dict((name, params["dns"].get(name)) for name in DNS_OPTIONS))
-        ensure_account(client, params.get("contact"))
+    if not module.check_mode:
+        for item, key, fullchain in kv_sync:
+            _store_kv(vault, params, item, key, fullchain)
+        acme = None
         for item, entry in todo:
             key = logic.new_key(item["key_type"], item["key_size"])
-            fullchain = issue(client, dns_client, account_key, logic.csr_pem(key, item["names"]), item["names"],
-                              params["zones"])
-            _store(module, item, logic.key_pem(key), fullchain)
+            csr = logic.csr_pem(key, item["names"])
+            if item["issuer"] == "vault_pki":
+                fullchain = vault_pki.sign(vault(), params["pki_mount"], item["pki_role"] or params["pki_role"], csr,
+                                           item["names"], item.get("ttl"))
+            else:
+                if acme is None:
+                    acme, account_created = _acme_session(module, params)
+                fullchain = issue(acme[0], acme[1], acme[2], csr, item["names"], params["zones"])
+            key_text = logic.key_pem(key)
+            if paths(item):
+                _store(module, item, key_text, fullchain)
+            if item.get("vault_kv_path"):
+                _store_kv(vault, params, item, key_text.decode(), fullchain)
             info = logic.cert_info(fullchain)
             entry.update(serial=info["serial"], not_after=info["not_after"])
     for item, _entry, _before in results:
-        if not module.check_mode and os.path.isdir(item["path"]):
+        if not module.check_mode and item.get("path") and os.path.isdir(item["path"]):
             for path in paths(item).values():
                 if os.path.exists(path):
                     changed |= _attributes(module, item, path)
@@ -129,6 +186,24 @@ def converge(module):
                                                      "(new)", "names": e["names"]}) for _i, e, _b in results
                                         if e["reason"])}
     return result
+
+
+def _acme_session(module, params):
+    """(ACME client signing as the account, DNS client, account key), and whether the key was created."""
+    if not params["account_key_path"]:
+        raise ValidationError(["account_key_path is needed to issue through ACME"])
+    account_key, created = load_or_create_account_key(params["account_key_path"])
+    client = acme_client(module, account_key=account_key)
+    dns_client = DNSClient(**dict((name, params["dns"].get(name)) for name in DNS_OPTIONS))
+    ensure_account(client, params.get("contact"))
+    return (client, dns_client, account_key), created
+
+
+def _store_kv(vault, params, item, key, fullchain):
+    info = logic.cert_info(fullchain)
+    vault_pki.kv_write(vault(), params["kv_mount"], item["vault_kv_path"], {
+        "fullchain": fullchain, "private_key": key if isinstance(key, str) else key.decode(),
+        "serial": info["serial"], "not_after": info["not_after"], "names": ",".join(info["names"])})
 
 
 def _summary(info):

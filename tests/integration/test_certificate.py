@@ -104,3 +104,76 @@ def test_bad_batch_orders_nothing(run_playbook, tmp_path, prefix):
     assert "name also used by certificates[0]" in result["msg"]
     assert "key_size 521 is not valid for ec keys" in result["msg"]
     assert not account.exists() and not out.exists()
+
+
+def pki_root(lab) -> str:
+    """The lab Vault's PKI root (the chain of a vault_pki certificate ends below it)."""
+    import json
+
+    url = lab["openbao"]["url"] + "/v1/" + lab["openbao"]["pki_mount"] + "/ca/pem"
+    context = ssl.create_default_context(cafile=lab["ca_file"]) if url.startswith("https") else None
+    with urllib.request.urlopen(url, context=context, timeout=10) as answer:
+        text = answer.read().decode()
+    return text if "BEGIN CERTIFICATE" in text else json.loads(text)["data"]["certificate"]
+
+
+def vault_kv(lab, path: str, delete: bool = False) -> dict | None:
+    """Read (or delete) a KV v2 secret with hvac as the automation AppRole (independent of the module)."""
+    import hvac
+
+    data = lab["openbao"]
+    client = hvac.Client(url=data["url"], verify=lab["ca_file"])
+    client.auth.approle.login(role_id=Path(data["automation_role_id_file"]).read_text().strip(),
+                              secret_id=Path(data["automation_secret_id_file"]).read_text().strip())
+    try:
+        if delete:
+            client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=data["kv_mount"])
+            return None
+        return client.secrets.kv.v2.read_secret_version(path=path, mount_point=data["kv_mount"],
+                                                        raise_on_deleted_version=False)["data"]["data"]
+    finally:
+        client.auth.token.revoke_self()
+
+
+def test_vault_pki_issue_store_in_kv_and_renew_in_window(run_playbook, lab, prefix, tmp_path):
+    out = tmp_path / "tls"
+    kv_path = f"tests/{prefix}/dev/tls-api"
+    cert = {"name": "api", "issuer": "vault_pki", "names": [f"api.{prefix}.s2p.esa.int"], "key_type": "rsa",
+            "key_size": 2048, "ttl": "30s", "path": str(out), "vault_kv_path": kv_path}
+    params = {"vault": "{{ s2p_vault_connection }}", "certificates": [cert]}
+    play = [{"name": "vault certificates", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/esa.s2p.acme": "{{ s2p_acme_connection }}"},
+             "tasks": [{"name": name, "esa.s2p.certificate": params} for name in (TASK, "rerun")]}]
+    try:
+        _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path)
+    finally:
+        vault_kv(lab, kv_path, delete=True)
+
+
+def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
+    import datetime
+    import time
+
+    run = run_playbook(play, verbosity=4)
+    assert run.rc == 0, run.stdout[-3000:]
+    issued, rerun = run.result(TASK)["certificates"][0], run.result("rerun")["certificates"][0]
+    assert issued["action"] == "issued" and rerun["action"] == "unchanged" and rerun["serial"] == issued["serial"]
+    root = tmp_path / "root.pem"
+    root.write_text(pki_root(lab))
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(root), str(out / "api.crt")],
+                            capture_output=True, text=True, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    key_body = "".join((out / "api.key").read_text().splitlines()[1:-1])
+    assert_no_marker(run, key_body[:40], key_body[-40:])
+    stored = vault_kv(lab, kv_path)
+    assert stored["serial"] == issued["serial"] and stored["private_key"] == (out / "api.key").read_text()
+    assert stored["fullchain"] == (out / "api.fullchain.pem").read_text()
+    # Vault backdates not_before by 30 s: a 30 s TTL gives a 60 s lifetime, renewed in its last 20 s.
+    not_after = datetime.datetime.fromisoformat(issued["not_after"])
+    time.sleep(max(0.0, (not_after - datetime.datetime.now(datetime.UTC)).total_seconds() - 18))
+    run = run_playbook(play)
+    assert run.rc == 0, run.stdout[-3000:]
+    renewed = run.result(TASK)["certificates"][0]
+    assert renewed["action"] == "renewed" and "lifetime left" in renewed["reason"], renewed
+    assert renewed["serial"] != issued["serial"]
+    assert run.result("rerun")["certificates"][0]["action"] == "unchanged"
