@@ -132,7 +132,7 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
         files = paths(item)
         fullchain, key = _stored(item, vault, params)
         reason = logic.renewal_reason(fullchain, item["names"], item["key_type"], item["key_size"],
-                                      params["renew_fraction"], item["force"])
+                                      params["renew_fraction"], item["force"], days=params["renew_days"])
         if reason is None and not (key and logic.key_matches(key, fullchain)):
             reason = "the private key is missing or does not match the certificate"
         before = logic.cert_info(fullchain) if fullchain and reason != "the stored certificate is unreadable" else None

@@ -104,11 +104,12 @@ def cert_info(pem):
     }
 
 
-def renewal_reason(existing_pem, names, key_type, key_size, fraction=DEFAULT_RENEW_FRACTION, force=False, now=None):
+def renewal_reason(existing_pem, names, key_type, key_size, fraction=DEFAULT_RENEW_FRACTION, force=False, now=None,
+                   days=None):
     """Why the certificate must be (re)issued, or None when the existing one is good.
 
     Reasons: forced; missing; unreadable; names changed; key type/size changed; expired; less
-    than `fraction` of its lifetime left.
+    than `fraction` of its lifetime left; expiring within `days`.
     """
     if force:
         return "forced"
@@ -131,6 +132,8 @@ def renewal_reason(existing_pem, names, key_type, key_size, fraction=DEFAULT_REN
     left = (end - now).total_seconds()
     if lifetime > 0 and left < fraction * lifetime:
         return "%.0f%% of its lifetime left (renews below %.0f%%)" % (100.0 * left / lifetime, 100.0 * fraction)
+    if days and left < days * 86400:
+        return "expires within %g days (on %s)" % (days, info["not_after"])
     return None
 
 

@@ -107,6 +107,9 @@ options:
     description: Renew when less than this fraction of the certificate's lifetime is left.
     type: float
     default: 0.3333
+  renew_days:
+    description: Also renew when the certificate expires within this many days (the renewal window of a job).
+    type: float
   account_key_path:
     description:
       - File of the ACME account key (EC P-256, PEM), created with mode 0600 when missing.
@@ -234,6 +237,7 @@ def main():
     module = acme_module(
         dict(certificates=dict(type="list", elements="dict", required=True, options=CERTIFICATE_SPEC),
              renew_fraction=dict(type="float", default=0.3333),
+             renew_days=dict(type="float"),
              account_key_path=dict(type="path", no_log=False),
              vault=dict(type="dict", options=vault_options),
              pki_mount=dict(type="str", default="pki"),
