@@ -55,6 +55,18 @@ def load_or_create_account_key(path):
     return josepy.JWKEC(key=key), created
 
 
+def account_key_from_pem(pem):
+    key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
+    return josepy.JWKEC(key=key)
+
+
+def new_account_key_pem():
+    """A new ACME account key (EC P-256) as PEM text."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 def ensure_account(client, contact=None):
     """Register (or find) the account of the client's key; the client then signs as that account."""
     acme = client.acme

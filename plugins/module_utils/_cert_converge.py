@@ -20,9 +20,11 @@ import tempfile
 
 from ansible_collections.esa.s2p.plugins.module_utils import _cert_logic as logic
 from ansible_collections.esa.s2p.plugins.module_utils._acme_issue import (
+    account_key_from_pem,
     ensure_account,
     issue,
     load_or_create_account_key,
+    new_account_key_pem,
 )
 from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_client
 from ansible_collections.esa.s2p.plugins.module_utils._dns_client import DNSClient
@@ -69,8 +71,12 @@ def validate(params):
             errors.append("%s: give path (files) and/or vault_kv_path (Vault KV) to keep the certificate" % where)
         if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not params.get("vault"):
             errors.append("%s: the vault connection option is needed for issuer vault_pki and vault_kv_path" % where)
-        if item["issuer"] == "acme" and not (params.get("dns") and params.get("account_key_path")):
-            errors.append("%s: issuer acme needs the dns connection and account_key_path" % where)
+        if item["issuer"] == "acme" and not (params.get("dns") and (params.get("account_key_path")
+                                                                    or params.get("account_key_vault_path"))):
+            errors.append("%s: issuer acme needs the dns connection and account_key_path or account_key_vault_path"
+                          % where)
+        if params.get("account_key_vault_path") and not params.get("vault"):
+            errors.append("%s: account_key_vault_path needs the vault connection" % where)
         if not item["names"]:
             errors.append("%s: names must list at least one DNS name" % where)
         for name in item["names"]:
@@ -151,7 +157,7 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
     account_created = False
     acme_todo = [(i, e) for i, e in todo if i["issuer"] == "acme"]
     changed = bool(todo or kv_sync)
-    if acme_todo and not os.path.exists(params["account_key_path"] or ""):
+    if acme_todo and not params.get("account_key_vault_path") and not os.path.exists(params["account_key_path"] or ""):
         changed = True
     if not module.check_mode:
         for item, key, fullchain in kv_sync:
@@ -165,7 +171,7 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
                                            item["names"], item.get("ttl"))
             else:
                 if acme is None:
-                    acme, account_created = _acme_session(module, params)
+                    acme, account_created = _acme_session(module, params, vault)
                 fullchain = issue(acme[0], acme[1], acme[2], csr, item["names"], params["zones"])
             key_text = logic.key_pem(key)
             if paths(item):
@@ -188,11 +194,18 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
     return result
 
 
-def _acme_session(module, params):
-    """(ACME client signing as the account, DNS client, account key), and whether the key was created."""
-    if not params["account_key_path"]:
-        raise ValidationError(["account_key_path is needed to issue through ACME"])
-    account_key, created = load_or_create_account_key(params["account_key_path"])
+def _acme_session(module, params, vault):
+    """(ACME client signing as the account, DNS client, account key), and whether the key was created.
+    The account key comes from Vault KV (account_key_vault_path, created there when missing) or a file."""
+    if params.get("account_key_vault_path"):
+        stored = vault_pki.kv_read(vault(), params["kv_mount"], params["account_key_vault_path"]) or {}
+        created = not stored.get("private_key")
+        if created:
+            stored = {"private_key": new_account_key_pem()}
+            vault_pki.kv_write(vault(), params["kv_mount"], params["account_key_vault_path"], stored)
+        account_key = account_key_from_pem(stored["private_key"])
+    else:
+        account_key, created = load_or_create_account_key(params["account_key_path"])
     client = acme_client(module, account_key=account_key)
     dns_client = DNSClient(**dict((name, params["dns"].get(name)) for name in DNS_OPTIONS))
     ensure_account(client, params.get("contact"))

@@ -33,8 +33,11 @@ try:
 except ImportError:  # reported by the module's adapter
     pass
 
-# From this many names to read on, one transfer per zone beats one query per name on the lab
-# (measured with bench/bench_dns.py: see bench/results/dns.json).
+# Measured on the lab (2 cores, BIND 9.18, TSIG): one ANY query costs ~1.8 ms and a declared
+# name needs two (the name and its ownership name); a transfer costs ~0.24 ms per RRset of the
+# zone (0.72 s for 3,000 RRsets, 9 ms for an almost empty zone). At 40 names the queries
+# (~0.15-0.3 s) cost as much as transferring a zone of ~1,000 RRsets: from there on, transfer.
+# At 1,000 names: 3.7 s of queries against 0.7 s for a 3,000-RRset transfer.
 READ_BY_TRANSFER = 40
 
 

@@ -113,8 +113,13 @@ options:
   account_key_path:
     description:
       - File of the ACME account key (EC P-256, PEM), created with mode 0600 when missing.
-      - Required when a certificate is issued through ACME.
+      - Required when a certificate is issued through ACME, unless O(account_key_vault_path) is given.
     type: path
+  account_key_vault_path:
+    description:
+      - Path in the KV v2 mount O(kv_mount) of the ACME account key (field C(private_key)), created there
+        when missing. Takes precedence over O(account_key_path).
+    type: str
   vault:
     description:
       - Connection to Vault, with the options of the C(esa.s2p.vault) modules (for example
@@ -174,7 +179,8 @@ options:
     elements: str
     default: [s2p.esa.int]
 notes:
-  - The ACME account key lives in a file for now; keeping it in Vault is planned.
+  - Keep the ACME account key in Vault (O(account_key_vault_path)) so every controller and AWX
+    execution node uses the same account.
 """
 
 EXAMPLES = r"""
@@ -202,7 +208,7 @@ certificates:
   sample: [{name: neocc, action: issued, reason: missing, serial: 3a5f, names: [web.neocc.s2p.esa.int],
             not_after: "2031-11-25T22:00:00+00:00", fullchain_path: /etc/ssl/s2p/neocc.fullchain.pem}]
 account_key_created:
-  description: Whether the ACME account key file was created by this run.
+  description: Whether the ACME account key (file or Vault secret) was created by this run.
   returned: always
   type: bool
 """
@@ -239,6 +245,7 @@ def main():
              renew_fraction=dict(type="float", default=0.3333),
              renew_days=dict(type="float"),
              account_key_path=dict(type="path", no_log=False),
+             account_key_vault_path=dict(type="str", no_log=False),
              vault=dict(type="dict", options=vault_options),
              pki_mount=dict(type="str", default="pki"),
              pki_role=dict(type="str", default="s2p-esa-int"),

@@ -177,3 +177,26 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     assert renewed["action"] == "renewed" and "lifetime left" in renewed["reason"], renewed
     assert renewed["serial"] != issued["serial"]
     assert run.result("rerun")["certificates"][0]["action"] == "unchanged"
+
+
+def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_path):
+    account_path = f"tests/{prefix}/dev/acme-account"
+    cert = {"name": "ops", "names": [f"ops.{prefix}.s2p.esa.int"], "path": str(tmp_path / "tls")}
+    params = {"account_key_vault_path": account_path, "vault": "{{ s2p_vault_connection }}",
+              "dns": "{{ s2p_dns_connection }}", "certificates": [cert]}
+    forced = dict(params, certificates=[dict(cert, force=True)])
+    play = [{"name": "acme account in vault", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/esa.s2p.acme": "{{ s2p_acme_connection }}"},
+             "tasks": [{"name": TASK, "esa.s2p.certificate": params},
+                       {"name": "forced", "esa.s2p.certificate": forced}]}]
+    try:
+        run = run_playbook(play, verbosity=4)
+        assert run.rc == 0, run.stdout[-3000:]
+        first, second = run.result(TASK), run.result("forced")
+        assert first["account_key_created"] is True and second["account_key_created"] is False
+        assert first["certificates"][0]["serial"] != second["certificates"][0]["serial"]
+        stored = vault_kv(lab, account_path)["private_key"]
+        body = "".join(stored.splitlines()[1:-1])
+        assert_no_marker(run, body[:40], body[-40:])
+    finally:
+        vault_kv(lab, account_path, delete=True)
