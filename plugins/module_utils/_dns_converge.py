@@ -18,8 +18,10 @@ __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils import _dns_plan as dns_plan
 from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
+from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._dns_records import (
     RRset,
+    name_problems,
     parse_zone,
     rdata_value,
     validate_records,
@@ -151,10 +153,19 @@ def read_info(client, params):
             if oname.labels[:1] == (dns_plan.OWNER_LABEL.encode(),) and dns_plan.parse_ownership(at)[0] == owner:
                 names.add(oname.parent())
     else:
-        rrsets = validate_records([{"name": n, "type": "A", "state": "absent"} for n in params["names"]],
-                                  params["zones"])
-        names = set(r.name for r in rrsets)
-        current = reader.read(dns_plan.names_to_read(rrsets), set(r.zone for r in rrsets))
+        names, errors = set(), []
+        for index, text in enumerate(params["names"] or []):
+            bad = name_problems(text)
+            name = None if bad else parse_zone(text)
+            if bad or zone_of(name, zones) is None:
+                errors.append("names[%d] (%s): %s" % (index, text, "; ".join(bad) or "outside the managed zones (%s)"
+                                                      % ", ".join(params["zones"])))
+            else:
+                names.add(name)
+        if errors:
+            raise ValidationError(errors)
+        wanted = names | set(dns_plan.owner_name(n) for n in names)
+        current = reader.read(wanted, set(zone_of(n, zones) for n in names))
     found = []
     for name in sorted(names):
         name_owner, owned = dns_plan.parse_ownership(current.get(dns_plan.owner_name(name)))

@@ -241,6 +241,8 @@ def test_exclusive_never_deletes_another_owners_records(run_playbook, bind, pref
         {"name": "a exclusive again", "records": [a_new, a_txt], "owner": owner_a, "exclusive": True},
         {"name": "info a", "module": "esa.s2p.dns_record_info", "owner": owner_a},
         {"name": "info names", "module": "esa.s2p.dns_record_info", "names": [b_rec["name"], unowned["name"]]},
+        {"name": "info outside", "module": "esa.s2p.dns_record_info", "names": ["x.example.org"],
+         "ignore_errors": True},
     ))
     assert run.rc == 0, run.stdout
     assert f"owned by {owner_b}" in run.result("a takes b")["msg"]
@@ -258,5 +260,6 @@ def test_exclusive_never_deletes_another_owners_records(run_playbook, bind, pref
     assert set(info) == {(f"a-new.{d}", "A"), (f"a-old.{d}", "TXT")}
     assert info[(f"a-new.{d}", "A")] == {"name": f"a-new.{d}", "type": "A", "ttl": 3600,
                                          "values": ["10.250.0.4"], "owner": owner_a}
+    assert "names[0] (x.example.org): outside the managed zones" in run.result("info outside")["msg"]
     names = {(r["name"], r["type"]): r["owner"] for r in run.result("info names")["records"]}
     assert names == {(b_rec["name"], "A"): owner_b, (unowned["name"], "TXT"): None}
