@@ -77,3 +77,40 @@ options:
     env:
       - name: TSIG_KEY_ALGORITHM
 """
+
+    # The same connection as one dict option `dns`, for modules of other backends that also
+    # change DNS records (the certificate module's DNS-01 challenges). Spec: the DNS options
+    # without their environment fallbacks, under `dns`.
+    CONNECTION = r"""
+options:
+  dns:
+    description:
+      - Connection to the zones' primary DNS server, with the same options as the C(esa.s2p.dns)
+        modules (for example C("{{ s2p_dns_connection }}")).
+      - Required when a certificate is issued through ACME (its DNS-01 challenge records).
+    type: dict
+    suboptions:
+      server:
+        description: Address or name of the zone's primary DNS server.
+        type: str
+        required: true
+      port:
+        description: DNS port of O(dns.server).
+        type: int
+        default: 53
+      key_name:
+        description: Name of the TSIG key that signs every request.
+        type: str
+      key_secret:
+        description: Base64 secret of the TSIG key O(dns.key_name).
+        type: str
+      key_algorithm:
+        description: HMAC algorithm of the TSIG key.
+        type: str
+        choices: [hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1, hmac-md5]
+        default: hmac-sha256
+      timeout:
+        description: Seconds to wait for each answer of O(dns.server).
+        type: float
+        default: 10.0
+"""

@@ -40,6 +40,7 @@ try:
     import dns.rdatatype
     import dns.tsig
     import dns.update
+    import dns.xfr
 except ImportError:
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
@@ -77,6 +78,14 @@ class TSIGError(DNSError):
 
 class ZoneNotServed(DNSError):
     """The server answered but is not authoritative for the zone (or the name is no zone apex)."""
+
+
+class ConcurrentChange(DNSError):
+    """An UPDATE's prerequisites failed: the records changed on the server after we read them."""
+
+
+# Rcodes of an UPDATE whose prerequisites (RFC 2136 section 3.2) did not hold.
+PREREQUISITE_RCODES = ("YXDOMAIN", "YXRRSET", "NXRRSET", "NXDOMAIN")
 
 
 # What each error rcode means for the engineer, per rcode (the request is named in front).
@@ -274,6 +283,85 @@ class DNSClient:
             "authoritative": True,
             "signed": bool(signed and self.key is not None),
         }
+
+    # --- record sets -----------------------------------------------------------------------
+    def transfer(self, zone):
+        """Every RRset of `zone` by AXFR from the primary: {name: {type text: (ttl, frozenset of rdata)}}.
+
+        Needs a server that allows the transfer to our key (allow-transfer { key NAME; }).
+        """
+        zone_name = dns.name.from_text(zone) if isinstance(zone, str) else zone
+        what = "zone transfer (AXFR) of %s" % zone_name.to_text(omit_final_dot=True)
+        state = {}
+        try:
+            for message in dns.query.xfr(self.address, zone_name, port=self.port, timeout=self.timeout,
+                                         lifetime=max(self.timeout, 60.0), relativize=False,
+                                         keyring={self.key.name: self.key} if self.key else None,
+                                         keyname=self.key.name if self.key else None,
+                                         keyalgorithm=self.key.algorithm if self.key else dns.tsig.default_algorithm):
+                for rrset in message.answer:
+                    if rrset.rdtype == dns.rdatatype.SOA and rrset.name in state and "SOA" in state[rrset.name]:
+                        continue  # the closing SOA of the transfer
+                    _add_rrset(state, rrset)
+        except dns.xfr.TransferError as exc:
+            raise rcode_error(self.endpoint, dns.rcode.to_text(exc.rcode), what) from None
+        except dns.exception.FormError as exc:
+            raise DNSError("%s refused or broke the transfer: %s" % (self.endpoint, exc), obj=what,
+                           hint="Allow transfers to the TSIG key (allow-transfer { key NAME; }) or use "
+                                "read_mode=query") from None
+        except dns.exception.Timeout:
+            raise DNSTimeout("no answer from %s within %gs" % (self.endpoint, self.timeout), obj=what,
+                             hint="Check that the DNS server runs and that server/port point at the zone's "
+                                  "primary") from None
+        except dns.tsig.PeerError as exc:
+            raise self._peer_tsig_error(exc, what) from exc
+        except ConnectionRefusedError:
+            raise DNSError("connection refused by %s (TCP)" % self.endpoint, obj=what,
+                           hint="Check that the DNS server listens on this address and port") from None
+        except (OSError, EOFError) as exc:
+            raise DNSError("cannot talk to %s: %s" % (self.endpoint, exc), obj=what) from exc
+        except dns.exception.DNSException as exc:
+            raise DNSError("bad transfer from %s: %s" % (self.endpoint, exc), obj=what) from exc
+        return state
+
+    def rrsets_at(self, name):
+        """Every RRset the primary holds at `name` (one ANY query): {type text: (ttl, frozenset of rdata)}."""
+        name = dns.name.from_text(name) if isinstance(name, str) else name
+        what = "ANY query for %s" % name.to_text(omit_final_dot=True)
+        response = self.send(self.make_query(name, "ANY"), what, ok_rcodes=("NOERROR", "NXDOMAIN"))
+        state = {}
+        for rrset in response.answer:
+            if rrset.name == name:
+                _add_rrset(state, rrset)
+        return state.get(name, {})
+
+    def update(self, message, zone):
+        """Send one RFC 2136 UPDATE over TCP; a failed prerequisite raises ConcurrentChange."""
+        what = "UPDATE of zone %s" % zone
+        try:
+            return self.send(message, what, tcp=True)
+        except TSIGError:
+            raise
+        except DNSError as exc:
+            if exc.rcode == "REFUSED":
+                raise DNSError("%s refused the update (REFUSED); nothing of it was applied" % self.endpoint,
+                               obj=what, rcode="REFUSED",
+                               hint="The zone's update-policy does not grant this key these names or types, or "
+                                    "a record failed the server's integrity checks (see its log)") from None
+            if exc.rcode in PREREQUISITE_RCODES:
+                raise ConcurrentChange(
+                    "the records changed on %s after they were read (prerequisite failed: %s); nothing of "
+                    "this update was applied" % (self.endpoint, exc.rcode), obj=what, rcode=exc.rcode,
+                    hint="Another run or engineer changed the same names at the same time: run again to "
+                         "converge from the new state") from None
+            raise
+
+
+def _add_rrset(state, rrset):
+    types = state.setdefault(rrset.name, {})
+    kind = dns.rdatatype.to_text(rrset.rdtype)
+    ttl, old = types.get(kind, (rrset.ttl, frozenset()))
+    types[kind] = (min(ttl, rrset.ttl), old | frozenset(rrset))
 
 
 def health_report(client, zones):

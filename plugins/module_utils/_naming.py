@@ -237,6 +237,27 @@ def station_fqdn(station, domain=DEFAULT_DOMAIN, camera=None):
     return _fqdn(labels, domain)
 
 
+# Ownership TXT records of managed DNS names live at `<DNS_OWNER_LABEL>.<name>`.
+DNS_OWNER_LABEL = "_s2p-owner"
+
+
+def dns_owner(project, env):
+    """The owner of DNS records (ownership TXT, exclusive runs): `<project>/<env>`."""
+    return "%s/%s" % (check_name("project", project), check_name("environment", env, "env"))
+
+
+def check_dns_owner(owner, arg="owner"):
+    """Return `owner` if it reads `<project>/<env>` with valid names, else raise NamingError."""
+    if not isinstance(owner, str) or owner.count("/") != 1:
+        raise NamingError("must be <project>/<environment>, e.g. neocc/ope, got %r" % (owner,), obj=arg)
+    project, env = owner.split("/")
+    for kind, value in (("project", project), ("environment", env)):
+        message = name_error(kind, value)
+        if message:
+            raise NamingError(message, obj=arg)
+    return owner
+
+
 def reverse_dns(ip):
     """The PTR owner name of an IPv4/IPv6 address, e.g. 5.0.11.10.in-addr.arpa."""
     try:

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DNS records and certificates of the S2P model as Jinja filters (documentation: <filter>.yml).
+
+Thin over module_utils/_dns_model.py; used by the roles esa.s2p.dns and esa.s2p.certificate.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.esa.s2p.plugins.module_utils import _dns_model
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+
+
+def _model(model):
+    if not isinstance(model, dict) or "projects" not in model:
+        raise AnsibleFilterError("the input must be the normalised model, the fact s2p_model set by esa.s2p.model")
+    return model
+
+
+def dns_records(model, addresses=None, ttl=3600, ptr=True):
+    try:
+        return _dns_model.records_by_owner(_model(model), addresses or {}, ttl=ttl, ptr=ptr)
+    except S2PError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, environments=None):
+    try:
+        return _dns_model.certificates(_model(model), path=path, issuer=issuer, pki_roles=pki_roles, kv=kv,
+                                       environments=environments)
+    except S2PError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"dns_records": dns_records, "certificates": certificates}

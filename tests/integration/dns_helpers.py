@@ -1,0 +1,100 @@
+"""Helpers of the DNS record tests: plays running esa.s2p.dns_record(_info) with the lab's
+connection, and an independent reader of the lab BIND (dnspython with the TSIG key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dns.message
+import dns.name
+import dns.query
+import dns.rdatatype
+import dns.tsig
+
+CONNECTION = {"group/esa.s2p.dns": "{{ s2p_dns_connection }}"}
+
+
+def record_play(*tasks: dict) -> list:
+    """One play on localhost with the DNS connection from module_defaults; each task a dict
+    {name, module params..., optional check_mode/register}."""
+    body = []
+    for task in tasks:
+        task = dict(task)
+        name = task.pop("name")
+        module = task.pop("module", "esa.s2p.dns_record")
+        extra = {k: task.pop(k) for k in ("check_mode", "register", "ignore_errors", "diff") if k in task}
+        body.append({"name": name, module: task, **extra})
+    return [{"name": "dns records", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": CONNECTION, "tasks": body}]
+
+
+class Bind:
+    """Reads the lab BIND directly, signed with the lab's key: the tests' independent check."""
+
+    def __init__(self, lab: dict):
+        data = lab["bind"]
+        self.server, self.port = data["server"], int(data["port"])
+        self.key_name = data["tsig_key_name"]
+        self.secret = Path(data["tsig_secret_file"]).read_text().strip()
+        self.key = dns.tsig.Key(self.key_name, self.secret, data["tsig_algorithm"])
+
+    def _ask(self, name: str, rdtype: str):
+        query = dns.message.make_query(name, rdtype)
+        query.use_tsig(self.key)
+        return dns.query.udp_with_fallback(query, self.server, port=self.port, timeout=5)[0]
+
+    def rrset(self, name: str, rdtype: str) -> set[str]:
+        """Presentation texts of the RRset (TXT joined to one string per record)."""
+        answer = self._ask(name, rdtype)
+        wanted = dns.rdatatype.from_text(rdtype)
+        found = set()
+        for rrset in answer.answer:
+            if rrset.rdtype == wanted and rrset.name == dns.name.from_text(name):
+                for rdata in rrset:
+                    found.add(b"".join(rdata.strings).decode() if rdtype == "TXT" else rdata.to_text())
+        return found
+
+    def txt_strings(self, name: str) -> list[tuple]:
+        answer = self._ask(name, "TXT")
+        return [tuple(r.strings) for rrset in answer.answer for r in rrset]
+
+    def serial(self, zone: str = "s2p.esa.int") -> int:
+        return self._ask(zone, "SOA").answer[0][0].serial
+
+    def names_under(self, suffix: str, zone: str = "s2p.esa.int") -> set[str]:
+        """Every name (any type) at or under `suffix` in `zone`, by AXFR."""
+        names = set()
+        for message in dns.query.xfr(self.server, zone, port=self.port, keyring={self.key.name: self.key},
+                                     keyname=self.key.name, relativize=False, lifetime=30):
+            for rrset in message.answer:
+                text = rrset.name.to_text(omit_final_dot=True)
+                if text == suffix or text.endswith("." + suffix) or suffix in text:
+                    names.add(text)
+        return names
+
+    def cleanup(self, prefix: str, zones=("s2p.esa.int", "10.in-addr.arpa")) -> int:
+        """Delete every name holding `prefix` (or a PTR to such a name) and its ownership record;
+        returns how many names were deleted."""
+        import dns.update
+
+        deleted = 0
+        for zone in zones:
+            doomed = set()
+            for message in dns.query.xfr(self.server, zone, port=self.port, keyring={self.key.name: self.key},
+                                         keyname=self.key.name, relativize=False, lifetime=30):
+                for rrset in message.answer:
+                    text = rrset.name.to_text()
+                    if prefix in text or (rrset.rdtype == dns.rdatatype.PTR
+                                          and any(prefix in r.to_text() for r in rrset)):
+                        doomed.add(rrset.name)
+                        if not text.startswith("_s2p-owner."):
+                            doomed.add(dns.name.from_text("_s2p-owner." + text))
+            if doomed:
+                update = dns.update.UpdateMessage(zone)
+                for name in doomed:
+                    update.delete(name)
+                update.use_tsig(self.key)
+                response = dns.query.tcp(update, self.server, port=self.port, timeout=10)
+                assert response.rcode() == 0, response
+                deleted += len(doomed)
+        return deleted

@@ -1,0 +1,46 @@
+"""Records and certificates derived from the lab model (pure logic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.esa.s2p.plugins.module_utils import _dns_model
+from ansible_collections.esa.s2p.plugins.module_utils._dns_records import validate_records
+from ansible_collections.esa.s2p.plugins.module_utils._model import build_model
+
+MODEL = Path(__file__).resolve().parents[2] / "inventories" / "lab" / "group_vars" / "all" / "model.yml"
+
+
+def lab_model():
+    return build_model(yaml.safe_load(MODEL.read_text()))
+
+
+def test_records_per_owner_with_round_robin_services_and_valid_input():
+    model = lab_model()
+    found = _dns_model.records_by_owner(model, {
+        "esrin-neocc-ire-app01": "10.250.9.1", "esrin-neocc-ire-app02.s2p.esa.int": ["10.250.9.2"],
+        "flyeye-1-cam01": "10.250.9.11"})
+    assert sorted(found) == ["neocc/ire", "telescopes/ope"]
+    web = [r for r in found["neocc/ire"] if r["name"] == "web.neocc.ire.s2p.esa.int"]
+    assert web == [{"name": "web.neocc.ire.s2p.esa.int", "type": "A", "values": ["10.250.9.1", "10.250.9.2"],
+                    "ttl": 3600}]
+    assert found["telescopes/ope"][0]["name"] == "cam01.flyeye-1.stations.s2p.esa.int"
+    for records in found.values():  # what the role hands to dns_record passes its validation
+        validate_records(records, ["s2p.esa.int", "10.in-addr.arpa"])
+
+
+def test_no_addresses_no_records():
+    assert _dns_model.records_by_owner(lab_model(), {}) == {}
+
+
+def test_certificates_one_per_deployment_with_services():
+    certs = _dns_model.certificates(lab_model(), path="/etc/ssl/s2p", issuer={"default": "vault_pki", "ope": "acme"},
+                                    pki_roles={"default": "s2p-esa-int"}, environments=["ope", "ire"])
+    by_name = {c["name"]: c for c in certs}
+    assert by_name["neocc-ope"]["issuer"] == "acme" and "pki_role" not in by_name["neocc-ope"]
+    assert by_name["neocc-ire"]["issuer"] == "vault_pki" and by_name["neocc-ire"]["pki_role"] == "s2p-esa-int"
+    assert "web.neocc.s2p.esa.int" in by_name["neocc-ope"]["names"]
+    assert by_name["neocc-ire"]["vault_kv_path"].endswith("/neocc/ire/tls")
+    assert all(c["name"].endswith(("-ope", "-ire")) for c in certs)
