@@ -53,7 +53,8 @@ def can_bind(lab: dict, dn: str, password: str) -> bool:
 def snapshot(conn: ldap3.Connection, base: str = BASE) -> dict:
     """{dn lower: {attr: sorted values}} of every entry under base (operational ones included)."""
     conn.search(base, "(objectClass=*)", attributes=["*", "+"])
-    skip = {"entrycsn", "contextcsn", "modifytimestamp", "modifiersname", "hassubordinates"}  # computed or touched by children
+    # computed, or touched when children come and go
+    skip = {"entrycsn", "contextcsn", "modifytimestamp", "modifiersname", "hassubordinates"}
     return {e["dn"].lower(): {k.lower(): sorted(map(str, v if isinstance(v, list) else [v]))
                               for k, v in e["attributes"].items() if k.lower() not in skip}
             for e in conn.response if e["type"] == "searchResEntry"}
