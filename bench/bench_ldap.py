@@ -100,11 +100,14 @@ def main() -> None:
         work = Path(tmp)
         try:
             ours_play, anchor_play = ours(prefix), anchor(prefix)
+            times = {}
+            for side, plays in (("ours", ours_play), ("anchor", anchor_play)):
+                for phase in ("first", "rerun"):
+                    times[side, phase] = run(plays, work, f"{side}_{phase}")
+                    print(f"{side} {phase}: {times[side, phase]:.2f}s for {N} accounts", flush=True)
             for phase in ("first", "rerun"):
-                ours_s = run(ours_play, work, f"ours_{phase}")
-                anchor_s = run(anchor_play, work, f"anchor_{phase}")
-                results.append(result("ldap", N, phase, ours_s, "community.general.ldap_entry+ldap_passwd loop",
-                                      anchor_s))
+                results.append(result("ldap", N, phase, times["ours", phase],
+                                      "community.general.ldap_entry+ldap_passwd loop", times["anchor", phase]))
         finally:
             clean_ldap(lab, prefix)
             clean_vault(lab, prefix)

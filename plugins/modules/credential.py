@@ -93,6 +93,10 @@ extends_documentation_fragment:
   - esa.s2p.ldap
   - esa.s2p.vault
 notes:
+  - Drift detection needs the directory's password policy overlay (ppolicy), which maintains C(pwdChangedTime);
+    without it every run re-applies the current password (and reports a change).
+  - Passwords set by the directory's root DN bypass ppolicy quality checks in OpenLDAP; O(length) and
+    O(characters) are what guarantees the strength of generated passwords.
   - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
     O(validate_certs) and O(timeout) apply to both connections.
 attributes:
