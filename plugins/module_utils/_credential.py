@@ -32,6 +32,7 @@ import re
 import secrets
 import string
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
@@ -161,6 +162,27 @@ def pause_at(phase):
 # --- the run over both backends (clients passed in: this file imports neither backend) ------
 
 CHANGES = ("create", "complete", "rotate", "reapply")
+# Vault requests in flight at once (below requests' default pool of 10 connections per host).
+WORKERS = 8
+
+
+def parallel(func, items):
+    """[func(item)...] in order, WORKERS at a time; every call finishes before the first error is raised,
+    so `succeeded` (the items whose call returned) is exact. Returns (results, succeeded, error)."""
+    if not items:
+        return [], [], None
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        futures = [pool.submit(func, item) for item in items]
+    results, succeeded, error = [], [], None
+    for item, future in zip(items, futures):
+        exc = future.exception()
+        if exc is None:
+            results.append(future.result())
+            succeeded.append(item)
+        else:
+            results.append(None)
+            error = error or exc
+    return results, succeeded, error
 
 
 class CredentialRunError(Exception):
@@ -196,20 +218,28 @@ def execute(plans, ldap, vault, mount, length, classes, moment, read_changed_tim
     done = []
     try:
         work = [p for p in plans if p["action"] in CHANGES]
-        for p in work:  # phase 1: pending
-            kv, path = p["kv"], p["item"]["path"]
+        fresh = []
+        for p in work:  # phase 1: pending (new passwords written to Vault before LDAP sees them)
+            kv = p["kv"]
             data = (kv or {}).get("data") or {}
             p["version"] = (kv or {}).get("version") or 0
             p["rotated_at"] = moment
             if p["action"] in ("create", "rotate"):
                 p["password"] = generate_password(length, classes)
-                p["version"] = vault.kv_write(mount, path, pending_data(kv, p["password"], moment), p["version"])
-                done.append("pending %s" % path)
+                fresh.append(p)
             elif p["action"] == "complete":
                 p["password"] = data["pending_password"]
             else:  # reapply: the current password, unchanged
                 p["password"] = data["password"]
                 p["rotated_at"] = parse_iso(data.get("rotated_at")) or moment
+        versions, succeeded, error = parallel(
+            lambda p: vault.kv_write(mount, p["item"]["path"], pending_data(p["kv"], p["password"], moment),
+                                     p["version"]), fresh)
+        done.extend("pending %s" % p["item"]["path"] for p in succeeded)
+        if error:
+            raise error
+        for p, version in zip(fresh, versions):
+            p["version"] = version
         pause_at("pending")
         for p in work:  # phase 2: applied
             ldap.set_password(p["item"]["dn"], p["password"])
@@ -217,14 +247,18 @@ def execute(plans, ldap, vault, mount, length, classes, moment, read_changed_tim
         changed_times = read_changed_times() if work else {}
         pause_at("applied")
         for p in work:  # phase 3: promoted
-            item = p["item"]
-            p["data"] = promoted_data(item, p["password"], p["rotated_at"], changed_times.get(item["dn"]))
-            vault.kv_write(mount, item["path"], p["data"], p["version"])
-            done.append("current %s" % item["path"])
-        for p in plans:
-            if p["action"] in CHANGES or p["action"] == "metadata":
-                data = p.get("data") or p["kv"]["data"]
-                vault.kv_write_metadata(mount, p["item"]["path"], wanted_metadata(p["item"], data))
+            p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_times.get(p["item"]["dn"]))
+        _results, succeeded, error = parallel(
+            lambda p: vault.kv_write(mount, p["item"]["path"], p["data"], p["version"]), work)
+        done.extend("current %s" % p["item"]["path"] for p in succeeded)
+        if error:
+            raise error
+        meta = [p for p in plans if p["action"] in CHANGES or p["action"] == "metadata"]
+        _results, _succeeded, error = parallel(
+            lambda p: vault.kv_write_metadata(mount, p["item"]["path"],
+                                              wanted_metadata(p["item"], p.get("data") or p["kv"]["data"])), meta)
+        if error:
+            raise error
         pause_at("promoted")
     except Exception as exc:
         if getattr(exc, "message", None) is None:  # not one of our errors: let it surface as is

@@ -212,7 +212,9 @@ def main():
         items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
         vault = vault_client(module)
         with vault, ldap_client(module) as ldap:
-            kvs = [vault.kv_read(params["mount"], item["path"]) for item in items]
+            kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
+            if error:
+                raise error
             plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"])
             changed = any(p["action"] != "none" for p in plans)
             if changed and not module.check_mode:

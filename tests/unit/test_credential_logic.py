@@ -79,3 +79,16 @@ def test_promoted_data_has_no_pending():
 def test_account_missing_is_an_error_before_writes():
     with pytest.raises(ValidationError, match="does not exist; create it with esa.s2p.ldap_account"):
         cred.plan([item()], [None], {}, NOW, False)
+
+
+def test_parallel_keeps_order_and_reports_exactly_what_succeeded():
+    def work(n):
+        if n % 5 == 3:
+            raise ValueError(n)
+        return n * 2
+
+    results, succeeded, error = cred.parallel(work, list(range(20)))
+    assert results == [None if n % 5 == 3 else n * 2 for n in range(20)]
+    assert succeeded == [n for n in range(20) if n % 5 != 3]
+    assert isinstance(error, ValueError)
+    assert cred.parallel(work, []) == ([], [], None)
