@@ -65,3 +65,26 @@ notes:
 requirements:
   - hvac >= 2.1
 """
+
+    # Plugins (the vault_secret lookup) add this fragment for the env: entries module docs cannot carry.
+    PLUGINS = r"""
+options:
+  url:
+    env:
+      - name: VAULT_ADDR
+  token:
+    env:
+      - name: VAULT_TOKEN
+  role_id:
+    env:
+      - name: VAULT_ROLE_ID
+  secret_id:
+    env:
+      - name: VAULT_SECRET_ID
+  ca_cert:
+    env:
+      - name: VAULT_CACERT
+  namespace:
+    env:
+      - name: VAULT_NAMESPACE
+"""

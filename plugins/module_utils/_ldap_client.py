@@ -243,6 +243,48 @@ class LDAPClient:
         found = self.search(dn, scope="base", attributes=attributes)
         return found[0][1] if found else None
 
+    # --- writes (every DN comes from _naming, every filter value through escape_filter_value) ----
+    def _require(self):
+        if self.conn is None:
+            raise LDAPError("not connected", hint="Call connect() first")
+        return self.conn
+
+    def _write(self, action, dn, call, *args, **kwargs):
+        conn = self._require()
+        try:
+            ok = call(*args, **kwargs)
+        except ldap3_exceptions.LDAPException as exc:
+            raise LDAPUnreachable("%s failed on %s: %s" % (action, self.endpoint, _exception_text(exc)),
+                                  obj=dn) from exc
+        if not ok:
+            raise self._result_error(conn.result or {}, action, dn)
+
+    def add(self, dn, attributes):
+        """Create `dn` with `attributes` ({name: [values]}, objectClass included)."""
+        self._write("adding the entry", dn, self._require().add, dn, attributes=attributes)
+
+    def modify(self, dn, changes):
+        """Apply `changes`: {attribute: (operation, [values])}, operation one of add, delete, replace."""
+        operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE, "replace": ldap3.MODIFY_REPLACE}
+        request = dict((name, [(operations[op], list(values))]) for name, (op, values) in changes.items())
+        self._write("modifying %s" % ", ".join(sorted(changes)), dn, self._require().modify, dn, request)
+
+    def delete(self, dn):
+        self._write("deleting the entry", dn, self._require().delete, dn)
+
+    def set_password(self, dn, password):
+        """Set the password of `dn` with the Password Modify extended operation (RFC 3062), so the
+        server hashes it and applies its password policy; the password is never in an error."""
+        conn = self._require()
+        try:
+            conn.extend.standard.modify_password(user=dn, new_password=password)
+        except ldap3_exceptions.LDAPException as exc:
+            raise LDAPUnreachable("setting the password failed on %s: %s" % (
+                self.endpoint, type(exc).__name__), obj=dn) from None
+        result = conn.result or {}
+        if result.get("description") != "success":
+            raise self._result_error(result, "setting the password (Password Modify)", dn)
+
     def _result_error(self, result, action, dn):
         description = result.get("description")
         if description in ("insufficientAccessRights", "strongerAuthRequired", "confidentialityRequired"):
@@ -250,7 +292,38 @@ class LDAPClient:
                                  obj=dn, result=result, hint="Grant the bind DN read access in the directory's ACLs")
         if description in ("busy", "unavailable", "unwillingToPerform"):
             return LDAPUnreachable("%s refused %s: %s" % (self.endpoint, action, description), obj=dn, result=result)
-        return LDAPError("%s failed: %s %s" % (action, description, result.get("message") or ""), obj=dn, result=result)
+        hint = RESULT_HINTS.get(description)
+        return LDAPError("%s failed: %s %s" % (action, description, result.get("message") or ""), obj=dn,
+                         result=result, hint=hint)
+
+
+# What to do about the LDAP results a write can end with.
+RESULT_HINTS = {
+    "entryAlreadyExists": "Another entry has this DN; remove it or choose another name",
+    "noSuchObject": "The parent entry (ou=...) does not exist; create it or fix base_dn",
+    "objectClassViolation": "Give the attributes the object classes require (cn and sn for inetOrgPerson), "
+                            "or fix object_classes",
+    "undefinedAttributeType": "The directory's schema has no such attribute; fix the attribute name",
+    "invalidAttributeSyntax": "A value does not match the attribute's syntax; fix the value",
+    "constraintViolation": "The directory's password policy or a schema constraint refused the value "
+                           "(for example a password shorter than pwdMinLength)",
+    "notAllowedOnNonLeaf": "The entry has children; remove them first",
+}
+
+
+def escape_filter_value(value):
+    """Escape an assertion value for an LDAP filter (RFC 4515 section 3): * ( ) \\ and NUL
+    become \\2a \\28 \\29 \\5c \\00; everything else is kept (UTF-8 is valid in filters)."""
+    return "".join(_FILTER_ESCAPES.get(char, char) for char in value)
+
+
+_FILTER_ESCAPES = {"*": "\\2a", "(": "\\28", ")": "\\29", "\\": "\\5c", "\x00": "\\00"}
+
+
+def equality_filter(attribute, values):
+    """(attr=v) or (|(attr=v1)(attr=v2)...) with every value escaped; `attribute` is ours, never input."""
+    parts = ["(%s=%s)" % (attribute, escape_filter_value(v)) for v in values]
+    return parts[0] if len(parts) == 1 else "(|%s)" % "".join(parts)
 
 
 def _exception_text(exc):

@@ -75,6 +75,10 @@ class VaultNotFound(VaultError):
     """The path does not exist (HTTP 404)."""
 
 
+class VaultCASConflict(VaultError):
+    """A check-and-set write lost: the secret changed since it was read (another run?)."""
+
+
 # The wording of TLS failures that names Vault's own options (see _tls.DEFAULT_WORDING).
 TLS_WORDING = {
     _tls.MISMATCH: ("the server certificate does not match the host name in url",
@@ -254,6 +258,84 @@ class VaultClient:
             raise
         data = (entry or {}).get("data")
         return _mount_facts(path, data) if data and data.get("type") else None
+
+    # --- KV v2 ---------------------------------------------------------------------
+    def kv_read(self, mount, path):
+        """{data, version, created_time, deleted, custom_metadata} of the newest version of `path`, or
+        None when the path has no version at all. A deleted or destroyed newest version has data None."""
+        try:
+            response = self._call("reading %s/%s" % (mount, path), self.hvac.secrets.kv.v2.read_secret_version,
+                                  path=path, mount_point=mount, raise_on_deleted_version=False)
+        except VaultNotFound:
+            return None
+        body = (response or {}).get("data") or {}
+        meta = body.get("metadata") or {}
+        return {"data": body.get("data"), "version": meta.get("version") or 0,
+                "created_time": meta.get("created_time"), "deleted": bool(meta.get("deletion_time")),
+                "custom_metadata": meta.get("custom_metadata") or {}}
+
+    def kv_write(self, mount, path, data, cas):
+        """Write a new version with check-and-set: `cas` is the version we read (0: must not exist yet).
+        Returns the new version; raises VaultCASConflict when someone wrote in between."""
+        try:
+            response = self._call("writing %s/%s" % (mount, path), self.hvac.secrets.kv.v2.create_or_update_secret,
+                                  path=path, secret=data, cas=cas, mount_point=mount)
+        except VaultError as exc:
+            if "check-and-set" in str(exc):
+                raise VaultCASConflict("%s/%s changed since it was read (expected version %d)" % (mount, path, cas),
+                                       hint="Another run is writing the same secret; run again when it is done"
+                                       ) from None
+            raise
+        return ((response or {}).get("data") or {}).get("version")
+
+    def kv_metadata(self, mount, path):
+        """{custom_metadata, current_version, versions} of `path`, or None when it does not exist."""
+        try:
+            response = self._call("reading the metadata of %s/%s" % (mount, path),
+                                  self.hvac.secrets.kv.v2.read_secret_metadata, path=path, mount_point=mount)
+        except VaultNotFound:
+            return None
+        return (response or {}).get("data")
+
+    def kv_write_metadata(self, mount, path, custom_metadata):
+        """Replace the custom metadata of `path` (string values)."""
+        self._call("writing the metadata of %s/%s" % (mount, path), self.hvac.secrets.kv.v2.update_metadata,
+                   path=path, mount_point=mount, custom_metadata=dict((k, str(v)) for k, v in custom_metadata.items()))
+
+    def kv_destroy(self, mount, path):
+        """Remove `path` with every version and its metadata (no undelete)."""
+        self._call("removing %s/%s" % (mount, path), self.hvac.secrets.kv.v2.delete_metadata_and_all_versions,
+                   path=path, mount_point=mount)
+
+    # --- ACL policies and AppRoles ---------------------------------------------------
+    def policy_read(self, name):
+        """The HCL text of ACL policy `name`, or None when it does not exist."""
+        body = self._get("sys/policies/acl/%s" % name, "reading policy %s" % name)
+        return ((body or {}).get("data") or {}).get("policy")
+
+    def policy_write(self, name, text):
+        self._call("writing policy %s" % name, self.hvac.sys.create_or_update_acl_policy, name=name, policy=text)
+
+    def policy_delete(self, name):
+        self._call("removing policy %s" % name, self.hvac.sys.delete_acl_policy, name=name)
+
+    def approle_read(self, name):
+        """The settings of AppRole role `name` (TTLs in seconds), or None when it does not exist."""
+        body = self._get("auth/%s/role/%s" % (self.approle_mount, name), "reading AppRole %s" % name)
+        return (body or {}).get("data")
+
+    def approle_write(self, name, settings):
+        self._call("writing AppRole %s" % name, self.hvac.auth.approle.create_or_update_approle, role_name=name,
+                   mount_point=self.approle_mount, **settings)
+
+    def approle_delete(self, name):
+        self._call("removing AppRole %s" % name, self.hvac.auth.approle.delete_role, role_name=name,
+                   mount_point=self.approle_mount)
+
+    def approle_role_id(self, name):
+        body = self._call("reading the role_id of AppRole %s" % name, self.hvac.auth.approle.read_role_id,
+                          role_name=name, mount_point=self.approle_mount)
+        return ((body or {}).get("data") or {}).get("role_id")
 
 
 def _mount_facts(path, entry):

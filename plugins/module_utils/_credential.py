@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Account passwords kept in Vault KV v2 and applied to LDAP, rotated in two phases.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Vault is the source of truth. One KV v2 secret per account holds
+  password          the current password (what LDAP has once a run finished)
+  rotated_at        when it became current (ISO 8601, UTC)
+  ldap_changed      the entry's pwdChangedTime right after we set it
+  pending_password  only between the phases of a rotation
+A rotation (or a first password) runs in three phases over the whole batch:
+  1. pending:  write a version with pending_password (check-and-set on the version read)
+  2. applied:  set pending_password in LDAP (Password Modify), read pwdChangedTime back
+  3. promoted: write a version with password = the pending one and no pending_password
+then the custom metadata (owner, project, rotation_period_days, rotated_at).
+A run killed anywhere leaves either no pending (nothing happened, or all done) or a pending
+version, which the next run applies and promotes before anything else. Whether LDAP still
+holds the current password is decided from Vault (ldap_changed against the entry's
+pwdChangedTime), never by binding with it (failed binds lock accounts).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import re
+import secrets
+import string
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
+from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+
+CHARACTER_CLASSES = {
+    "lower": string.ascii_lowercase,
+    "upper": string.ascii_uppercase,
+    "digits": string.digits,
+    "symbols": "-_.:,+=@%!",
+}
+MIN_LENGTH, MAX_LENGTH = 16, 256
+KV_PATH = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
+PHASES = ("pending", "applied", "promoted")
+# Test hook: with _S2P_CREDENTIAL_PAUSE_AT=<phase> the module writes "<phase> <pid>" to
+# _S2P_CREDENTIAL_PAUSE_FILE and sleeps right after that phase, so a test can kill it there.
+PAUSE_AT, PAUSE_FILE = "_S2P_CREDENTIAL_PAUSE_AT", "_S2P_CREDENTIAL_PAUSE_FILE"
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text):
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def generate_password(length, classes):
+    """A random password of `length` with at least one character of each class."""
+    alphabet = "".join(CHARACTER_CLASSES[c] for c in classes)
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _i in range(length))
+        if all(any(ch in CHARACTER_CLASSES[c] for ch in candidate) for c in classes):
+            return candidate
+
+
+def validate(items, base_dn, length, classes):
+    """Normalised credentials, or ValidationError listing every problem of the batch."""
+    errors, out, seen = [], [], {}
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        errors.append("length: must be from %d to %d, got %d" % (MIN_LENGTH, MAX_LENGTH, length))
+    if not classes or len(classes) > length:
+        errors.append("characters: list at least one class of %s" % ", ".join(sorted(CHARACTER_CLASSES)))
+    for index, item in enumerate(items):
+        uid = item.get("uid")
+        where = "credentials[%d]" % index if not isinstance(uid, str) else "credentials[%d] (%s)" % (index, uid[:64])
+        try:
+            dn = naming.ldap_dn(item.get("kind") or "service", uid, base_dn)
+        except naming.NamingError as exc:
+            errors.append("%s.uid: %s" % (where, exc.message))
+            dn = None
+        path = item.get("path")
+        if not isinstance(path, str) or not KV_PATH.match(path) or len(path) > 512:
+            errors.append("%s.path: %r is not a KV path like pd/neocc/ope/ldap-bind (lower-case letters, "
+                          "digits, '-', '_', '.', separated by '/'; use the esa.s2p.vault_path filter)" % (where, path))
+        elif path in seen:
+            errors.append("%s.path: %s is already used by %s" % (where, path, seen[path]))
+        else:
+            seen[path] = where
+        period = item.get("rotation_period_days")
+        if period is not None and (isinstance(period, bool) or not isinstance(period, int) or period < 1):
+            errors.append("%s.rotation_period_days: must be a whole number of days >= 1, got %r" % (where, period))
+        out.append(dict(item, dn=dn, where=where))
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def wanted_metadata(item, data):
+    """The custom metadata of a credential; Vault refuses empty values, so unset ones are left out."""
+    wanted = {"owner": item.get("owner"), "project": item.get("project"),
+              "rotation_period_days": str(item["rotation_period_days"]), "rotated_at": data.get("rotated_at"),
+              "account": item["dn"]}
+    return dict((key, value) for key, value in wanted.items() if value)
+
+
+def decide(item, kv, changed_time, moment, force):
+    """The action for one credential: create, complete, rotate, reapply, metadata or none.
+
+    kv: what kv_read returned (None: no secret); changed_time: the entry's pwdChangedTime
+    (None when never set); the entry itself must exist (checked by the caller)."""
+    data = (kv or {}).get("data")
+    if not data or not (data.get("password") or data.get("pending_password")):
+        return "create"
+    if data.get("pending_password"):
+        return "complete"
+    rotated = parse_iso(data.get("rotated_at"))
+    if force or item.get("force") or rotated is None or \
+            moment - rotated >= datetime.timedelta(days=item["rotation_period_days"]):
+        return "rotate"
+    if changed_time is None or data.get("ldap_changed") != changed_time:
+        return "reapply"
+    if (kv.get("custom_metadata") or {}) != wanted_metadata(item, data):
+        return "metadata"
+    return "none"
+
+
+def pending_data(kv, password, moment):
+    """Phase 1: the current data plus the new password as pending."""
+    data = dict((kv or {}).get("data") or {})
+    data.update(pending_password=password, pending_since=iso(moment))
+    return data
+
+
+def promoted_data(item, password, moment, changed_time):
+    """Phase 3: the pending password becomes current; nothing pending is left."""
+    return {"password": password, "rotated_at": iso(moment), "ldap_changed": changed_time or "",
+            "account": item["dn"]}
+
+
+def pause_at(phase):
+    """The crash-test hook (see PAUSE_AT): a no-op unless a test set it for this phase."""
+    if os.environ.get(PAUSE_AT) == phase:
+        marker = os.environ.get(PAUSE_FILE)
+        if marker:
+            with open(marker, "w") as handle:
+                handle.write("%s %d" % (phase, os.getpid()))
+        time.sleep(600)
+
+
+# --- the run over both backends (clients passed in: this file imports neither backend) ------
+
+CHANGES = ("create", "complete", "rotate", "reapply")
+# Vault requests in flight at once (below requests' default pool of 10 connections per host).
+WORKERS = 8
+
+
+def parallel(func, items):
+    """[func(item)...] in order, WORKERS at a time; every call finishes before the first error is raised,
+    so `succeeded` (the items whose call returned) is exact. Returns (results, succeeded, error)."""
+    if not items:
+        return [], [], None
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        futures = [pool.submit(func, item) for item in items]
+    results, succeeded, error = [], [], None
+    for item, future in zip(items, futures):
+        exc = future.exception()
+        if exc is None:
+            results.append(future.result())
+            succeeded.append(item)
+        else:
+            results.append(None)
+            error = error or exc
+    return results, succeeded, error
+
+
+class CredentialRunError(Exception):
+    """A write failed part way; `done` says what was written, `error` is the backend error."""
+
+    def __init__(self, error, done):
+        super(CredentialRunError, self).__init__(str(error))
+        self.error = error
+        self.done = done
+
+    def as_fail_kwargs(self):
+        return {"msg": "%s (done before the failure: %s; the next run completes any pending rotation)"
+                       % (self.error, ", ".join(self.done) or "nothing"),
+                "changed": bool(self.done)}
+
+
+def plan(items, kvs, changed_times, moment, force):
+    """One plan per item; ValidationError when an account does not exist (before any write)."""
+    errors, plans = [], []
+    for item, kv in zip(items, kvs):
+        if item["dn"] not in changed_times:
+            errors.append("%s.uid: the account %s does not exist; create it with esa.s2p.ldap_account first"
+                          % (item["where"], item["dn"]))
+            continue
+        plans.append({"item": item, "kv": kv, "action": decide(item, kv, changed_times[item["dn"]], moment, force)})
+    if errors:
+        raise ValidationError(errors)
+    return plans
+
+
+def execute(plans, ldap, vault, mount, length, classes, moment, read_changed_times):
+    """The three phases over the whole batch; read_changed_times() re-reads {dn: pwdChangedTime}."""
+    done = []
+    try:
+        work = [p for p in plans if p["action"] in CHANGES]
+        fresh = []
+        for p in work:  # phase 1: pending (new passwords written to Vault before LDAP sees them)
+            kv = p["kv"]
+            data = (kv or {}).get("data") or {}
+            p["version"] = (kv or {}).get("version") or 0
+            p["rotated_at"] = moment
+            if p["action"] in ("create", "rotate"):
+                p["password"] = generate_password(length, classes)
+                fresh.append(p)
+            elif p["action"] == "complete":
+                p["password"] = data["pending_password"]
+            else:  # reapply: the current password, unchanged
+                p["password"] = data["password"]
+                p["rotated_at"] = parse_iso(data.get("rotated_at")) or moment
+        versions, succeeded, error = parallel(
+            lambda p: vault.kv_write(mount, p["item"]["path"], pending_data(p["kv"], p["password"], moment),
+                                     p["version"]), fresh)
+        done.extend("pending %s" % p["item"]["path"] for p in succeeded)
+        if error:
+            raise error
+        for p, version in zip(fresh, versions):
+            p["version"] = version
+        pause_at("pending")
+        for p in work:  # phase 2: applied
+            ldap.set_password(p["item"]["dn"], p["password"])
+            done.append("LDAP %s" % p["item"]["dn"])
+        changed_times = read_changed_times() if work else {}
+        pause_at("applied")
+        for p in work:  # phase 3: promoted
+            p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_times.get(p["item"]["dn"]))
+        _results, succeeded, error = parallel(
+            lambda p: vault.kv_write(mount, p["item"]["path"], p["data"], p["version"]), work)
+        done.extend("current %s" % p["item"]["path"] for p in succeeded)
+        if error:
+            raise error
+        meta = [p for p in plans if p["action"] in CHANGES or p["action"] == "metadata"]
+        _results, _succeeded, error = parallel(
+            lambda p: vault.kv_write_metadata(mount, p["item"]["path"],
+                                              wanted_metadata(p["item"], p.get("data") or p["kv"]["data"])), meta)
+        if error:
+            raise error
+        pause_at("promoted")
+    except Exception as exc:
+        if getattr(exc, "message", None) is None:  # not one of our errors: let it surface as is
+            raise
+        raise CredentialRunError(exc, done) from None
+
+
+def current_password(p):
+    """The password that is current after the run (for return_secret)."""
+    if "password" in p:
+        return p["password"]
+    return ((p["kv"] or {}).get("data") or {}).get("password")

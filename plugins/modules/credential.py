@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: credential
+short_description: Keep account passwords in Vault KV v2, apply them to LDAP, rotate them crash-safely
+version_added: 0.2.0
+description:
+  - For each item of O(credentials), makes sure a password for the LDAP account exists in Vault KV v2 at
+    O(credentials[].path) of O(mount), that LDAP has it, and that it is younger than
+    O(credentials[].rotation_period_days) (else, or with O(force), a new one is generated and applied).
+  - Vault is the source of truth. A new password is written to Vault as C(pending_password) first, then set
+    in LDAP with the Password Modify extended operation, then promoted to C(password) in Vault. A run killed
+    at any point is completed by the next run; afterwards LDAP holds Vault's current password.
+  - Whether LDAP still holds the current password is decided from Vault (the entry's C(pwdChangedTime)
+    recorded when the password was set), never by binding with it, so accounts are never locked out.
+  - The secret's custom metadata holds C(owner), C(project), C(rotation_period_days), C(rotated_at) and
+    C(account).
+  - One Vault login and one LDAP connection per task. The whole batch is validated first; Vault and LDAP are
+    both read before anything is written, so a sealed Vault, an expired token or a forbidden path fails the
+    task before LDAP is touched.
+  - Passwords are returned only with O(return_secret=true), which requires C(no_log) on the task.
+options:
+  credentials:
+    description: The accounts whose password is kept in Vault.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      uid:
+        description: The account's uid (it must exist, see M(esa.s2p.ldap_account)).
+        type: str
+        required: true
+      kind:
+        description: V(service) (C(ou=services)) or V(person) (C(ou=people)).
+        type: str
+        choices: [service, person]
+        default: service
+      path:
+        description: The KV path inside O(mount), from the naming rules (filter C(esa.s2p.vault_path)).
+        type: str
+        required: true
+      owner:
+        description: Who owns the credential (custom metadata).
+        type: str
+      project:
+        description: The project it belongs to (custom metadata).
+        type: str
+      rotation_period_days:
+        description: Rotate when the current password is this many days old.
+        type: int
+        default: 90
+      force:
+        description: Rotate this credential now.
+        type: bool
+        default: false
+  base_dn:
+    description:
+      - The directory's base entry.
+      - If not set, the environment variable E(LDAPBASE) is used.
+    type: str
+    default: dc=s2p,dc=esa,dc=int
+  mount:
+    description: The KV v2 mount.
+    type: str
+    default: s2p
+  length:
+    description: Length of generated passwords (16 to 256).
+    type: int
+    default: 32
+  characters:
+    description: Character classes of generated passwords; each one appears at least once.
+    type: list
+    elements: str
+    choices: [lower, upper, digits, symbols]
+    default: [lower, upper, digits, symbols]
+  force:
+    description: Rotate every credential of the batch now.
+    type: bool
+    default: false
+  return_secret:
+    description:
+      - Return the current passwords in RV(secrets). The task must set C(no_log=true), else the module fails.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - esa.s2p.ldap
+  - esa.s2p.vault
+notes:
+  - Drift detection needs the directory's password policy overlay (ppolicy), which maintains C(pwdChangedTime);
+    without it every run re-applies the current password (and reports a change).
+  - Passwords set by the directory's root DN bypass ppolicy quality checks in OpenLDAP; O(length) and
+    O(characters) are what guarantees the strength of generated passwords.
+  - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
+    O(validate_certs) and O(timeout) apply to both connections.
+attributes:
+  check_mode:
+    support: full
+    description: Vault and LDAP are read and the actions decided; nothing is written.
+  diff_mode:
+    support: none
+    description: Passwords are never shown; RV(credentials) lists the actions.
+  idempotent:
+    support: full
+    description: A second run changes nothing until a rotation is due or forced.
+  action_group:
+    support: full
+    description: Connection options through C(group/esa.s2p.ldap) and C(group/esa.s2p.vault).
+    membership: [esa.s2p.ldap, esa.s2p.vault]
+seealso:
+  - module: esa.s2p.ldap_account
+author:
+  - ESA S2P data-centre engineering (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Passwords of the project service accounts, rotated every 90 days
+  esa.s2p.credential:
+    credentials:
+      - uid: neocc-ope
+        path: pd/neocc/ope/ldap-bind
+        owner: neocc-team
+        project: neocc
+"""
+
+RETURN = r"""
+credentials:
+  description: One entry per credential, in the order given.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    uid: {description: The account's uid., type: str}
+    path: {description: The KV path., type: str}
+    action:
+      description:
+        - V(create) (first password), V(rotate), V(complete) (a rotation a killed run left pending),
+          V(reapply) (LDAP no longer had the current password), V(metadata) (only the metadata was fixed)
+          or V(none).
+      type: str
+  sample:
+    - {uid: neocc-ope, path: pd/neocc/ope/ldap-bind, action: rotate}
+secrets:
+  description: "{path: current password}, only with O(return_secret=true)."
+  type: dict
+  returned: when O(return_secret=true)
+"""
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
+    CONNECTION_REQUIRED_TOGETHER,
+    connection_argument_spec as ldap_spec,
+    ldap_client,
+)
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
+from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN, DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+
+CREDENTIAL_SPEC = dict(
+    uid=dict(type="str", required=True),
+    kind=dict(type="str", choices=["service", "person"], default="service"),
+    path=dict(type="str", required=True, no_log=False),
+    owner=dict(type="str"),
+    project=dict(type="str"),
+    rotation_period_days=dict(type="int", default=90),
+    force=dict(type="bool", default=False),
+)
+
+
+def changed_times(ldap, items, base_dn):
+    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200)."""
+    out = {}
+    for kind in ("service", "person"):
+        mine = [i for i in items if (i.get("kind") or "service") == kind]
+        if not mine:
+            continue
+        found = read_by_name(ldap, kind, [i["uid"] for i in mine], base_dn, attributes=["uid", "pwdChangedTime"])
+        for item in mine:
+            entry = found.get(item["uid"].lower())
+            if entry is not None:
+                out[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
+    return out
+
+
+def main():
+    spec = ldap_spec()
+    spec.update(
+        credentials=dict(type="list", elements="dict", required=True, options=CREDENTIAL_SPEC),
+        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
+        mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
+        length=dict(type="int", default=32),
+        characters=dict(type="list", elements="str", choices=sorted(cred.CHARACTER_CLASSES),
+                        default=["lower", "upper", "digits", "symbols"]),
+        force=dict(type="bool", default=False),
+        return_secret=dict(type="bool", default=False, no_log=False),
+    )
+    module = vault_module(spec, supports_check_mode=True, required_together=CONNECTION_REQUIRED_TOGETHER)
+    params = module.params
+    if params["return_secret"] and not module.no_log:
+        module.fail_json(msg="return_secret=true returns passwords: set no_log: true on the task", changed=False)
+    moment = cred.now_utc()
+    try:
+        items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
+        vault = vault_client(module)
+        with vault, ldap_client(module) as ldap:
+            kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
+            if error:
+                raise error
+            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"])
+            changed = any(p["action"] != "none" for p in plans)
+            if changed and not module.check_mode:
+                cred.execute(plans, ldap, vault, params["mount"], params["length"], params["characters"], moment,
+                             lambda: changed_times(ldap, items, params["base_dn"]))
+    except (S2PError, cred.CredentialRunError) as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    result = dict(changed=changed, credentials=[
+        dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"]) for p in plans])
+    if params["return_secret"]:
+        result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ldap_group
+short_description: Converge a batch of LDAP groups and their members over one connection
+version_added: 0.2.0
+description:
+  - Creates, updates and removes groups of names (C(groupOfNames)) under V(ou=groups) of O(base_dn).
+  - The whole batch is validated before the directory is contacted; the groups are read with one search
+    per 200 groups, the changes decided, and only then written, so check mode is exact.
+  - A group of names needs at least one member; a group with no members holds its own DN as a placeholder,
+    which the module never reports as a member.
+options:
+  base_dn:
+    description:
+      - The directory's base entry.
+      - If not set, the environment variable E(LDAPBASE) is used.
+    type: str
+    default: dc=s2p,dc=esa,dc=int
+  groups:
+    description: The groups to converge.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      cn:
+        description: The group's CN, C(<project>-<group>) (filter C(esa.s2p.ldap_dn) for the DN).
+        type: str
+        required: true
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      members:
+        description: Members as person uids (C(jdoe), under C(ou=people)) or full DNs under O(base_dn).
+        type: list
+        elements: str
+        default: []
+      exclusive:
+        description: V(true) removes members not listed; V(false) only adds the missing ones.
+        type: bool
+        default: false
+      description:
+        description: The group's description; not changed when not set.
+        type: str
+extends_documentation_fragment:
+  - esa.s2p.ldap
+attributes:
+  check_mode:
+    support: full
+    description: The changes are decided before anything is written; check mode returns the same result.
+  diff_mode:
+    support: full
+    description: Members and description of the groups that change, before and after.
+  idempotent:
+    support: full
+    description: A second run with the same input changes nothing.
+  action_group:
+    support: full
+    description: Use C(group/esa.s2p.ldap) in C(module_defaults) to set the connection options once.
+    membership: [esa.s2p.ldap]
+seealso:
+  - module: esa.s2p.ldap_account
+author:
+  - ESA S2P data-centre engineering (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Project groups from the model, exactly these members
+  esa.s2p.ldap_group:
+    groups: "{{ s2p_model.ldap_groups | map('combine', {'exclusive': true}) | list }}"
+"""
+
+RETURN = r"""
+groups:
+  description: One entry per group, in the order given.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    cn: {description: The CN., type: str}
+    dn: {description: The group's DN., type: str}
+    action: {description: "V(create), V(update), V(delete) or V(none).", type: str}
+  sample:
+    - {cn: neocc-developers, dn: "cn=neocc-developers,ou=groups,dc=s2p,dc=esa,dc=int", action: update}
+"""
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.esa.s2p.plugins.module_utils import _ldap_sync as sync
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_groups
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
+from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN
+
+GROUP_SPEC = dict(
+    cn=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    members=dict(type="list", elements="str", default=[]),
+    exclusive=dict(type="bool", default=False),
+    description=dict(type="str"),
+)
+
+
+def main():
+    module = ldap_module(dict(
+        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
+        groups=dict(type="list", elements="dict", required=True, options=GROUP_SPEC),
+    ), supports_check_mode=True)
+    try:
+        groups = validate_groups(module.params["groups"], module.params["base_dn"])
+        with ldap_client(module) as client:
+            plans = sync.plan_groups(client, groups, module.params["base_dn"])
+            changed = any(p["action"] != "none" for p in plans)
+            if changed and not module.check_mode:
+                sync.apply_groups(client, plans)
+    except S2PError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    result = dict(changed=changed, groups=[dict(cn=p["group"]["cn"], dn=p["dn"], action=p["action"]) for p in plans])
+    if module._diff:
+        result["diff"] = sync.diff_of(plans)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

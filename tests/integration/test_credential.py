@@ -1,0 +1,118 @@
+"""esa.s2p.credential against the lab's slapd and OpenBao: passwords generated into Vault KV v2,
+applied to LDAP, idempotent against Vault's current version, rotated when due or forced,
+re-applied when LDAP drifted. Every assertion on LDAP binds with the password read from Vault."""
+
+from __future__ import annotations
+
+import datetime
+
+import ldap3
+import pytest
+from identity_helpers import (BASE, can_bind, clean_ldap, clean_vault, kv_read, ldap_admin, play, task,
+                              vault_root)
+
+
+@pytest.fixture
+def accounts(run_playbook, lab, prefix):
+    """Six service accounts of two projects, created without passwords; removed with their secrets."""
+    uids = [f"{prefix}p{p}-{env}" for p in range(2) for env in ("dev", "ire", "ope")]
+    run = run_playbook(play(task("ldap_account", {"accounts": [{"uid": u} for u in uids]})))
+    assert run.rc == 0, run.stdout
+    yield uids
+    clean_ldap(lab, prefix)
+    clean_vault(lab, prefix)
+
+
+def items(prefix, uids, **extra):
+    return [dict({"uid": u, "path": f"{prefix}/pd/{u}/ldap-bind", "owner": "team-" + u.split("-")[0],
+                  "project": u.split("-")[0]}, **extra) for u in uids]
+
+
+def credential_task(creds, **params):
+    return task("credential", {"credentials": creds, **params})
+
+
+def actions(run):
+    return [c["action"] for c in run.result("t")["credentials"]]
+
+
+def dn(uid):
+    return f"uid={uid},ou=services,{BASE}"
+
+
+def test_create_idempotent_rotate_reapply(run_playbook, lab, prefix, accounts):
+    creds = items(prefix, accounts)
+    step = play(credential_task(creds))
+    check = run_playbook(step, check=True)
+    assert check.rc == 0 and check.changed == 1, check.stdout
+    assert actions(check) == ["create"] * 6
+    assert all(kv_read(lab, c["path"]) is None for c in creds)
+    real = run_playbook(step)
+    assert real.rc == 0 and actions(real) == actions(check), real.stdout
+    for cred in creds:
+        secret = kv_read(lab, cred["path"])
+        data, meta = secret["data"], secret["metadata"]
+        assert "pending_password" not in data and len(data["password"]) == 32
+        assert meta["version"] == 2  # pending, then promoted
+        assert meta["custom_metadata"]["owner"] == cred["owner"]
+        assert meta["custom_metadata"]["rotation_period_days"] == "90"
+        assert meta["custom_metadata"]["rotated_at"] == data["rotated_at"]
+        assert can_bind(lab, dn(cred["uid"]), data["password"])
+    for again in (run_playbook(step, check=True), run_playbook(step)):
+        assert again.rc == 0 and again.changed == 0 and set(actions(again)) == {"none"}, again.stdout
+
+    # due: make the first one 91 days old in Vault (the source of truth); force the second
+    previous = {c["path"]: kv_read(lab, c["path"])["data"]["password"] for c in creds}
+    root, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    old = kv_read(lab, creds[0]["path"])["data"]
+    aged = dict(old, rotated_at=(datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=91))
+                .strftime("%Y-%m-%dT%H:%M:%SZ"))
+    root.secrets.kv.v2.create_or_update_secret(path=creds[0]["path"], secret=aged, mount_point=mount, cas=2)
+    creds[1]["force"] = True
+    # drift: someone set another password on the third account directly in LDAP
+    conn = ldap_admin(lab)
+    conn.extend.standard.modify_password(user=dn(creds[2]["uid"]), new_password="Someone-else-set-" + prefix * 3)
+    conn.unbind()
+    step = play(credential_task(creds))
+    check = run_playbook(step, check=True)
+    real = run_playbook(step)
+    expected = ["rotate", "rotate", "reapply", "none", "none", "none"]
+    assert actions(check) == expected and actions(real) == expected, real.stdout
+    for cred, action in zip(creds, expected, strict=True):
+        data = kv_read(lab, cred["path"])["data"]
+        assert "pending_password" not in data
+        assert (data["password"] != previous[cred["path"]]) is (action == "rotate")
+        assert can_bind(lab, dn(cred["uid"]), data["password"])
+    creds[1]["force"] = False
+    assert run_playbook(play(credential_task(creds))).changed == 0
+
+
+def test_missing_account_fails_before_any_write(run_playbook, lab, prefix, accounts):
+    creds = items(prefix, accounts[:2]) + [{"uid": f"{prefix}nobody-ope", "path": f"{prefix}/x/nobody"}]
+    run = run_playbook(play(credential_task(creds)))
+    result = run.result("t")
+    assert run.rc != 0 and result["changed"] is False
+    assert f"account {dn(prefix + 'nobody-ope')} does not exist" in result["msg"]
+    assert all(kv_read(lab, c["path"]) is None for c in creds)
+
+
+def test_return_secret_needs_no_log(run_playbook, lab, prefix, accounts):
+    creds = items(prefix, accounts[:1])
+    run = run_playbook(play(credential_task(creds, return_secret=True)))
+    assert run.rc != 0 and "set no_log: true on the task" in run.result("t")["msg"]
+    assert kv_read(lab, creds[0]["path"]) is None
+    run = run_playbook(play({**credential_task(creds, return_secret=True), "no_log": True, "register": "out"},
+                            {"name": "use it", "ansible.builtin.assert": {
+                                "that": ["out.secrets[%r] | length == 32" % creds[0]["path"]], "quiet": True}}))
+    assert run.rc == 0, run.stdout
+    assert kv_read(lab, creds[0]["path"])["data"]["password"] not in run.stdout
+
+
+def test_ldap_sees_no_bind_attempt(lab, prefix, accounts, run_playbook):
+    """Idempotence is decided from Vault: a no-change run makes no bind as the account (no lockout risk)."""
+    creds = items(prefix, accounts[:1])
+    assert run_playbook(play(credential_task(creds))).rc == 0
+    conn = ldap_admin(lab)
+    conn.search(dn(accounts[0]), "(objectClass=*)", search_scope=ldap3.BASE, attributes=["pwdFailureTime"])
+    assert not conn.response[0]["attributes"].get("pwdFailureTime")
+    conn.unbind()

@@ -1,0 +1,106 @@
+"""Secret marker test for ldap_account, ldap_group and credential: random 32-byte markers planted
+as every password and secret option, plus the lab's own secrets and the passwords the module
+generated into Vault, must appear nowhere: not in stdout at -vvvv, not in ANSIBLE_LOG_PATH, not in
+any ansible-runner event. Runs success, check mode, diff mode and 12 failure cases."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+from identity_helpers import BASE, clean_ldap, clean_vault, kv_all_values, play, task
+
+
+def marker() -> str:
+    return secrets.token_hex(16)  # 32 characters, 16+ so ppolicy accepts it as a password
+
+
+@pytest.fixture
+def cleanup(lab, prefix):
+    yield
+    clean_ldap(lab, prefix)
+    clean_vault(lab, prefix)
+
+
+def lab_secrets(lab) -> list[str]:
+    return [Path(lab["slapd"]["admin_password_file"]).read_text().strip(),
+            Path(lab["openbao"]["automation_secret_id_file"]).read_text().strip()]
+
+
+def assert_hidden(run, log: Path, values: list[str]) -> None:
+    texts = {"stdout": run.stdout, "log": log.read_text() if log.exists() else "",
+             "events": "\n".join(json.dumps(e) for e in run.events)}
+    assert texts["log"], "ANSIBLE_LOG_PATH was not written"
+    for value in values:
+        assert value
+        for where, text in texts.items():
+            assert value not in text, f"a secret leaked into {where}"
+
+
+def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_port, other_ca, cleanup):
+    log = tmp_path / "ansible.log"
+    env = {"ANSIBLE_LOG_PATH": str(log)}
+    planted = [marker() for _index in range(12)]
+    uid = f"{prefix}s-ope"
+    creds = [{"uid": uid, "path": f"{prefix}/pd/{uid}/ldap-bind"}]
+    account = {"uid": uid, "password": planted[0], "attributes": {"description": "marker test"}}
+    changed = dict(account, update_password="always", attributes={"description": "changed"})
+
+    def run(tasks, **kw):
+        return run_playbook(play(*tasks), verbosity=4, envvars=env, **kw)
+
+    ok = [
+        run([task("ldap_account", {"accounts": [account]})], check=True, diff=True),
+        run([task("ldap_account", {"accounts": [account]})], diff=True),
+        run([task("ldap_account", {"accounts": [changed]})], diff=True),
+        run([task("ldap_group", {"groups": [{"cn": f"{prefix}g", "members": [f"uid={uid},ou=services,{BASE}"]}]})],
+            diff=True),
+        run([task("credential", {"credentials": creds})], check=True, diff=True),
+        run([task("credential", {"credentials": creds})], diff=True),
+        run([task("credential", {"credentials": creds, "force": True})]),
+        run([{**task("credential", {"credentials": creds, "return_secret": True}), "no_log": True}]),
+    ]
+    for result in ok:
+        assert result.rc == 0, result.stdout[-3000:]
+    generated = kv_all_values(lab, creds[0]["path"])
+    assert len(generated) >= 4  # first password (pending, current), forced rotation (pending, current)
+
+    failing = [
+        # 1 wrong LDAP bind password
+        [task("ldap_account", {"accounts": [account], "bind_pw": planted[1]})],
+        # 2 the add fails on the server (no such parent entry) with a password in the batch
+        [task("ldap_account", {"accounts": [{"uid": f"{prefix}x-ope", "password": planted[2]}],
+                               "base_dn": "dc=nowhere,dc=int"})],
+        # 3 whole-batch validation error with a password in the batch
+        [task("ldap_account", {"accounts": [dict(account, password=planted[3]), {"uid": "Bad", "kind": "person"}]})],
+        # 4 LDAP server down
+        [task("ldap_account", {"accounts": [account], "server_uri": f"ldaps://127.0.0.1:{closed_port}",
+                               "bind_pw": planted[4]})],
+        # 5 untrusted CA
+        [task("ldap_account", {"accounts": [account], "ca_path": other_ca, "bind_pw": planted[5]})],
+        # 6 unknown option next to a password (argument spec failure)
+        [task("ldap_account", {"accounts": [dict(account, password=planted[6], bogus=1)]})],
+        # 7 wrong Vault token
+        [task("credential", {"credentials": creds, "auth_method": "token", "token": planted[7]})],
+        # 8 wrong AppRole secret_id
+        [task("credential", {"credentials": creds, "secret_id": planted[8]})],
+        # 9 return_secret without no_log
+        [task("credential", {"credentials": creds, "return_secret": True, "auth_method": "token",
+                             "token": planted[9]})],
+        # 10 Vault unreachable
+        [task("credential", {"credentials": creds, "url": f"https://127.0.0.1:{closed_port}",
+                             "auth_method": "token", "token": planted[10]})],
+        # 11 account missing in LDAP
+        [task("credential", {"credentials": [{"uid": f"{prefix}nobody-ope", "path": f"{prefix}/x/y"}],
+                             "bind_pw": planted[11]})],
+        # 12 invalid generation policy
+        [task("credential", {"credentials": creds, "length": 8})],
+    ]
+    for case, tasks in enumerate(failing, 1):
+        result = run(tasks)
+        assert result.rc != 0 and result.failed == 1, f"failure case {case} did not fail"
+        assert_hidden(result, log, planted + lab_secrets(lab) + generated)
+    for result in ok:
+        assert_hidden(result, log, planted + lab_secrets(lab) + generated)

@@ -1,0 +1,69 @@
+"""The role esa.s2p.service_account through playbooks/service_accounts.yml and
+playbooks/rotate_credentials.yml, on a model of three prefixed projects (a copy of the lab
+inventory with its own model): accounts, groups, credentials and Vault access are created,
+a second run changes nothing, a forced rotation of one segment rotates exactly its accounts,
+and the report names them without any password."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_all_values, kv_read, vault_root
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def inventory(tmp_path, lab, prefix):
+    inv = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "lab", inv)
+    model = yaml.safe_load((inv / "group_vars" / "all" / "model.yml").read_text())
+    model["s2p_projects"] = [
+        {"name": f"{prefix}a", "segment": "pd", "environments": {"dev": {"sites": ["esrin"]},
+                                                                 "ope": {"sites": ["esrin"]}},
+         "ldap_groups": [{"name": "developers", "members": ["jdoe"]}]},
+        {"name": f"{prefix}b", "segment": "pd", "environments": {"ope": {"sites": ["esoc"]}}},
+        {"name": f"{prefix}c", "segment": "sd", "environments": {"ire": {"sites": ["esoc"]}}},
+    ]
+    model["s2p_stations"] = []
+    (inv / "group_vars" / "all" / "model.yml").write_text(yaml.safe_dump(model))
+    yield inv
+    clean_ldap(lab, prefix)
+    clean_vault(lab, prefix)
+    client, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    for path in (f"pd/{prefix}a/dev/ldap-bind", f"pd/{prefix}a/ope/ldap-bind", f"pd/{prefix}b/ope/ldap-bind",
+                 f"sd/{prefix}c/ire/ldap-bind"):
+        client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=mount)
+
+
+def test_role_and_rotation_playbook(run_playbook, lab, prefix, inventory):
+    uids = [f"{prefix}a-dev", f"{prefix}a-ope", f"{prefix}b-ope", f"{prefix}c-ire"]
+    paths = [f"pd/{prefix}a/dev/ldap-bind", f"pd/{prefix}a/ope/ldap-bind", f"pd/{prefix}b/ope/ldap-bind",
+             f"sd/{prefix}c/ire/ldap-bind"]
+    run = run_playbook(ROOT / "playbooks" / "service_accounts.yml", inventory=inventory)
+    assert run.rc == 0, run.stdout[-4000:]
+    for uid, path in zip(uids, paths, strict=True):
+        assert can_bind(lab, f"uid={uid},ou=services,{BASE}", kv_read(lab, path)["data"]["password"])
+    assert f"s2p-{prefix}a-ope" in vault_root(lab).sys.list_acl_policies()["data"]["keys"]
+    assert "credentials: 4, of which rotated 0, created 4" in run.stdout
+    again = run_playbook(ROOT / "playbooks" / "service_accounts.yml", inventory=inventory)
+    assert again.rc == 0 and again.changed == 0, again.stdout[-4000:]
+
+    before = {p: kv_read(lab, p)["data"]["password"] for p in paths}
+    run = run_playbook(ROOT / "playbooks" / "rotate_credentials.yml", inventory=inventory,
+                       extravars={"rotate_credentials__segments": ["pd"], "rotate_credentials__force": True})
+    assert run.rc == 0, run.stdout[-4000:]
+    after = {p: kv_read(lab, p)["data"]["password"] for p in paths}
+    assert [before[p] != after[p] for p in paths] == [True, True, True, False]
+    assert "credentials: 3, of which rotated 3" in run.stdout
+    for path in paths[:3]:
+        assert f"rotate: {path.split('/')[1]}-{path.split('/')[2]} ({path})" in run.stdout
+    for path in paths:
+        for value in kv_all_values(lab, path):
+            assert value not in run.stdout
+    bad = run_playbook(ROOT / "playbooks" / "rotate_credentials.yml", inventory=inventory,
+                       extravars={"rotate_credentials__projects": ["nosuchproject"]})
+    assert bad.rc != 0 and "unknown names in the selection" in bad.stdout

@@ -1,0 +1,94 @@
+"""Pure logic of esa.s2p.credential: generation, validation and the action decided per credential."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
+from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+
+BASE = "dc=s2p,dc=esa,dc=int"
+NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.UTC)
+
+
+def item(**kw):
+    base = {"uid": "neocc-ope", "path": "pd/neocc/ope/ldap-bind", "rotation_period_days": 90,
+            "owner": "team", "project": "neocc"}
+    return cred.validate([dict(base, **kw)], BASE, 32, ["lower", "digits"])[0]
+
+
+def kv(age_days=1, **data):
+    body = {"password": "p" * 20, "rotated_at": cred.iso(NOW - datetime.timedelta(days=age_days)),
+            "ldap_changed": "20261125110000Z"}
+    body.update(data)
+    return {"data": body, "version": 3, "custom_metadata": cred.wanted_metadata(item(), body)}
+
+
+@pytest.mark.parametrize("classes", [["lower"], ["upper", "digits"], sorted(cred.CHARACTER_CLASSES)])
+def test_generated_passwords_use_every_class_and_only_those(classes):
+    for _attempt in range(50):
+        password = cred.generate_password(16, classes)
+        assert len(password) == 16
+        assert all(any(c in cred.CHARACTER_CLASSES[k] for c in password) for k in classes)
+        assert all(any(c in cred.CHARACTER_CLASSES[k] for k in classes) for c in password)
+
+
+def test_validation_reports_every_problem():
+    with pytest.raises(ValidationError) as err:
+        cred.validate([{"uid": "a-ope", "path": "../x", "rotation_period_days": 90},
+                       {"uid": "b-ope", "path": "ok/path", "rotation_period_days": 0},
+                       {"uid": "c-ope", "path": "ok/path", "rotation_period_days": 90},
+                       {"uid": "Bad Uid", "kind": "person", "path": "p/q", "rotation_period_days": 9}],
+                      BASE, 8, [])
+    text = "\n".join(err.value.errors)
+    for expected in ("length: must be from 16", "characters: list at least one", "credentials[0] (a-ope).path",
+                     "credentials[1] (b-ope).rotation_period_days", "credentials[2] (c-ope).path: ok/path is already",
+                     "credentials[3] (Bad Uid).uid"):
+        assert expected in text
+
+
+@pytest.mark.parametrize("secret, changed_time, force, expected", [
+    (None, None, False, "create"),
+    ({"data": None, "version": 4}, "x", False, "create"),           # newest version deleted
+    (kv(pending_password="n" * 20), "20261125110000Z", False, "complete"),
+    (kv(age_days=91), "20261125110000Z", False, "rotate"),
+    (kv(), "20261125110000Z", True, "rotate"),
+    (kv(), "20261125115959Z", False, "reapply"),                    # someone else set the password
+    (kv(), None, False, "reapply"),                                  # entry re-created without password
+    (kv(), "20261125110000Z", False, "none"),
+])
+def test_decide(secret, changed_time, force, expected):
+    assert cred.decide(item(), secret, changed_time, NOW, force) == expected
+
+
+def test_metadata_drift_is_fixed_alone():
+    stale = kv()
+    stale["custom_metadata"] = dict(stale["custom_metadata"], owner="someone-else")
+    assert cred.decide(item(), stale, "20261125110000Z", NOW, False) == "metadata"
+
+
+def test_promoted_data_has_no_pending():
+    pending = cred.pending_data(kv(), "new-password-xxxxxxxx", NOW)
+    assert pending["pending_password"] == "new-password-xxxxxxxx" and pending["password"] == "p" * 20
+    promoted = cred.promoted_data(item(), "new-password-xxxxxxxx", NOW, "20261125120001Z")
+    assert "pending_password" not in promoted and promoted["password"] == "new-password-xxxxxxxx"
+
+
+def test_account_missing_is_an_error_before_writes():
+    with pytest.raises(ValidationError, match="does not exist; create it with esa.s2p.ldap_account"):
+        cred.plan([item()], [None], {}, NOW, False)
+
+
+def test_parallel_keeps_order_and_reports_exactly_what_succeeded():
+    def work(n):
+        if n % 5 == 3:
+            raise ValueError(n)
+        return n * 2
+
+    results, succeeded, error = cred.parallel(work, list(range(20)))
+    assert results == [None if n % 5 == 3 else n * 2 for n in range(20)]
+    assert succeeded == [n for n in range(20) if n % 5 != 3]
+    assert isinstance(error, ValueError)
+    assert cred.parallel(work, []) == ([], [], None)
