@@ -26,6 +26,10 @@ NOT_SECRET = {
     "token_max_ttl": "a duration", "key_name": "the TSIG key's name", "key_algorithm": "an algorithm name",
     "credentials": "the list; its secret suboptions are checked one by one",
     "client_key": "the path of the TLS key file (type path), not the key",
+    "key_type": "an algorithm name (rsa, ec)", "key_size": "a number of bits",
+    "account_key_path": "where the ACME account key file is (type path)",
+    "account_key_vault_path": "the Vault KV path of the ACME account key, not the key",
+    "secrets": "the list of a stack's secrets; its `value` suboption is checked one by one",
 }
 # Options that must be secret wherever they appear, whatever the regex says.
 ALWAYS_SECRET = {"bind_pw", "password", "token", "secret_id", "key_secret"}
