@@ -31,16 +31,8 @@ options:
     default: []
 extends_documentation_fragment:
   - esa.s2p.ldap
+  - esa.s2p.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs the same checks.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  idempotent:
-    support: full
-    description: Read-only, never reports a change.
   action_group:
     support: full
     description: Use C(group/esa.s2p.ldap) in C(module_defaults) to set the connection options once.

@@ -22,16 +22,8 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
+  - esa.s2p.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs the same checks.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  idempotent:
-    support: full
-    description: Read-only, never reports a change.
   action_group:
     support: full
     membership: [esa.s2p.swarm]
