@@ -39,6 +39,21 @@ DEFAULT_ENVIRONMENTS = [
     {"name": "ope", "description": "Operations (production, public)"},
 ]
 STATION_TYPES = {"flyeye": 16, "telescope": None}  # type -> fixed number of cameras
+# The VMs every station's backend has at its site (one each), in address order.
+STATION_VMS = (
+    {"role": "ingest", "cpus": 4, "memory_mb": 8192, "disk_gb": 100,
+     "description": "receives the cameras' images"},
+    {"role": "processing", "cpus": 8, "memory_mb": 16384, "disk_gb": 200,
+     "description": "runs the detection pipeline"},
+    {"role": "archive", "cpus": 2, "memory_mb": 4096, "disk_gb": 2048,
+     "description": "keeps the raw and processed images"},
+)
+STATION_SEGMENT = "pd"
+# The stack service of a station's processing pipeline and its upload endpoint (DNS, certificate).
+STATION_PIPELINE_SERVICE = "pipeline"
+STATION_INGEST_ENDPOINT = "ingest"
+STATION_SECRET = "ldap-bind"
+STATION_TLS_SECRET = "tls"
 MAX_CAMERAS = 64
 VM_DEFAULTS = {"count": 1, "cpus": 2, "memory_mb": 4096, "disk_gb": 40}
 VM_LIMITS = {"count": (1, naming.MAX_VM_INDEX), "cpus": (1, 128), "memory_mb": (512, 4194304),
@@ -205,14 +220,19 @@ class _Checker(object):
 
 
 def _named(checker, path, value, what, default=None):
-    """Segments and environments: a name and an optional description."""
+    """Segments and environments: a name and an optional description; environments also
+    an address slot (0 to 3, defaults for dev/ire/preope/ope) for the static VM addresses."""
     out = {}
     items = default if value is None else value
+    optional = ("name", "description", "address_slot") if what == "environment" else ("name", "description")
     for item_path, item, name in checker.named_items(path, items, what, what):
-        checker.mapping(item_path, item, "a %s with name and description" % what, (), ("name", "description"))
+        checker.mapping(item_path, item, "a %s with %s" % (what, ", ".join(optional)), (), optional)
         description = checker.text(item_path + ".description", item.get("description"))
         if name:
             out[name] = {"name": name, "description": description}
+        if name and what == "environment":
+            out[name]["address_slot"] = checker.integer(item_path + ".address_slot", item.get("address_slot"),
+                                                        0, 3, naming.ADDRESS_SLOTS.get(name))
     if not isinstance(items, list) or not items:
         if isinstance(items, list):
             checker.error(path, "defines no %s" % what)
@@ -307,7 +327,8 @@ def _project(checker, path, item, name, known, settings):
     """Check one project; returns its normalised form (None when it has errors)."""
     before = len(checker.errors)
     checker.mapping(path, item, "a project", ("segment", "environments"),
-                    ("name", "description", "services", "vms", "secrets", "ldap_groups"))
+                    ("name", "description", "services", "vms", "secrets", "ldap_groups", "address_block"))
+    block = _address_block(checker, path, item, name, known)
     segment = checker.reference(path + ".segment", item.get("segment"), "segment", known["segments"])
     services, secrets, groups = _project_items(checker, path, item)
     vm_specs = _vm_specs(checker, path + ".vms", item.get("vms"))
@@ -332,9 +353,12 @@ def _project(checker, path, item, name, known, settings):
                                    hint="the project has no site in this environment, list at least one")
         env_vms = _vm_specs(checker, env_path + ".vms", spec.get("vms")) if "vms" in spec else vm_specs
         envs[env] = (sites, env_vms)
+    if block and known["sites"]:
+        used = sorted(set(s for sites, _vms in envs.values() for s in sites or ()))
+        _block_fits(checker, path + ".address_block", block, [known["sites"][s] for s in used])
     if not name or len(checker.errors) > before or not settings["ok"] or known["sites"] is None:
         return None
-    project = {"name": name, "segment": segment, "description": description,
+    project = {"name": name, "segment": segment, "description": description, "address_block": block,
                "services": [svc for _p, svc in services], "secrets": secrets, "ldap_groups": [],
                "environments": {}}
     for group in groups:
@@ -352,6 +376,7 @@ def _deployment(checker, path, project, env, sites, services, vm_specs, known, s
     """Every derived name of one project in one environment."""
     name, segment, domain = project["name"], project["segment"], settings["domain"]
     uid = naming.service_account_uid(name, env)
+    slot = (known["environments"] or {}).get(env, {}).get("address_slot")
     out = {"project": name, "segment": segment, "environment": env, "sites": sites,
            "stack": naming.stack_name(name, env), "vault_policy": naming.vault_policy_name(name, env),
            "vault_approle": naming.vault_policy_name(name, env),
@@ -367,32 +392,81 @@ def _deployment(checker, path, project, env, sites, services, vm_specs, known, s
         out["secrets"].append(dict(secret, project=name, environment=env, mount=settings["mount"],
                                    path=naming.vault_kv_path(segment, name, env, secret["name"])))
     for site_name in sites:
-        site = known["sites"][site_name]
+        ordinal = 0
         for vpath, spec in vm_specs:
             for index in range(1, spec["count"] + 1):
-                vm = naming.vm_name(site_name, name, env, spec["role"], index)
-                try:
-                    fqdn = naming.host_fqdn(vm, domain)
-                except NamingError as exc:
-                    checker.error(vpath + ".role", "environment %s: %s" % (env, exc.message))
-                    continue
-                out["vms"].append({
-                    "name": vm, "fqdn": fqdn, "project": name, "segment": segment, "environment": env,
-                    "site": site_name, "role": spec["role"], "index": index, "description": spec["description"],
-                    "cpus": spec["cpus"], "memory_mb": spec["memory_mb"], "disk_gb": spec["disk_gb"],
-                    "template": spec["template"] or site["template"], "datacenter": site["datacenter"],
-                    "cluster": site["cluster"], "datastore": site["datastore"], "network": site["network"],
-                    "folder": naming.vm_folder(site["datacenter"], site["folder"] or "", segment, name, env),
-                    "subnet": site["subnet"], "gateway": site["gateway"], "dns_servers": site["dns_servers"]})
+                ordinal += 1
+                ip = None
+                if project["address_block"] and slot is not None:
+                    ip = _address(checker, vpath + ".count", "environment %s at %s: " % (env, site_name),
+                                  naming.vm_address, known["sites"][site_name]["subnet"],
+                                  project["address_block"], slot, ordinal)
+                vm = _vm(checker, vpath + ".role", "environment %s: " % env, known["sites"][site_name], spec,
+                         dict(project=name, segment=segment, environment=env, index=index, ip=ip), domain)
+                if vm:
+                    out["vms"].append(vm)
     return out
 
 
-def _stations(checker, value, known, settings):
+def _vm(checker, path, context, site, spec, identity, domain):
+    """One VM of a project (or a station) at a site, every field vsphere_vm reads."""
+    project, env = identity["project"], identity["environment"]
+    try:
+        name = naming.vm_name(site["name"], project, env, spec["role"], identity["index"])
+        fqdn = naming.host_fqdn(name, domain)
+    except NamingError as exc:
+        checker.error(path, context + exc.message)
+        return None
+    return dict(identity, **{
+        "name": name, "fqdn": fqdn, "site": site["name"], "role": spec["role"], "description": spec["description"],
+        "cpus": spec["cpus"], "memory_mb": spec["memory_mb"], "disk_gb": spec["disk_gb"],
+        "template": spec.get("template") or site["template"], "datacenter": site["datacenter"],
+        "cluster": site["cluster"], "datastore": site["datastore"], "network": site["network"],
+        "folder": naming.vm_folder(site["datacenter"], site["folder"] or "", identity["segment"], project, env),
+        "subnet": site["subnet"], "gateway": site["gateway"], "dns_servers": site["dns_servers"]})
+
+
+def _address(checker, path, context, rule, subnet, *args, **kwargs):
+    """An address from `rule` (a naming function), or None after reporting why it does not fit."""
+    try:
+        return rule(subnet, *args, **kwargs)
+    except NamingError as exc:
+        checker.error(path, context + str(exc))
+        return None
+
+
+def _block_fits(checker, path, block, sites):
+    """Report once per site whose subnet cannot hold the block (before any address is made)."""
+    for site in sites:
+        if block and not site["subnet"]:
+            checker.error(path, "%s has no subnet: an address_block needs the site's subnet" % site["name"])
+        elif block:
+            _address(checker, path, "at %s: " % site["name"], naming.block_address, site["subnet"], block, 254)
+
+
+def _address_block(checker, path, item, name, known):
+    """A project's or station's address block (or None), unique across both."""
+    block = checker.integer(path + ".address_block", item.get("address_block"), 1, naming.MAX_ADDRESS_BLOCK)
+    if block is not None:
+        blocks = known.setdefault("address_blocks", {})
+        if block in blocks:
+            checker.error(path + ".address_block", "block %d is already used by %s (each project and station "
+                                                   "needs its own)" % (block, blocks[block]))
+        else:
+            blocks[block] = path
+    return block
+
+
+def _stations(checker, value, known, settings, projects):
     out = {}
     for path, item, name in checker.named_items("s2p_stations", value, "station", "station"):
-        checker.mapping(path, item, "a telescope station", ("site",), ("name", "type", "cameras", "description"))
+        checker.mapping(path, item, "a telescope station", ("site",),
+                        ("name", "type", "cameras", "description", "segment", "address_block"))
         site = checker.reference(path + ".site", item.get("site"), "site", known["sites"])
         kind = checker.choice(path + ".type", item.get("type"), STATION_TYPES, "flyeye")
+        segment = checker.reference(path + ".segment", item.get("segment") or STATION_SEGMENT, "segment",
+                                    known["segments"])
+        block = _address_block(checker, path, item, name, known)
         fixed = STATION_TYPES.get(kind)
         cameras = checker.integer(path + ".cameras", item.get("cameras"), 1, MAX_CAMERAS, fixed)
         if kind and fixed and cameras and cameras != fixed:
@@ -400,20 +474,72 @@ def _stations(checker, value, known, settings):
         elif kind and not fixed and item.get("cameras") is None:
             checker.error(path + ".cameras", "required field is missing for a %s station (1 to %d)"
                           % (kind, MAX_CAMERAS))
+        if name and name in projects:
+            checker.error(path + ".name", "'%s' is also a project: a station's VMs, account and stack are "
+                                          "named like a project's ope environment, so the names must differ" % name)
+            name = None
         description = checker.text(path + ".description", item.get("description"))
-        if not (name and site and kind and cameras and settings["ok"]):
+        if not (name and site and kind and cameras and segment and settings["ok"] and known["sites"]):
             continue
-        try:
-            station = {"name": name, "site": site, "type": kind, "description": description,
-                       "fqdn": naming.station_fqdn(name, settings["domain"]),
-                       "cameras": [{"name": naming.camera_name(i), "index": i,
-                                    "fqdn": naming.station_fqdn(name, settings["domain"], camera=i)}
-                                   for i in range(1, cameras + 1)]}
-        except NamingError as exc:
-            checker.error(path + ".name", exc.message)
+        before = len(checker.errors)
+        _block_fits(checker, path + ".address_block", block, [known["sites"][site]])
+        if len(checker.errors) > before:
             continue
-        out[name] = station
+        station = _station(checker, path, name, known["sites"][site], kind, segment, block, cameras, settings)
+        if station:
+            station["description"] = description
+            out[name] = station
     return out
+
+
+def _station(checker, path, name, site, kind, segment, block, cameras, settings):
+    """Every derived name of one station: its cameras, and its backend named like a project's ope
+    environment (VMs <site>-<station>-ope-<role>01, account and stack <station>-ope)."""
+    domain, env, subnet = settings["domain"], naming.PRODUCTION_ENVIRONMENT, site["subnet"]
+
+    def address(context, **where):
+        return _address(checker, path + ".address_block", context, naming.station_address, subnet, block,
+                        **where) if block else None
+
+    try:
+        uid = naming.service_account_uid(name, env)
+        station = {
+            "name": name, "site": site["name"], "type": kind, "segment": segment, "environment": env,
+            "address_block": block, "fqdn": naming.station_fqdn(name, domain), "ip": address(""),
+            "ingest_fqdn": naming.station_endpoint_fqdn(STATION_INGEST_ENDPOINT, name, domain),
+            "stack": naming.stack_name(name, env), "dns_owner": naming.dns_owner(name, env),
+            "service_account": {"uid": uid, "dn": naming.ldap_dn("service", uid, settings["base_dn"])},
+            "credential_path": naming.vault_kv_path(segment, name, env, STATION_SECRET),
+            "tls_path": naming.vault_kv_path(segment, name, env, STATION_TLS_SECRET),
+            "pipeline_service": STATION_PIPELINE_SERVICE,
+            "cameras": [{"name": naming.camera_name(i), "index": i,
+                         "fqdn": naming.station_fqdn(name, domain, camera=i),
+                         "service": naming.station_ingest_service(i),
+                         "ip": address("camera %d: " % i, camera=i)}
+                        for i in range(1, cameras + 1)],
+            "vms": []}
+    except NamingError as exc:
+        checker.error(path + ".name", exc.message)
+        return None
+    for ordinal, spec in enumerate(STATION_VMS, 1):
+        vm = _vm(checker, path + ".name", "", site, spec,
+                 dict(project=name, segment=segment, environment=env, index=1,
+                      ip=address("VM %s: " % spec["role"], vm_ordinal=ordinal)), domain)
+        if vm:
+            station["vms"].append(vm)
+    return station
+
+
+def _addresses(deployments, stations):
+    """{VM name, station name or <station>-cam<NN>: IP} of every static address in the model,
+    as the DNS role takes them (dns__addresses)."""
+    found = dict((vm["name"], vm["ip"]) for d in deployments for vm in d["vms"] if vm["ip"])
+    for station in stations.values():
+        found.update((vm["name"], vm["ip"]) for vm in station["vms"] if vm["ip"])
+        found.update(("%s-%s" % (station["name"], cam["name"]), cam["ip"]) for cam in station["cameras"] if cam["ip"])
+        if station["ip"]:
+            found[station["name"]] = station["ip"]
+    return found
 
 
 def _settings(checker, variables):
@@ -450,7 +576,7 @@ def build_model(variables):
         project = _project(checker, path, item, name, known, settings)
         if name and project:
             projects[name] = project
-    stations = _stations(checker, variables.get("s2p_stations"), known, settings)
+    stations = _stations(checker, variables.get("s2p_stations"), known, settings, projects)
     if checker.errors:
         raise ValidationError(checker.errors)
     deployments = [d for p in projects.values() for d in p["environments"].values()]
@@ -461,7 +587,8 @@ def build_model(variables):
         "projects": projects, "stations": stations,
         "deployments": [dict((k, v) for k, v in d.items() if k not in ("services", "vms", "secrets"))
                         for d in deployments],
-        "vms": [vm for d in deployments for vm in d["vms"]],
+        "vms": [vm for d in deployments for vm in d["vms"]] + [vm for s in stations.values() for vm in s["vms"]],
+        "addresses": _addresses(deployments, stations),
         "services": [svc for d in deployments for svc in d["services"]],
         "secrets": [sec for d in deployments for sec in d["secrets"]],
         "ldap_groups": [g for p in projects.values() for g in p["ldap_groups"]],

@@ -224,6 +224,21 @@ def service_fqdn(service, project, env, domain=DEFAULT_DOMAIN):
     return _fqdn(labels, domain)
 
 
+def station_endpoint_fqdn(endpoint, station, domain=DEFAULT_DOMAIN):
+    """A station's service endpoint: `<endpoint>.<station>.stations.<domain>`, e.g. the upload
+    endpoint ingest.flyeye-1.stations.s2p.esa.int (cameras use cam<NN>, so no endpoint may)."""
+    check_name("service", endpoint, "endpoint")
+    if re.match(r"^cam[0-9]+$", endpoint):
+        raise NamingError("'%s' looks like a camera name (cam<NN> names the station's cameras)" % endpoint,
+                          obj="endpoint")
+    return _fqdn([endpoint, check_name("station", station), STATIONS_LABEL], domain)
+
+
+def station_ingest_service(camera):
+    """The stack service that ingests one camera's images: `ingest-cam<NN>`."""
+    return "ingest-" + camera_name(camera)
+
+
 def camera_name(index):
     """`cam<NN>`, numbered from 1."""
     return "cam%02d" % check_index(index, "camera")
@@ -264,6 +279,50 @@ def reverse_dns(ip):
         return ipaddress.ip_address(ip if isinstance(ip, str) else "").reverse_pointer
     except ValueError:
         raise NamingError("%r is not an IP address" % (ip,), obj="ip") from None
+
+
+# --- Addresses -----------------------------------------------------------------------
+# A site's subnet is cut into /24-sized blocks: a project (or a station) has one block number
+# at every site (its `address_block`), an environment a quarter of it (its slot, 0 to 3: 64
+# addresses), and a VM its ordinal within the slot (1 to 62). Stations use their whole block:
+# offset 1 the station itself, 1 + N camera N, 100 + N their VMs.
+ADDRESS_SLOTS = {"dev": 0, "ire": 1, "preope": 2, "ope": 3}
+MAX_ADDRESS_BLOCK = 254
+MAX_SLOT_ORDINAL = 62
+
+
+def block_address(subnet, block, offset):
+    """The address `offset` (1 to 254) of block `block` (1 to 254) of the site subnet:
+    network address + 256 * block + offset, e.g. 10.11.0.0/16, 7, 65 -> 10.11.7.65."""
+    try:
+        network = ipaddress.ip_network(subnet if isinstance(subnet, str) else "")
+    except ValueError:
+        raise NamingError("%r is not a network in CIDR notation" % (subnet,), obj="subnet") from None
+    check_index(block, "address_block", MAX_ADDRESS_BLOCK)
+    check_index(offset, "offset", 254)
+    address = network.network_address + 256 * block + offset
+    if address not in network or address == network.broadcast_address:
+        raise NamingError("block %d does not fit in the site subnet %s (%d addresses): use a lower "
+                          "address_block or a larger subnet" % (block, network, network.num_addresses),
+                          obj="address_block")
+    return str(address)
+
+
+def vm_address(subnet, block, slot, ordinal):
+    """A project VM's static address: block `block`, offset 64 * slot + ordinal."""
+    if isinstance(slot, bool) or slot not in (0, 1, 2, 3):
+        raise NamingError("must be 0, 1, 2 or 3 (a quarter of the block), got %r" % (slot,), obj="address_slot")
+    check_index(ordinal, "ordinal", MAX_SLOT_ORDINAL)
+    return block_address(subnet, block, 64 * slot + ordinal)
+
+
+def station_address(subnet, block, camera=None, vm_ordinal=None):
+    """A station's addresses in its block: itself 1, camera N 1 + N, its VM number N 100 + N."""
+    if camera is not None:
+        return block_address(subnet, block, 1 + check_index(camera, "camera", 64))
+    if vm_ordinal is not None:
+        return block_address(subnet, block, 100 + check_index(vm_ordinal, "ordinal", 99))
+    return block_address(subnet, block, 1)
 
 
 # --- LDAP ----------------------------------------------------------------------------

@@ -28,10 +28,11 @@ def test_good_model_sets_the_fact_and_changes_nothing(run_playbook):
     assert run.changed == 0 and run.failed == 0
     result = run.result(VALIDATE)
     model = result["ansible_facts"]["s2p_model"]
-    assert sorted(model["projects"]) == ["archive", "dish", "neocc", "swe-portal"]
-    assert result["msg"].startswith("S2P model OK: 3 sites, 4 segments, 4 environments, 4 projects")
+    assert sorted(model["projects"]) == ["archive", "dish", "fragdb", "monitoring", "neocc", "orbit-det", "reentry",
+                                         "swe-hapi", "swe-kp", "swe-portal"]
+    assert result["msg"].startswith("S2P model OK: 3 sites, 4 segments, 4 environments, 10 projects")
     assert run.result("Use the model")["msg"] == {
-        "fqdn": "web.neocc.ire.s2p.esa.int", "filter": "web.neocc.s2p.esa.int", "vms": 34}
+        "fqdn": "web.neocc.ire.s2p.esa.int", "filter": "web.neocc.s2p.esa.int", "vms": 48}
 
 
 def test_check_mode_validates_too(run_playbook):

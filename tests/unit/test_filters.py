@@ -64,7 +64,7 @@ def test_filters_agree_with_the_model(render):
     ("'web' | esa.s2p.fqdn('neocc', 'ire2', model=s2p_model)",
      "env: unknown environment 'ire2' (known: dev, ire, ope, preope)"),
     ("'web' | esa.s2p.fqdn('swe-portal', 'dev', model=s2p_model)",
-     "env: project 'swe-portal' has no environment 'dev' (its environments: ire, ope)"),
+     "env: project 'swe-portal' has no environment 'dev' (its environments: ire, ope, preope)"),
     ("'web' | esa.s2p.fqdn('neo', 'ire', model=s2p_model)", "project: unknown project 'neo'"),
     ("'app' | esa.s2p.vm_name('esox', 'neocc', 'ire', model=s2p_model)",
      "site: unknown site 'esox' (known: esec, esoc, esrin)"),

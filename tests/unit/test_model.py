@@ -58,7 +58,11 @@ def test_vms_per_site_with_placement(model):
     assert vm["folder"] == "/ESOC/vm/s2p/pd/neocc/ope"
     assert (vm["cpus"], vm["memory_mb"], vm["disk_gb"], vm["index"]) == (2, 4096, 40, 1)
     assert (vm["subnet"], vm["gateway"], vm["dns_servers"]) == ("10.11.0.0/16", "10.11.0.1", ["10.11.0.53"])
-    assert len(result["vms"]) == 3 + 6  # ire at esrin + ope at two sites; dish has no VMs
+    assert vm["ip"] is None  # the project has no address_block: DHCP, no DNS address
+    # ire at esrin + ope at two sites; dish has no VMs; the station's three VMs come last
+    assert len(result["vms"]) == 3 + 6 + 3
+    assert [vm["name"] for vm in result["vms"][-3:]] == [
+        "esrin-flyeye-1-ope-ingest01", "esrin-flyeye-1-ope-processing01", "esrin-flyeye-1-ope-archive01"]
 
 
 def test_environment_vms_replace_the_project_vms(model):
@@ -81,7 +85,54 @@ def test_stations(model):
     station = build_model(model)["stations"]["flyeye-1"]
     assert (station["type"], station["site"], station["fqdn"]) == ("flyeye", "esrin", "flyeye-1.stations.s2p.esa.int")
     assert len(station["cameras"]) == 16
-    assert station["cameras"][15] == {"name": "cam16", "index": 16, "fqdn": "cam16.flyeye-1.stations.s2p.esa.int"}
+    assert station["cameras"][15] == {"name": "cam16", "index": 16, "fqdn": "cam16.flyeye-1.stations.s2p.esa.int",
+                                      "service": "ingest-cam16", "ip": None}
+
+
+def test_station_backend_is_named_like_an_ope_environment(model):
+    station = build_model(model)["stations"]["flyeye-1"]
+    assert (station["segment"], station["environment"], station["stack"]) == ("pd", "ope", "flyeye-1-ope")
+    assert station["service_account"] == {"uid": "flyeye-1-ope",
+                                          "dn": "uid=flyeye-1-ope,ou=services,dc=s2p,dc=esa,dc=int"}
+    assert (station["credential_path"], station["tls_path"]) == ("pd/flyeye-1/ope/ldap-bind", "pd/flyeye-1/ope/tls")
+    assert station["ingest_fqdn"] == "ingest.flyeye-1.stations.s2p.esa.int"
+    assert (station["dns_owner"], station["pipeline_service"]) == ("flyeye-1/ope", "pipeline")
+    ingest = station["vms"][0]
+    assert (ingest["role"], ingest["cpus"], ingest["folder"]) == ("ingest", 4, "/ESRIN/vm/s2p/pd/flyeye-1/ope")
+    assert (ingest["project"], ingest["environment"], ingest["site"]) == ("flyeye-1", "ope", "esrin")
+
+
+def test_static_addresses_from_the_address_blocks(model):
+    model["s2p_projects"][0]["address_block"] = 7
+    model["s2p_stations"][0]["address_block"] = 200
+    result = build_model(model)
+    neocc = result["projects"]["neocc"]
+    assert neocc["address_block"] == 7
+    # ire: slot 1 (offsets 65...), ope: slot 3 (offsets 193...); counted per site
+    assert [vm["ip"] for vm in neocc["environments"]["ire"]["vms"]] == ["10.13.7.65", "10.13.7.66", "10.13.7.67"]
+    assert [vm["ip"] for vm in neocc["environments"]["ope"]["vms"]] == [
+        "10.13.7.193", "10.13.7.194", "10.13.7.195", "10.11.7.193", "10.11.7.194", "10.11.7.195"]
+    station = result["stations"]["flyeye-1"]
+    assert station["ip"] == "10.13.200.1" and station["cameras"][0]["ip"] == "10.13.200.2"
+    assert [vm["ip"] for vm in station["vms"]] == ["10.13.200.101", "10.13.200.102", "10.13.200.103"]
+    addresses = result["addresses"]
+    assert addresses["esoc-neocc-ope-db01"] == "10.11.7.195" and addresses["flyeye-1-cam16"] == "10.13.200.17"
+    assert addresses["flyeye-1"] == "10.13.200.1" and addresses["esrin-flyeye-1-ope-archive01"] == "10.13.200.103"
+    assert "esoc-dish-ope-app01" not in addresses  # dish has no address_block
+
+
+def test_an_environment_may_choose_its_address_slot(model):
+    model["s2p_environments"] = [{"name": "ire", "address_slot": 2}, {"name": "ope", "address_slot": 0},
+                                 {"name": "ire2"}]
+    model["s2p_projects"][0]["address_block"] = 7
+    model["s2p_projects"][1]["environments"] = {"ire2": {"sites": ["esoc"]}}
+    model["s2p_projects"][1]["address_block"] = 8
+    model["s2p_projects"][1]["vms"] = ["app"]
+    result = build_model(model)
+    assert result["projects"]["neocc"]["environments"]["ire"]["vms"][0]["ip"] == "10.13.7.129"
+    assert result["projects"]["neocc"]["environments"]["ope"]["vms"][0]["ip"] == "10.13.7.1"
+    # an environment without a slot (not one of dev/ire/preope/ope, none given) gets no static address
+    assert result["projects"]["dish"]["environments"]["ire2"]["vms"][0]["ip"] is None
 
 
 def test_telescope_with_its_own_camera_count(model):
@@ -120,7 +171,7 @@ def test_input_is_not_modified(model):
     assert json.dumps(model, sort_keys=True) == before
 
 
-@pytest.mark.parametrize("inventory, projects, vms, stations", [("lab", 4, 34, 2), ("production", 8, 88, 2)])
+@pytest.mark.parametrize("inventory, projects, vms, stations", [("lab", 10, 48, 2), ("production", 12, 115, 2)])
 def test_inventory_models_are_valid(inventory_model, inventory, projects, vms, stations):
     result = build_model(inventory_model(inventory))
     assert (len(result["projects"]), len(result["vms"]), len(result["stations"])) == (projects, vms, stations)
@@ -128,6 +179,9 @@ def test_inventory_models_are_valid(inventory_model, inventory, projects, vms, s
     assert set(p["segment"] for p in result["projects"].values()) == {"swe", "sd", "pd", "dsdc"}
     names = [vm["name"] for vm in result["vms"]] + [s["fqdn"] for s in result["services"]]
     assert len(names) == len(set(names))
+    # every VM has a static address, all different
+    addresses = [vm["ip"] for vm in result["vms"]]
+    assert None not in addresses and len(addresses) == len(set(addresses))
 
 
 def test_lab_model_matches_the_lab_vcsim(inventory_model):

@@ -73,7 +73,8 @@ BAD = [
     ("project-not-mapping", lambda m: m["s2p_projects"].append(["x"]), "s2p_projects[2]",
      "must be a mapping with 'name'", 1),
     ("project-unknown-field", _project(0, servcies=["web"]), "s2p_projects[neocc].servcies",
-     "unknown field (allowed: description, environments, ldap_groups, name, secrets, segment, services, vms)", 1),
+     "unknown field (allowed: address_block, description, environments, ldap_groups, name, secrets, segment, "
+     "services, vms)", 1),
     ("segment-missing", _neocc(_drop("segment")), "s2p_projects[neocc].segment", "required field is missing", 1),
     # references: unknown site / segment / environment, project without a site
     ("unknown-segment", _project(0, segment="pdx"), "s2p_projects[neocc].segment",
@@ -172,6 +173,24 @@ BAD = [
     ("telescope-cameras", _station(type="telescope"), "s2p_stations[flyeye-1].cameras",
      "required field is missing for a telescope station", 1),
     ("station-name-long", _station(name="f" * 33), "s2p_stations[0].name", "33 characters long", 1),
+    # a station's backend is named like a project's ope environment: project-length names only
+    ("station-name-25", _station(name="f" * 25), "s2p_stations[" + "f" * 25 + "].name", "25 characters long", 1),
+    ("station-is-a-project", _station(name="dish"), "s2p_stations[dish].name", "'dish' is also a project", 1),
+    ("station-segment", _station(segment="pdx"), "s2p_stations[flyeye-1].segment", "unknown segment 'pdx'", 1),
+    # addresses
+    ("address-block-zero", _project(0, address_block=0), "s2p_projects[neocc].address_block",
+     "from 1 to 254, got 0", 1),
+    ("address-block-shared", lambda m: (m["s2p_projects"][0].update(address_block=5),
+                                        m["s2p_stations"][0].update(address_block=5)),
+     "s2p_stations[flyeye-1].address_block", "block 5 is already used by s2p_projects[neocc]", 1),
+    ("address-block-outside-subnet", lambda m: (m["s2p_sites"][2].update(subnet="10.13.0.0/20", gateway="10.13.0.1"),
+                                                m["s2p_projects"][0].update(address_block=20)),
+     "s2p_projects[neocc].address_block", "at esrin: address_block: block 20 does not fit in the site subnet "
+     "10.13.0.0/20 (4096 addresses): use a lower address_block or a larger subnet", 1),
+    ("address-too-many-vms", lambda m: m["s2p_projects"][0].update(address_block=3, vms=[{"role": "app", "count": 63}]),
+     "s2p_projects[neocc].vms[app].count", "environment ire at esrin: ordinal: must be a whole number from 1 to 62", 3),
+    ("address-slot", lambda m: m.update(s2p_environments=[{"name": "ire", "address_slot": 4}, "ope"]),
+     "s2p_environments[ire].address_slot", "from 0 to 3, got 4", 1),
 ]
 
 

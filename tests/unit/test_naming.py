@@ -173,3 +173,50 @@ def test_name_error_lists_every_problem_and_what_is_allowed():
 
 def test_naming_error_is_an_s2p_error():
     assert issubclass(NamingError, S2PError) and issubclass(NamingError, ValueError)
+
+
+def test_station_endpoint_and_ingest_service():
+    assert naming.station_endpoint_fqdn("ingest", "flyeye-1") == "ingest.flyeye-1.stations.s2p.esa.int"
+    assert naming.station_endpoint_fqdn("ingest", "flyeye-1", "lab.s2p.esa.int") == \
+        "ingest.flyeye-1.stations.lab.s2p.esa.int"
+    assert naming.station_ingest_service(7) == "ingest-cam07"
+    with pytest.raises(NamingError, match="^endpoint: 'cam01' looks like a camera name"):
+        naming.station_endpoint_fqdn("cam01", "flyeye-1")
+    with pytest.raises(NamingError, match="^endpoint: .*upper-case"):
+        naming.station_endpoint_fqdn("Ingest", "flyeye-1")
+    with pytest.raises(NamingError, match="^camera: "):
+        naming.station_ingest_service(0)
+
+
+def test_addresses_in_the_site_subnet():
+    assert naming.block_address("10.11.0.0/16", 7, 65) == "10.11.7.65"
+    assert naming.vm_address("10.11.0.0/16", 7, 0, 1) == "10.11.7.1"
+    assert naming.vm_address("10.11.0.0/16", 7, 3, 62) == "10.11.7.254"
+    assert naming.station_address("10.13.0.0/16", 200) == "10.13.200.1"
+    assert naming.station_address("10.13.0.0/16", 200, camera=16) == "10.13.200.17"
+    assert naming.station_address("10.13.0.0/16", 200, vm_ordinal=3) == "10.13.200.103"
+    # slots never overlap: the last address of a slot is below the first of the next
+    assert naming.vm_address("10.11.0.0/16", 1, 1, 62) < naming.vm_address("10.11.0.0/16", 1, 2, 1)
+
+
+@pytest.mark.parametrize("args, arg, words", [
+    (("10.11.0.0/16", 0, 1), "address_block", "from 1 to 254, got 0"),
+    (("10.11.0.0/16", 255, 1), "address_block", "from 1 to 254, got 255"),
+    (("10.11.0.0/16", 1, 255), "offset", "from 1 to 254, got 255"),
+    (("10.11.0.0/20", 16, 1), "address_block", "block 16 does not fit in the site subnet 10.11.0.0/20"),
+    (("10.11.0.0/33", 1, 1), "subnet", "not a network"),
+    ((None, 1, 1), "subnet", "not a network"),
+])
+def test_block_address_rejects(args, arg, words):
+    with pytest.raises(NamingError) as caught:
+        naming.block_address(*args)
+    assert str(caught.value).startswith(arg + ": ") and words in str(caught.value)
+
+
+def test_vm_address_rejects_bad_slots_and_ordinals():
+    with pytest.raises(NamingError, match="^address_slot: must be 0, 1, 2 or 3"):
+        naming.vm_address("10.11.0.0/16", 1, 4, 1)
+    with pytest.raises(NamingError, match="^address_slot: "):
+        naming.vm_address("10.11.0.0/16", 1, True, 1)
+    with pytest.raises(NamingError, match="^ordinal: must be a whole number from 1 to 62, got 63"):
+        naming.vm_address("10.11.0.0/16", 1, 0, 63)
