@@ -90,15 +90,7 @@ def clean_vault(lab: dict, prefix: str) -> None:
     mount = lab["openbao"]["kv_mount"]
 
     def walk(path: str):
-        try:
-            keys = client.secrets.kv.v2.list_secrets(path=path, mount_point=mount)["data"]["keys"]
-        except hvac.exceptions.InvalidPath:
-            return
-        for key in keys:
-            if key.endswith("/"):
-                yield from walk(path + key)
-            else:
-                yield path + key
+        return kv_paths(client, mount, path)
 
     top = client.secrets.kv.v2.list_secrets(path="", mount_point=mount)["data"]["keys"] \
         if _has_any(client, mount) else []
@@ -116,6 +108,19 @@ def clean_vault(lab: dict, prefix: str) -> None:
     for name in roles:
         if name.startswith(f"s2p-{prefix}"):
             client.auth.approle.delete_role(name)
+
+
+def kv_paths(client: hvac.Client, mount: str, path: str):
+    """Every secret path at or under the KV folder `path` (ending with '/')."""
+    try:
+        keys = client.secrets.kv.v2.list_secrets(path=path, mount_point=mount)["data"]["keys"]
+    except hvac.exceptions.InvalidPath:
+        return
+    for key in keys:
+        if key.endswith("/"):
+            yield from kv_paths(client, mount, path + key)
+        else:
+            yield path + key
 
 
 def _has_any(client: hvac.Client, mount: str) -> bool:
