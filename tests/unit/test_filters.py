@@ -11,6 +11,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.esa.s2p.plugins.filter.dns_model import FilterModule as DNSModelFilters
+from ansible_collections.esa.s2p.plugins.filter.summary import FilterModule as SummaryFilters
 from ansible_collections.esa.s2p.plugins.filter.naming import FilterModule
 from ansible_collections.esa.s2p.plugins.module_utils._model import build_model
 
@@ -102,7 +103,8 @@ def _docs(root):
 
 def test_every_filter_has_its_docs_file_and_every_docs_file_a_filter(root):
     docs = _docs(root)
-    assert sorted(list(FilterModule().filters()) + list(DNSModelFilters().filters())) == sorted(docs)
+    filters = list(FilterModule().filters()) + list(DNSModelFilters().filters()) + list(SummaryFilters().filters())
+    assert sorted(filters) == sorted(docs)
     for name, doc in docs.items():
         assert doc["DOCUMENTATION"]["name"] == name
         assert doc["DOCUMENTATION"]["options"]["_input"]["required"] is True
