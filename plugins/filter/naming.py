@@ -147,6 +147,12 @@ def stack_name(project, env, model=None):
 
 
 @_filter
+def dns_owner(project, env, model=None):
+    _deployed(model, project, env)
+    return naming.dns_owner(project, env)
+
+
+@_filter
 def reverse_dns(ip):
     return naming.reverse_dns(ip)
 
@@ -156,4 +162,5 @@ class FilterModule(object):
 
     def filters(self):
         return dict((f.__name__, f) for f in (fqdn, vm_name, host_fqdn, station_fqdn, ldap_dn, service_account,
-                                              vault_path, vault_policy, stack_name, reverse_dns))
+                                              vault_path, vault_policy, stack_name, dns_owner,
+                                              reverse_dns))

@@ -17,6 +17,9 @@ def neocc(lab, run_playbook):
     base = random.randrange(31000, 32000, 4)
     extravars = {
         "project": "neocc",
+        # only the stack of the unit (the lab model's neocc keeps its accounts, secrets and names)
+        "project_environment__manage_vault": False, "project_environment__manage_ldap": False,
+        "project_environment__manage_dns": False, "project_environment__manage_certificate": False,
         "project_stack__default_image": lab["swarm_sites"]["images"]["busybox"],
         "project_stack__replicas": 1,
         "project_stack__commands": {"web": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
@@ -25,7 +28,7 @@ def neocc(lab, run_playbook):
     yield extravars, base
     for env in ("ire", "preope"):
         run_playbook(PLAYBOOKS / "project_environment.yml",
-                     extravars=dict(extravars, environment_name=env, project_stack__state="absent"))
+                     extravars=dict(extravars, environment_name=env, state="absent"))
 
 
 def test_project_environment_rerun_and_promote(lab, run_playbook, neocc):

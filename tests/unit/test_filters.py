@@ -45,6 +45,7 @@ def render(inventory_model):
     ("'s3-key' | esa.s2p.vault_path(project='archive', env='ope', model=s2p_model)", "dsdc/archive/ope/s3-key"),
     ("'neocc' | esa.s2p.vault_policy('ope')", "s2p-neocc-ope"),
     ("'swe-portal' | esa.s2p.stack_name('ire', model=s2p_model)", "swe-portal-ire"),
+    ("'neocc' | esa.s2p.dns_owner('preope', model=s2p_model)", "neocc/preope"),
     ("'10.13.2.7' | esa.s2p.reverse_dns", "7.2.13.10.in-addr.arpa"),
 ])
 def test_filter_gives_the_name(render, expression, expected):
@@ -85,6 +86,7 @@ def test_filters_agree_with_the_model(render):
     ("'neocc' | esa.s2p.vault_policy('ope ')", "env: 'ope ' is not a valid environment name: it has spaces"),
     ("'neocc' | esa.s2p.service_account('ire', model=s2p_model) | esa.s2p.host_fqdn(domain='s2p.esa.com')",
      "domain: 's2p.esa.com' is outside s2p.esa.int"),
+    ("'neocc' | esa.s2p.dns_owner('ire2', model=s2p_model)", "env: unknown environment 'ire2'"),
     ("'10.11.0.256' | esa.s2p.reverse_dns", "ip: '10.11.0.256' is not an IP address"),
 ])
 def test_filter_refuses_bad_input_with_a_clear_error(render, expression, words):
