@@ -66,10 +66,11 @@ def load_awx_data() -> dict:
     return data
 
 
-def render_awx_objects(inventory: Path, out_dir: Path) -> dict:
-    """The objects awx_configure.yml would apply, computed against `inventory` (render-only mode)."""
+def render_awx_objects(inventory: Path, out_dir: Path, env: dict | None = None) -> dict:
+    """The objects awx_configure.yml would apply, computed against `inventory` (render-only mode);
+    `env` adds environment variables (e.g. S2P_AWX_* credential inputs)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+               PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "awx_configure.yml"),
          "-e", f"awx_configure__render_dir={out_dir}"],

@@ -23,6 +23,7 @@ import ansible_runner
 import docker
 import hvac
 import pytest
+import yaml
 from ansible.plugins.loader import init_plugin_loader
 from awx_helpers import (
     ROOT,
@@ -205,3 +206,16 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
     done["templates"].add(name)
     assert changed_tasks(runs[1][1]) == [], f"{name}: the second run changed something"
     assert_no_secret(name, runs, credentials)
+
+
+def test_the_secret_check_sees_a_leak(awx, credentials, tmp_path):
+    """The check above would catch a job that prints an injected secret."""
+    probe = tmp_path / "leak.yml"
+    probe.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"ansible.builtin.debug": {"msg": "{{ lookup('ansible.builtin.env', 'LDAPBINDPW') }}"}}]}]))
+    job_template = {"name": "leak probe", "playbook": str(probe), "extra_vars": {}, "survey_enabled": False,
+                    "credentials": [name for name, t in TYPES_BY_NAME.items() if t["id"] == "ldap"]}
+    rc, stdout, events = launch(job_template, awx, credentials, tmp_path)
+    assert rc == 0, stdout[-2000:]
+    with pytest.raises(AssertionError, match="LDAP admin password"):
+        assert_no_secret("leak probe", [(stdout, events)], credentials)

@@ -5,6 +5,7 @@ names and whose defaults AWX accepts. No AWX and no backend: pure data and rende
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import stat
 import sys
@@ -191,10 +192,16 @@ def test_validation_catches_undefined_fields_and_bad_file_syntax():
 
 # ---- job templates and surveys, as awx_configure.yml renders them ----------------------
 
+# Credential inputs in the environment of awx_configure.yml, as its documentation says.
+CONFIGURE_ENV = {"S2P_AWX_VCENTER_HOST": "vc.example", "S2P_AWX_VCENTER_PASSWORD": "pw-vc",
+                 "S2P_AWX_DOCKER_TLS": "true", "S2P_AWX_TSIG_KEY_SECRET": ""}
+
+
 @pytest.fixture(scope="module", params=["lab", "production"])
 def rendered(request, tmp_path_factory):
     inventory = ROOT / "inventories" / request.param
-    objects = awx_helpers.render_awx_objects(inventory, tmp_path_factory.mktemp("awx-" + request.param))
+    objects = awx_helpers.render_awx_objects(inventory, tmp_path_factory.mktemp("awx-" + request.param),
+                                             env=CONFIGURE_ENV)
     model = yaml.safe_load((inventory / "group_vars" / "all" / "model.yml").read_text())
     names = {kind: [item["name"] for item in model.get("s2p_" + kind, [])] for kind in MODEL_KINDS}
     return request.param, objects, names
@@ -214,6 +221,16 @@ def test_every_job_template_is_rendered_with_its_credentials(rendered):
         want = sorted(TYPES[b]["name"] + DATA["awx_credential_name_suffix"] for b in jt["backends"])
         assert sorted(by_name[jt["name"]]["credentials"]) == want
         assert set(want) <= set(objects["credentials"])
+
+
+def test_credential_inputs_come_from_the_environment_and_never_reach_the_output(rendered):
+    """S2P_AWX_<TYPE>_<FIELD> fills the credentials' inputs (empty ones left out); the render
+    names the inputs found and writes none of their values."""
+    objects = rendered[1]
+    assert objects["credential_inputs_given"] == {
+        "S2P vCenter": ["host", "password"], "S2P LDAP bind": [], "S2P Vault AppRole": [], "S2P TSIG key": [],
+        "S2P ACME directory": [], "S2P Docker TLS": ["tls"]}
+    assert "pw-vc" not in json.dumps(objects)
 
 
 def test_survey_choices_are_the_models_names(rendered):
