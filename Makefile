@@ -8,7 +8,7 @@ COLLECTION_LINK := .build/collections/ansible_collections/esa/s2p
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench changelog
+.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench changelog ee-context
 
 help:
 	@echo "make run      install, bring the lab up, run playbooks/site.yml against inventories/lab"
@@ -71,3 +71,10 @@ bench: lab-up
 
 changelog: venv
 	$(BIN)/antsibull-changelog release
+
+# The AWX execution environment's build context (offline; the image is built elsewhere).
+ee-context: venv
+	rm -rf .build/ee && mkdir -p .build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/ee .
+	cp .build/ee/esa-s2p-*.tar.gz .build/ee/esa-s2p.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml -c .build/ee/context --output-filename Containerfile
