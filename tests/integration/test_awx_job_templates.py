@@ -53,10 +53,22 @@ PREREQUISITES = {"S2P promote": ["S2P project environment"]}
 LAB_STACK = {"project_stack__replicas": 1,
              "project_stack__commands": {"web": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
                                          "api": ["httpd", "-f", "-p", "8000", "-h", "/var/www"]}}
-LAB_EXTRA_VARS = {"S2P project environment": LAB_STACK, "S2P promote": LAB_STACK}
+LAB_EXTRA_VARS = {"S2P project environment": LAB_STACK, "S2P promote": LAB_STACK,
+                  "S2P duplicate environment": LAB_STACK}
 
 # Stacks a template's default launch deploys (project, environment), removed after the tests.
 DEPLOYS = {"S2P project environment": [("neocc", "ire")], "S2P promote": [("neocc", "preope")]}
+
+# Templates whose second launch with the same answers is refused by design, changing nothing:
+# {name: (the refusal in the failed task, the playbook and extra vars that tear the first launch down)}.
+# duplicate_environment.yml never overwrites an existing environment.
+REFUSED_ON_RERUN = {
+    "S2P duplicate environment": (
+        "already exists",
+        lambda ev: ("playbooks/project_environment.yml",
+                    {"project": ev["project"], "environment_name": ev["to_env"], "copy_of": ev["from_env"],
+                     "state": "absent"})),
+}
 
 # Templates that cannot succeed yet for a reason outside awx/: {name: (expected error, why)}.
 # The test checks the failure is exactly this one, and fails once the template succeeds.
@@ -101,10 +113,12 @@ def credentials(lab) -> dict:
         client.auth.approle.destroy_secret_id(AUTOMATION_ROLE, marker)
 
 
-def launch(job_template: dict, awx: dict, credentials: dict, workdir: Path, verbosity: int = 0):
+def launch(job_template: dict, awx: dict, credentials: dict, workdir: Path, verbosity: int = 0,
+           extra_vars: dict | None = None):
     """One job of the template, as AWX runs it: survey defaults, credentials injected."""
     lab_extra_vars = LAB_EXTRA_VARS.get(job_template["name"], {})
-    job_template = dict(job_template, extra_vars={**job_template["extra_vars"], **lab_extra_vars})
+    job_template = dict(job_template, extra_vars={**job_template["extra_vars"], **lab_extra_vars,
+                                                  **(extra_vars or {})})
     private_data_dir = workdir / f"job_{secrets.token_hex(3)}"
     private_data_dir.mkdir(parents=True)
     env, args = {}, []
@@ -195,6 +209,16 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
     for verbosity in (0, 4):
         rc, stdout, events = launch(job_template, awx, credentials, tmp_path, verbosity)
         runs.append((stdout, events))
+        if name in REFUSED_ON_RERUN and len(runs) == 2:
+            refusal, teardown = REFUSED_ON_RERUN[name]
+            answers = launch_extra_vars(job_template, credentials["answers"])
+            playbook, teardown_vars = teardown(answers)
+            rc_down, _, down_events = launch(dict(job_template, playbook=playbook), awx, credentials, tmp_path,
+                                             extra_vars=teardown_vars)
+            assert rc != 0 and refusal in failed_tasks(events), \
+                f"{name}: the second launch was not refused: {failed_tasks(events)}"
+            assert rc_down == 0, f"{name}: teardown failed: {failed_tasks(down_events)}"
+            break
         if name in KNOWN_DEFECTS:
             error, why = KNOWN_DEFECTS[name]
             assert rc != 0, f"{name} succeeds now: remove it from KNOWN_DEFECTS"
