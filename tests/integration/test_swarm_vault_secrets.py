@@ -37,7 +37,7 @@ def _stack(lab, name, path, port, settings):
             "secrets": [{"name": "api-key", "vault_path": path}],
             "configs": [{"name": "settings", "data": settings}],
             "services": [{
-                "name": "web", "image": lab["swarm_sites"]["images"]["busybox"], "replicas": 2,
+                "name": "web", "image": lab["swarm_sites"]["images"]["busybox"], "replicas": 1,
                 "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
                 "ports": [{"published": port, "target": 8080}], "networks": ["front"],
                 "healthcheck": {"test": ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"],
@@ -127,8 +127,8 @@ def test_new_vault_version_rolls_out_as_a_new_docker_secret(lab, prefix, vault_p
         service = manager.inspect_service(f"{name}_web")
         tasks = [t for t in manager.tasks(filters={"service": service["ID"], "desired-state": "running"})
                  if t["Status"]["State"] == "running"]
-        assert len(tasks) == 2
-        for task in tasks:  # every running task uses the new versions
+        assert len(tasks) == 1
+        for task in tasks:  # the running task uses the new versions
             container = task["Spec"]["ContainerSpec"]
             assert [s["SecretName"] for s in container["Secrets"]] == [new_secret]
             assert [c["ConfigName"] for c in container["Configs"]] == [new_config]
