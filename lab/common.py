@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import http.client
 import json
 import os
 import signal
@@ -268,5 +269,45 @@ def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as handle:
             return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# --- Docker Engine API over a unix socket (dockerd, swarm_sites) -------------------------
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def engine_call(sock: Path | str, method: str, path: str, body: dict | None = None, timeout: float = 10,
+                where: str = ""):
+    """(status, parsed JSON or text) of a Docker Engine API call on the daemon listening at unix
+    socket `sock`; raises OSError when it is unreachable (`where` is added to that message)."""
+    conn = _UnixConnection(str(sock), timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        raw = response.read().decode(errors="replace")
+    except (http.client.HTTPException, ValueError) as err:
+        raise OSError(f"Engine API {method} {path}{where}: {err}") from err
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, raw
+
+
+def engine_ping(sock: Path | str) -> bool:
+    """Whether the daemon at unix socket `sock` answers GET /_ping."""
+    try:
+        return engine_call(sock, "GET", "/_ping", timeout=3) == (200, "OK")
     except OSError:
         return False

@@ -17,7 +17,6 @@ A swarm that lost its peers, sits in `error`/`locked`, or has no control plane i
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
 import json
 import os
@@ -30,7 +29,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from common import HOST, Health, Lab, LabError, run, wait_for
+from common import HOST, Health, Lab, LabError, engine_call, engine_ping, run, wait_for
 
 NAME = "dockerd"
 APT = ["docker.io", "containerd", "mmdebstrap", "busybox-static"]
@@ -84,40 +83,13 @@ def _docker_cli() -> str:
 
 
 # --- Engine API over the unix socket ---------------------------------------------------
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
-
-
 def _engine(lab: Lab, method: str, path: str, body: dict | None = None, timeout: float = 10):
     """(status, parsed JSON or text) of an Engine API call; raises OSError when unreachable."""
-    conn = _UnixConnection(str(_paths(lab)["sock"]), timeout)
-    try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = conn.getresponse()
-        raw = response.read().decode(errors="replace")
-    except (http.client.HTTPException, ValueError) as err:
-        raise OSError(f"Engine API {method} {path}: {err}") from err
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(raw)
-    except ValueError:
-        return response.status, raw
+    return engine_call(_paths(lab)["sock"], method, path, body, timeout)
 
 
 def _ping(lab: Lab) -> bool:
-    try:
-        return _engine(lab, "GET", "/_ping", timeout=3) == (200, "OK")
-    except OSError:
-        return False
+    return engine_ping(_paths(lab)["sock"])
 
 
 def _containerd_ok(lab: Lab) -> bool:

@@ -20,7 +20,6 @@ node listed twice) is rebuilt: every site leaves (--force), esoc initialises, th
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from common import Health, Lab, LabError, run, wait_for
+from common import Health, Lab, LabError, engine_call, engine_ping, run, wait_for
 from services import dockerd
 
 NAME = "swarm_sites"
@@ -105,27 +104,11 @@ def docker_host(lab: Lab, site: str = SITES[0]) -> str:
 # --- Engine API ------------------------------------------------------------------------
 def _engine(lab: Lab, site: str, method: str, path: str, body=None, timeout: float = 10):
     """(status, JSON or text) of an Engine API call on a site daemon; OSError when unreachable."""
-    conn = dockerd._UnixConnection(str(_paths(lab, site)["sock"]), timeout)
-    try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = conn.getresponse()
-        raw = response.read().decode(errors="replace")
-    except (http.client.HTTPException, ValueError) as err:
-        raise OSError(f"Engine API {method} {path} on {site}: {err}") from err
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(raw)
-    except ValueError:
-        return response.status, raw
+    return engine_call(_paths(lab, site)["sock"], method, path, body, timeout, where=f" on {site}")
 
 
 def _ping(lab: Lab, site: str) -> bool:
-    try:
-        return _engine(lab, site, "GET", "/_ping", timeout=3) == (200, "OK")
-    except OSError:
-        return False
+    return engine_ping(_paths(lab, site)["sock"])
 
 
 # --- network namespaces, veths, bridge ----------------------------------------------------

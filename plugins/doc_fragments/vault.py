@@ -88,3 +88,49 @@ options:
     env:
       - name: VAULT_NAMESPACE
 """
+
+    # The same connection as one dict option `vault`, for modules of other backends that read
+    # secrets from Vault (swarm_stack's stack secrets). Spec: connection_argument_spec() of
+    # module_utils/_vault_module.py without its environment fallbacks, under `vault`.
+    CONNECTION = r"""
+options:
+  vault:
+    description:
+      - Connection to Vault, with the same options as the C(esa.s2p.vault) modules (for example
+        C("{{ s2p_vault_connection }}")). One login per task; AppRole tokens are revoked at the end.
+    type: dict
+    suboptions:
+      url:
+        description: URL of Vault or OpenBao, for example V(https://vault.s2p.esa.int:8200).
+        type: str
+        required: true
+      auth_method:
+        description:
+          - V(token) uses O(vault.token) as is; V(approle) logs in with O(vault.role_id) and O(vault.secret_id).
+        type: str
+        choices: [token, approle]
+        default: token
+      token:
+        description: Vault token, required with O(vault.auth_method=token).
+        type: str
+      role_id:
+        description: AppRole role ID, required with O(vault.auth_method=approle).
+        type: str
+      secret_id:
+        description: AppRole secret ID, required with O(vault.auth_method=approle).
+        type: str
+      ca_cert:
+        description: PEM file of the CA that signed Vault's certificate (the system trust store when not set).
+        type: path
+      namespace:
+        description: Vault namespace the requests are sent to.
+        type: str
+      validate_certs:
+        description: Verify Vault's TLS certificate (chain and host name).
+        type: bool
+        default: true
+      timeout:
+        description: Seconds to wait for each answer.
+        type: int
+        default: 30
+"""

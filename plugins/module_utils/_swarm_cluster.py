@@ -55,6 +55,58 @@ def validate_nodes(nodes):
     return out
 
 
+def _majority(count):
+    return count // 2 + 1
+
+
+def plan_managers(nodes, node_ids, current):
+    """Check the manager changes of a validated node list against Raft quorum, in the order the
+    engine applies them (list order: joins and promotions add a reachable manager, demotions and
+    removals take one away); pure logic, nothing is sent.
+
+    node_ids: {name: the swarm node ID of the node's daemon, or None outside the swarm};
+    current: {node ID: node summary} read from a manager ({} when there is no swarm yet).
+    Raises NoQuorum when the swarm has no quorum now or when a step would lose it; returns
+    {managers, reachable, steps, even}: the manager count and reachable count after the plan,
+    the manager steps in order, and the even-count warning text (None when the count is odd).
+    """
+    managers = [s for s in current.values() if s["role"] == "manager"]
+    count, reachable = len(managers), len([s for s in managers if s["reachability"] == "reachable"])
+    if managers and reachable < _majority(count):
+        raise NoQuorum("the swarm has no quorum: %d of %d managers reachable, %d needed (unreachable: %s)" % (
+            reachable, count, _majority(count), ", ".join(sorted(
+                s["hostname"] or s["id"] for s in managers if s["reachability"] != "reachable"))),
+            hint="Bring managers back online before changing the cluster, or recover with "
+                 "docker swarm init --force-new-cluster on one manager")
+    steps = []
+    for node in nodes:
+        spec = current.get(node_ids.get(node["name"]))
+        is_manager = spec is not None and spec["role"] == "manager"
+        wants_manager = node["state"] == "present" and node["role"] == "manager"
+        if wants_manager and not is_manager:
+            count, reachable = count + 1, reachable + 1
+            steps.append("%s joins as manager" % node["name"] if spec is None else "promote %s" % node["name"])
+        elif is_manager and not wants_manager:
+            step = "%s %s" % ("remove" if node["state"] == "absent" else "demote", node["name"])
+            count -= 1
+            reachable -= 1 if spec["reachability"] == "reachable" else 0
+            if reachable < _majority(count):
+                raise NoQuorum("refused: %s would leave %d reachable manager(s) of %d, and quorum needs %d%s; "
+                               "nothing was changed" % (step, reachable, count, _majority(count), "".join(
+                                   " (after: %s)" % ", ".join(steps) if steps else "")),
+                               hint="Bring the unreachable managers back or promote other nodes first, then "
+                                    "demote or remove managers one at a time")
+            steps.append(step)
+    listed = set(node_ids.values())
+    total = len([n for n in nodes if n["state"] == "present" and n["role"] == "manager"]) + len(
+        [s for s in managers if s["id"] not in listed])
+    even = None
+    if total and total % 2 == 0:
+        even = ("the swarm would have %d managers: an even count tolerates no more failures than %d "
+                "(use an odd number)" % (total, total - 1))
+    return {"managers": count, "reachable": reachable, "steps": steps, "even": even}
+
+
 class ClusterEngine(object):
     def __init__(self, connect, check_mode=False, even_managers="warn", join_timeout=90):
         """connect(docker_host) -> SwarmClient for that node's daemon."""
@@ -76,59 +128,48 @@ class ClusterEngine(object):
         if manager is not None:
             current = dict((s["id"], s) for s in clients[manager["name"]].nodes())
         self._check_quorum(nodes, states, current)
+        outside = [n["name"] for n in nodes if n["state"] == "present" and not n.get("advertise_addr")
+                   and states[n["name"]]["local_node_state"] != "active"]
+        if outside:  # known before anything is written
+            raise ValidationError(["node %s: advertise_addr is needed to %s the swarm" % (
+                name, "join" if manager is not None else "initialise or join") for name in outside])
+        strangers = [n["name"] for n in nodes if states[n["name"]]["local_node_state"] == "active"
+                     and manager is not None and states[n["name"]]["node_id"] not in current]
+        if strangers:
+            raise SwarmError("node(s) %s belong to another swarm than %s's" % (", ".join(strangers), manager["name"]),
+                             hint="Make them leave that swarm first (docker swarm leave --force), then run again")
         for node in nodes:
             state = states[node["name"]]
             spec = current.get(state["node_id"]) if state["local_node_state"] == "active" else None
             before[node["name"]] = _view(spec)
             after[node["name"]] = (_view(spec, node) if node["state"] == "present" else None)
-        if not self.check_mode:
-            manager = self._ensure_first_manager(nodes, clients, states, manager, results)
-        elif manager is None:
-            first = next(n for n in nodes if n["state"] == "present" and n["role"] == "manager")
-            results[first["name"]]["actions"].append("init swarm")
+        initialised = None
+        if manager is None:
+            initialised = next(n for n in nodes if n["state"] == "present" and n["role"] == "manager")
+            results[initialised["name"]]["actions"].append("init swarm")
+            if not self.check_mode:
+                manager = self._init(initialised, clients, states)
         for node in nodes:
-            self._converge_node(node, clients, states, manager, current, results[node["name"]])
+            self._converge_node(node, clients, states, manager, current, results[node["name"]],
+                                initialised=node is initialised)
         changed = any(r["actions"] for r in results.values())
         diff = {"before": before, "after": after}
         return changed, [results[n["name"]] for n in nodes], diff
 
     # --- planning checks ---------------------------------------------------------------
     def _check_quorum(self, nodes, states, current):
-        managers_now = [s for s in current.values() if s["role"] == "manager"]
-        reachable = [s for s in managers_now if s["reachability"] == "reachable"]
-        if managers_now and len(reachable) < len(managers_now) // 2 + 1:
-            raise NoQuorum("the swarm has no quorum: %d of %d managers reachable" % (
-                len(reachable), len(managers_now)), hint="Bring managers back online before changing the cluster")
-        wanted = [n for n in nodes if n["state"] == "present" and n["role"] == "manager"]
-        listed_ids = set(states[n["name"]]["node_id"] for n in nodes)
-        unlisted = [s for s in managers_now if s["id"] not in listed_ids]
-        total = len(wanted) + len(unlisted)
-        if total % 2 == 0:
-            message = ("the swarm would have %d managers: an even count tolerates no more failures than %d "
-                       "(use an odd number)" % (total, total - 1))
+        verdict = plan_managers(nodes, dict((n["name"], states[n["name"]]["node_id"]) for n in nodes), current)
+        if verdict["even"]:
             if self.even_managers == "fail":
-                raise ValidationError(["nodes: %s" % message])
-            self.warnings.append(message)
-        leaving = [n for n in nodes if states[n["name"]]["node_id"] in current
-                   and current[states[n["name"]]["node_id"]]["role"] == "manager"
-                   and (n["state"] == "absent" or n["role"] == "worker")]
-        remaining = [s for s in reachable if s["id"] not in set(states[n["name"]]["node_id"] for n in leaving)]
-        if leaving and len(remaining) < len(managers_now) // 2 + 1 and len(remaining) < (total // 2 + 1):
-            raise NoQuorum("demoting or removing %s would leave %d reachable manager(s) of %d: quorum lost" % (
-                ", ".join(n["name"] for n in leaving), len(remaining), len(managers_now)),
-                hint="Promote other managers first, or remove managers one at a time")
+                raise ValidationError(["nodes: %s" % verdict["even"]])
+            self.warnings.append(verdict["even"])
 
     # --- applying ----------------------------------------------------------------------------
-    def _ensure_first_manager(self, nodes, clients, states, manager, results):
-        if manager is not None:
-            return manager
-        first = next(n for n in nodes if n["state"] == "present" and n["role"] == "manager")
-        if not first.get("advertise_addr"):
-            raise ValidationError(["node %s: advertise_addr is needed to initialise the swarm" % first["name"]])
+    def _init(self, first, clients, states):
+        """docker swarm init on the first manager; returns it as the manager of the run."""
         client = clients[first["name"]]
         client.call("swarm init on %s" % first["name"], client.api.init_swarm,
                     advertise_addr=first["advertise_addr"], listen_addr="0.0.0.0:2377")
-        results[first["name"]]["actions"].append("init swarm")
         states[first["name"]] = client.swarm_state()
         return first
 
@@ -138,7 +179,7 @@ class ClusterEngine(object):
         self.secrets.extend(tokens.values())
         return tokens
 
-    def _converge_node(self, node, clients, states, manager, current, result):
+    def _converge_node(self, node, clients, states, manager, current, result, initialised=False):
         name, state = node["name"], states[node["name"]]
         in_swarm = state["local_node_state"] == "active"
         spec = current.get(state["node_id"]) if in_swarm else None
@@ -146,12 +187,16 @@ class ClusterEngine(object):
             if in_swarm or spec:
                 self._remove(node, clients, manager, spec, result)
             return
-        if not in_swarm:
+        if self.check_mode and (initialised or not in_swarm):
+            if not initialised:
+                result["actions"].append("join as %s" % node["role"])
+            # a new node starts active, unlabelled and in the wanted role: predict the rest
+            self._update_spec(node, None, {"role": node["role"], "availability": "active", "labels": {}}, result)
+            return
+        if initialised:
+            spec = self._wait_ready(clients[manager["name"]], state["node_id"], name)
+        elif not in_swarm:
             result["actions"].append("join as %s" % node["role"])
-            if self.check_mode:
-                return
-            if not node.get("advertise_addr"):
-                raise ValidationError(["node %s: advertise_addr is needed to join the swarm" % name])
             tokens = self._tokens(clients, manager)
             manager_addr = clients[manager["name"]].swarm_state()["node_addr"]
             client = clients[name]
@@ -160,8 +205,6 @@ class ClusterEngine(object):
                         listen_addr="0.0.0.0:2377", advertise_addr=node["advertise_addr"])
             states[name] = state = client.swarm_state()
             spec = self._wait_ready(clients[manager["name"]], state["node_id"], name)
-        if self.check_mode and spec is None:
-            return
         self._update_spec(node, clients[manager["name"]], spec, result)
 
     def _update_spec(self, node, manager_client, spec, result):

@@ -70,6 +70,9 @@ class StackEngine(object):
                 self.apply(plan)
             if self.wait:
                 self.wait_converged([s for p in plans for s in p["touched"]])
+            removed = [sid for plan in plans for sid in self.remove_services(plan)]
+            if removed and self.wait:
+                self.wait_tasks_gone(removed)
             for plan in plans:
                 self.cleanup(plan)
         results = [dict((k, p[k]) for k in ("name", "state", "changed", "actions")) for p in plans]
@@ -207,8 +210,6 @@ class StackEngine(object):
         name, stack, current = plan["name"], plan["stack"], plan["current"]
         labels = {STACK_LABEL: name}
         if plan["state"] == "absent":
-            for service in current["services"]:
-                self.client.call("remove service %s" % service["Spec"]["Name"], self.api.remove_service, service["ID"])
             return
         have = dict((n["Name"], n["Id"]) for n in current["networks"])
         for network in stack["networks"].values():
@@ -229,25 +230,59 @@ class StackEngine(object):
         for docker_name, normalised in plan["create"].items():
             spec = _service_spec(name, normalised, have, ids, self.update_order(normalised))
             created = self.client.call("create service %s" % docker_name, self.api.create_service, **spec)
-            plan["touched"].append((docker_name, created["ID"], time.time(), normalised))
+            plan["touched"].append((docker_name, created["ID"], time.time(), normalised, True))
         for docker_name, (existing, normalised) in plan["update"].items():
             spec = _service_spec(name, normalised, have, ids, self.update_order(normalised))
             started = time.time()
-            self.client.call("update service %s" % docker_name, self.api.update_service, existing["ID"],
-                             existing["Version"]["Index"], **spec)
-            plan["touched"].append((docker_name, existing["ID"], started, normalised))
+            self._update_service(docker_name, existing, spec)
+            plan["touched"].append((docker_name, existing["ID"], started, normalised, False))
+
+    def _update_service(self, docker_name, existing, spec):
+        """Update at the version read; Swarm bumps a service's version on its own (status updates while
+        a node goes away), which fails the update "out of sequence": read the version again and retry."""
+        version = existing["Version"]["Index"]
+        for attempt in range(3):
+            try:
+                return self.client.call("update service %s" % docker_name, self.api.update_service, existing["ID"],
+                                        version, **spec)
+            except SwarmError as exc:
+                if "out of sequence" not in exc.message or attempt == 2:
+                    raise
+            version = self.client.call("service %s" % docker_name, self.api.inspect_service,
+                                       existing["ID"])["Version"]["Index"]
+
+    def remove_services(self, plan):
+        """After convergence: the services the stack no longer has (all of them when absent); their IDs."""
+        keep = set(s["docker_name"] for s in plan["stack"]["services"]) if plan["state"] == "present" else set()
+        removed = []
+        for service in plan["current"]["services"]:
+            if service["Spec"]["Name"] not in keep:
+                self.client.call("remove service %s" % service["Spec"]["Name"], self.api.remove_service,
+                                 service["ID"])
+                removed.append(service["ID"])
+        return removed
+
+    def wait_tasks_gone(self, service_ids):
+        """Until the tasks of removed services stopped: a node keeps its copy of an overlay network while
+        a container is attached, and the swarm keeps the network while a node has a copy."""
+        deadline = time.time() + min(120, self.wait_timeout)
+        removed = set(service_ids)
+        while True:
+            alive = [t for t in self.client.call("task list", self.api.tasks)
+                     if t.get("ServiceID") in removed and t["Status"]["State"] in _ALIVE]
+            if not alive:
+                return
+            if time.time() > deadline:
+                self.progress.append("%d task(s) of removed services still stopping; their networks may "
+                                     "stay until they stopped" % len(alive))
+                return
+            time.sleep(1)
 
     def cleanup(self, plan):
-        """After convergence: services, networks, secret and config versions the stack no longer uses."""
+        """After convergence: networks, secret and config versions the stack no longer uses."""
         stack, current = plan["stack"], plan["current"]
         wanted = dict((k, set(o["docker_name"] for o in stack.get(k, {}).values()))
                       for k in ("networks", "secrets", "configs"))
-        if plan["state"] == "present":
-            keep = set(s["docker_name"] for s in stack["services"])
-            for service in current["services"]:
-                if service["Spec"]["Name"] not in keep:
-                    self.client.call("remove service %s" % service["Spec"]["Name"], self.api.remove_service,
-                                     service["ID"])
         for secret in current["secrets"]:
             if secret["Spec"]["Name"] not in wanted["secrets"]:
                 self._retry("remove secret %s" % secret["Spec"]["Name"], self.api.remove_secret, secret["ID"])
@@ -292,7 +327,7 @@ class StackEngine(object):
             if pending:
                 time.sleep(1)
 
-    def _converged(self, name, service_id, started, normalised):
+    def _converged(self, name, service_id, started, normalised, new=False):
         service = self.client.call("service %s" % name, self.api.inspect_service, service_id)
         update = service.get("UpdateStatus") or {}
         state = update.get("State")
@@ -315,9 +350,15 @@ class StackEngine(object):
         failed = [t for t in recent if t["Status"]["State"] in ("failed", "rejected")]
         if len(failed) >= max(3, 2 * (expected or 1)):
             last = sorted(failed, key=lambda t: t.get("UpdatedAt", ""))[-1]
-            raise NotConverged("tasks of service %s keep failing (%d failed): %s" % (
-                name, len(failed), last["Status"].get("Err") or last["Status"].get("Message")),
-                hint="Fix the image, command, healthcheck or placement and deploy again")
+            reason = last["Status"].get("Err") or last["Status"].get("Message")
+            if new:
+                raise NotConverged("new service %s never became healthy and there is no previous version to "
+                                   "roll back to: its tasks keep failing (%d failed): %s" % (name, len(failed), reason),
+                                   hint="The service stays deployed and Swarm keeps restarting its tasks; fix the "
+                                        "image, command, healthcheck or placement and deploy again, or remove the "
+                                        "stack with state absent")
+            raise NotConverged("tasks of service %s keep failing (%d failed): %s" % (name, len(failed), reason),
+                               hint="Fix the image, command, healthcheck or placement and deploy again")
         stopping = [t for t in tasks if t["DesiredState"] != "running" and t["Status"]["State"] in _ALIVE]
         if expected is not None:
             done = len(running) == expected and len(current) == expected and not stopping

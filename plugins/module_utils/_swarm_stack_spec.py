@@ -40,6 +40,7 @@ _IMAGE = re.compile(
 _MEMORY = re.compile(r"^([0-9]+)\s*([kmgKMG]?)[bB]?$")
 _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
 _PROTOCOLS = ("tcp", "udp")
 _MODES = ("replicated", "global")
 _STATES = ("present", "absent")
@@ -207,6 +208,8 @@ def _objects(check, where, stack, field, value):
         owhere = "%s: %s[%d]" % (where, field, index)
         if isinstance(item, str) and field == "networks":
             item = {"name": item}
+        if isinstance(item, dict):  # options the module left unset arrive as None
+            item = dict((k, v) for k, v in item.items() if v is not None)
         if not isinstance(item, dict):
             check.add(owhere, "must be a mapping, got %s" % type_name(item))
             continue
@@ -225,15 +228,71 @@ def _objects(check, where, stack, field, value):
                            "attachable": bool(item.get("attachable", False))}
             continue
         key = "value" if field == "secrets" else "data"
+        if field == "secrets" and item.get("vault_path") is not None:
+            check.keys(owhere, item, ("name", "vault_path", "vault_field"))
+            found[name] = _vault_secret(check, owhere, name, item)
+            continue
         check.keys(owhere, item, ("name", key))
         data = item.get(key)
         if not isinstance(data, str) or data == "":
-            check.add(owhere, "%s must be a non-empty string" % key)
+            check.add(owhere, "%s must be a non-empty string%s" % (
+                key, " (or give vault_path to read it from Vault)" if field == "secrets" else ""))
             continue
-        version = content_hash(data)
-        found[name] = {"name": name, "hash": version, "docker_name": "%s_%s_%s" % (stack, name, version),
-                       "data": data}
+        found[name] = _version(stack, name, data)
     return found
+
+
+def _version(stack, name, data):
+    """One version of a secret or config: its Docker name carries the hash of its content."""
+    version = content_hash(data)
+    return {"name": name, "hash": version, "docker_name": "%s_%s_%s" % (stack, name, version), "data": data}
+
+
+def _vault_secret(check, where, name, item):
+    """A secret whose value is read from Vault KV v2 later (fill_vault_secrets); data unknown yet."""
+    path, field = item.get("vault_path"), item.get("vault_field") or "value"
+    if not isinstance(path, str) or not _VAULT_PATH.match(path) or ".." in path.split("/"):
+        check.add(where + ": vault_path", "%r is not a KV path inside the mount such as pd/neocc/ire/db-password "
+                  "(filter esa.s2p.vault_path)" % (path,))
+    if not isinstance(field, str) or not field:
+        check.add(where + ": vault_field", "must be a non-empty string, got %r" % (field,))
+    return {"name": name, "vault_path": path, "vault_field": field, "hash": None, "docker_name": None, "data": None}
+
+
+def vault_secrets(stacks):
+    """(stack, secret) pairs of the normalised batch whose value is still to be read from Vault."""
+    return [(stack, secret) for stack in stacks for secret in stack["secrets"].values()
+            if secret.get("vault_path") and secret["data"] is None]
+
+
+def fill_vault_secrets(stacks, mount, read):
+    """Give every Vault-sourced secret its value: read(path) -> the KV v2 entry of kv_read (or None).
+
+    Raises ValidationError naming each stack, secret and path that has no usable value (missing path,
+    deleted newest version, missing or non-text field). Values never appear in messages."""
+    errors = []
+    for stack, secret in vault_secrets(stacks):
+        where = "stack %s: secret %s: %s/%s" % (stack["name"], secret["name"], mount, secret["vault_path"])
+        entry = read(secret["vault_path"])
+        if entry is None:
+            errors.append("%s: no such secret in Vault (write it first, e.g. with vault kv put)" % where)
+            continue
+        data = entry.get("data")
+        if data is None:
+            errors.append("%s: the newest version (%s) is deleted or destroyed" % (where, entry.get("version")))
+            continue
+        value = data.get(secret["vault_field"])
+        if value is None:
+            fields = ", ".join(sorted(data)) or "none"
+            errors.append("%s: no field %r (fields: %s)" % (where, secret["vault_field"], fields))
+        elif isinstance(value, (dict, list, bool)) or value == "":
+            errors.append("%s: field %r must be non-empty text, got %s" % (where, secret["vault_field"],
+                                                                           type_name(value)))
+        else:
+            secret.update(_version(stack["name"], secret["name"], str(value)),
+                          vault_version=entry.get("version"))
+    if errors:
+        raise ValidationError(errors)
 
 
 def _service(check, where, stack, service, out, known_sites, published):

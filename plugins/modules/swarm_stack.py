@@ -25,12 +25,14 @@ description:
     changed service converged and fails with Swarm's message when Swarm rolled one back or its
     tasks keep failing (the previous version keeps serving).
   - Secrets and configs are versioned by content hash (C(<stack>_<name>_<hash12>)); an old version
-    is removed only after the services converged on the new one.
+    is removed only after the services converged on the new one. Secret values come from Vault KV v2
+    (O(stacks[].secrets[].vault_path)), so a new Vault version rolls out as a new Docker secret.
   - Only objects labelled with the stack's name are changed or removed.
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
+  - esa.s2p.vault.connection
 options:
   stacks:
     description:
@@ -69,7 +71,10 @@ options:
         type: list
         elements: raw
       secrets:
-        description: Secrets of the stack; each version becomes a Docker secret C(<stack>_<name>_<hash12>).
+        description:
+          - Secrets of the stack; each version becomes a Docker secret C(<stack>_<name>_<hash12>).
+          - The value is read from Vault KV v2 (O(stacks[].secrets[].vault_path), with one login to O(vault)
+            for the whole task) or given as O(stacks[].secrets[].value).
         type: list
         elements: dict
         suboptions:
@@ -78,9 +83,17 @@ options:
             type: str
             required: true
           value:
-            description: The secret value.
+            description: The secret value, when it is not read from Vault.
             type: str
-            required: true
+          vault_path:
+            description:
+              - KV v2 path inside O(kv_mount) of the secret, from the naming rules (filter C(esa.s2p.vault_path),
+                C(<segment>/<project>/<env>/<secret>)). Its newest version is used.
+              - Exactly one of O(stacks[].secrets[].value) and O(stacks[].secrets[].vault_path) is needed.
+            type: str
+          vault_field:
+            description: Key of the Vault secret's data that holds the value (V(value) when not set).
+            type: str
       configs:
         description: Configs of the stack, versioned like secrets.
         type: list
@@ -94,6 +107,10 @@ options:
             description: The config content.
             type: str
             required: true
+  kv_mount:
+    description: KV v2 mount of O(stacks[].secrets[].vault_path).
+    type: str
+    default: s2p
   known_sites:
     description: Values of the node label C(site) that C(sites) may name.
     type: list
@@ -135,7 +152,7 @@ EXAMPLES = r"""
         networks: [front]
         secrets:
           - name: db-password
-            value: "{{ lookup('community.hashi_vault.vault_kv2_get', 'demo/ire/db').secret.password }}"
+            vault_path: "{{ 'db-password' | esa.s2p.vault_path('pd', 'demo', 'ire') }}"
         services:
           - name: web
             image: registry.s2p.esa.int:5000/demo/web:1.4
@@ -146,6 +163,7 @@ EXAMPLES = r"""
             healthcheck: {test: [CMD, wget, -q, -O-, "http://127.0.0.1:8080/"], interval: 5}
             networks: [front]
             secrets: [db-password]
+    vault: "{{ s2p_vault_connection }}"
 """
 
 RETURN = r"""
@@ -162,13 +180,48 @@ progress:
   elements: str
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import StackEngine
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import DEFAULT_SITES, validate_stacks
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import (
+    DEFAULT_SITES,
+    fill_vault_secrets,
+    validate_stacks,
+    vault_secrets,
+)
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import (
+    CONNECTION_REQUIRED_IF as VAULT_REQUIRED_IF,
+    client_from_options as vault_client_from_options,
+    connection_argument_spec as vault_spec,
+)
+
+
+def read_vault_secrets(module, stacks):
+    """Values of the batch's Vault-sourced secrets, over one Vault login; each value is added to
+    no_log_values as soon as it is read, so no later message can show it."""
+    wanted = vault_secrets(stacks)
+    if not wanted:
+        return
+    if not module.params["vault"]:
+        raise ValidationError(["stack %s: secret %s: vault_path needs the vault connection option" % (
+            stack["name"], secret["name"]) for stack, secret in wanted])
+    mount = module.params["kv_mount"]
+
+    def read(path):
+        entry = vault.kv_read(mount, path)
+        value = ((entry or {}).get("data") or {})
+        module.no_log_values.update(str(v) for v in value.values() if isinstance(v, (str, int, float)))
+        return entry
+
+    with vault_client_from_options(module.params["vault"].get) as vault:
+        fill_vault_secrets(stacks, mount, read)
 
 
 def main():
+    vault_options = vault_spec()
+    for option in vault_options.values():
+        option.pop("fallback", None)
     module = swarm_module(
         argument_spec=dict(
             stacks=dict(type="list", elements="dict", required=True, options=dict(
@@ -179,13 +232,17 @@ def main():
                 # no_log on each value, not on the list: the secret names stay readable in output
                 secrets=dict(type="list", elements="dict", no_log=False, options=dict(
                     name=dict(type="str", required=True),
-                    value=dict(type="str", required=True, no_log=True),
-                )),
+                    value=dict(type="str", no_log=True),
+                    vault_path=dict(type="str", no_log=False),
+                    vault_field=dict(type="str", no_log=False),
+                ), mutually_exclusive=[["value", "vault_path"]], required_one_of=[["value", "vault_path"]]),
                 configs=dict(type="list", elements="dict", options=dict(
                     name=dict(type="str", required=True),
                     data=dict(type="str", required=True),
                 )),
             )),
+            vault=dict(type="dict", options=vault_options, required_if=VAULT_REQUIRED_IF),
+            kv_mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
             known_sites=dict(type="list", elements="str", default=list(DEFAULT_SITES)),
             resolve_image=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),
@@ -196,6 +253,7 @@ def main():
     engine = None
     try:
         stacks = validate_stacks(module.params["stacks"], module.params["known_sites"])
+        read_vault_secrets(module, stacks)
         for stack in stacks:  # secret values must never come back, even inside error messages
             for secret in stack["secrets"].values():
                 module.no_log_values.add(secret["data"])

@@ -1,6 +1,8 @@
 """esa.s2p.swarm_cluster on a scratch three-site swarm (lab service swarm_sites in its own state
 folder, never the shared lab's): converged cluster unchanged, check mode, labels, drain moves
-tasks, demote/promote with the even-manager warning, removal (demoted first) and re-join."""
+tasks, demote/promote with the even-manager warning, removal (demoted first) and re-join, and
+with managers killed: a demotion or removal that would lose quorum refused with nothing touched,
+no quorum at all failing fast; the scratch swarm is restored after."""
 
 from __future__ import annotations
 
@@ -15,24 +17,37 @@ from pathlib import Path
 
 import docker
 import pytest
+from swarm_helpers import kill_site
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "cluster"
 
 
+LAB_PY = [sys.executable, str(ROOT / "lab" / "lab.py")]
+
+
 @pytest.fixture(scope="module")
-def swarm(lab):
+def scratch(lab):
+    """The scratch lab folder and the environment that points lab.py at it."""
     folder = Path(tempfile.mkdtemp(prefix="s2p-cluster-"))
     shared = lab.get("swarm_sites", {}).get("registry", "172.16.0.1:0")
     octet = "247" if shared.split(".")[2] != "247" else "246"
     env = {**os.environ, "S2P_LAB_DIR": str(folder), "S2P_SWARM_SUBNET_OCTET": octet}
-    lab_py = [sys.executable, str(ROOT / "lab" / "lab.py")]
-    result = subprocess.run([*lab_py, "up", "swarm_sites"], env=env, capture_output=True, text=True,
-                            timeout=400, check=False)
+    result = _lab("up", env)
     assert result.returncode == 0, result.stdout + result.stderr
-    yield json.loads((folder / "endpoints.json").read_text())["swarm_sites"]
-    subprocess.run([*lab_py, "down", "swarm_sites"], env=env, capture_output=True, timeout=400, check=False)
+    yield folder, env
+    subprocess.run([*LAB_PY, "down", "swarm_sites"], env=env, capture_output=True, timeout=400, check=False)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def swarm(scratch):
+    return json.loads((scratch[0] / "endpoints.json").read_text())["swarm_sites"]
+
+
+def _lab(action, env):
+    return subprocess.run([*LAB_PY, action, "swarm_sites"], env=env, capture_output=True, text=True, timeout=400,
+                          check=False)
 
 
 def _nodes(swarm, **changes):
@@ -70,6 +85,10 @@ def test_check_mode_then_labels_and_drain_move_tasks(swarm, run_playbook, prefix
         predicted = run_playbook(_play(_nodes(swarm, **changes)), check=True, diff=True)
         assert predicted.rc == 0 and predicted.changed == 1
         assert predicted.result(TASK)["nodes"][2]["actions"] == ["availability active -> drain", "label segment=ops"]
+        diff = predicted.result(TASK)["diff"]
+        assert diff["before"]["esrin"] == {"role": "manager", "availability": "active", "labels": {"site": "esrin"}}
+        assert diff["after"]["esrin"] == {"role": "manager", "availability": "drain",
+                                          "labels": {"site": "esrin", "segment": "ops"}}
         assert _spec(swarm, "esrin")["Spec"]["Availability"] == "active"
         run = run_playbook(_play(_nodes(swarm, **changes)))
         assert run.rc == 0 and run.changed == 1
@@ -99,16 +118,91 @@ def test_demote_warns_even_managers_and_promote_back(swarm, run_playbook):
     assert back.rc == 0 and back.result(TASK)["nodes"][2]["actions"] == ["promote to manager"]
 
 
-def test_remove_demotes_first_then_rejoin(swarm, run_playbook):
+def test_remove_demotes_first_then_init_then_rejoin(swarm, run_playbook):
     removed = run_playbook(_play(_nodes(swarm, esrin={"state": "absent"})), diff=True)
     assert removed.rc == 0, removed.stdout[-3000:]
     assert removed.result(TASK)["nodes"][2]["actions"] == ["demote to worker", "leave the swarm"]
     assert _spec(swarm, "esrin") is None
-    assert len(docker.APIClient(base_url=swarm["docker_host"]).nodes()) == 2
-    rejoined = run_playbook(_play(_nodes(swarm)), verbosity=3)
+    manager = docker.APIClient(base_url=swarm["docker_host"])
+    assert len(manager.nodes()) == 2
+
+    # esrin alone, outside any swarm: the module initialises a new swarm there (check mode predicts it)
+    alone = [n for n in _nodes(swarm) if n["name"] == "esrin"]
+    predicted = run_playbook(_play(alone), check=True)
+    assert predicted.rc == 0 and predicted.result(TASK)["nodes"][0]["actions"] == ["init swarm", "label site=esrin"]
+    esrin_daemon = docker.APIClient(base_url=swarm["managers"]["esrin"])
+    assert esrin_daemon.info()["Swarm"]["LocalNodeState"] == "inactive"
+    initialised = run_playbook(_play(alone))
+    assert initialised.rc == 0, initialised.stdout[-3000:]
+    assert initialised.result(TASK)["nodes"][0]["actions"] == ["init swarm", "label site=esrin"]
+    info = esrin_daemon.info()["Swarm"]
+    assert info["ControlAvailable"] and info["Cluster"]["ID"] != manager.inspect_swarm()["ID"]
+    assert [n["Spec"]["Labels"] for n in esrin_daemon.nodes()] == [{"site": "esrin"}]
+    assert run_playbook(_play(alone)).changed == 0
+    esrin_daemon.leave_swarm(force=True)  # back out of its own swarm, to rejoin the sites' one
+
+    # rejoin as a worker, then promote back to manager
+    as_worker = _nodes(swarm, esrin={"role": "worker"})
+    rejoined = run_playbook(_play(as_worker), verbosity=3)
     assert rejoined.rc == 0, rejoined.stdout[-3000:]
-    assert rejoined.result(TASK)["nodes"][2]["actions"] == ["join as manager", "label site=esrin"]
+    assert rejoined.result(TASK)["nodes"][2]["actions"] == ["join as worker", "label site=esrin"]
+    assert _spec(swarm, "esrin")["Spec"]["Role"] == "worker"
+    promoted = run_playbook(_play(_nodes(swarm)), verbosity=3)
+    assert promoted.rc == 0 and promoted.result(TASK)["nodes"][2]["actions"] == ["promote to manager"]
     esrin = _spec(swarm, "esrin")
     assert esrin["Spec"]["Role"] == "manager" and esrin["ManagerStatus"]["Reachability"] == "reachable"
-    token = docker.APIClient(base_url=swarm["docker_host"]).inspect_swarm()["JoinTokens"]["Manager"]
-    assert token not in rejoined.stdout and token not in json.dumps(rejoined.events)
+    tokens = manager.inspect_swarm()["JoinTokens"]
+    for run in (initialised, rejoined, promoted):
+        for token in tokens.values():
+            assert token not in run.stdout and token not in json.dumps(run.events)
+
+
+def _reachability(swarm):
+    client = docker.APIClient(base_url=swarm["docker_host"], timeout=30)
+    return dict((n["Spec"]["Labels"].get("site"), (n["Spec"]["Role"], (n.get("ManagerStatus") or {}).get(
+        "Reachability"))) for n in client.nodes())
+
+
+def _wait_for(check, what, seconds=120):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if check():
+                return
+        except docker.errors.APIError:  # a leaderless swarm answers node lists with an error
+            pass
+        assert time.monotonic() < deadline, f"waited {seconds}s for {what}"
+        time.sleep(1)
+
+
+def test_quorum_loss_is_refused_and_nothing_touched(scratch, swarm, run_playbook):
+    folder, env = scratch
+    before = _reachability(swarm)
+    assert before == dict((site, ("manager", "reachable")) for site in ("esoc", "esec", "esrin"))
+    try:
+        kill_site(folder, "esrin")
+        _wait_for(lambda: _reachability(swarm)["esrin"][1] == "unreachable", "esrin to be unreachable")
+        labelled = {"labels": {"site": "esoc", "segment": "ops"}}  # a change the refusal must not apply either
+        for change, step in (({"role": "worker"}, "demote esec"), ({"state": "absent"}, "remove esec")):
+            nodes = [n for n in _nodes(swarm, esoc=labelled, esec=change) if n["name"] != "esrin"]
+            run = run_playbook(_play(nodes))
+            result = run.result(TASK)
+            assert run.rc != 0 and result["changed"] is False, run.stdout[-3000:]
+            assert f"refused: {step} would leave 1 reachable manager(s) of 2, and quorum needs 2" \
+                in result["msg"], result["msg"]
+            assert _reachability(swarm) == dict(before, esrin=("manager", "unreachable"))
+            assert "segment" not in _spec(swarm, "esoc")["Spec"]["Labels"]
+
+        kill_site(folder, "esec")  # two of three down: no quorum, any change fails fast and clearly
+        nodes = [n for n in _nodes(swarm, esoc=labelled) if n["name"] == "esoc"]
+        started = time.monotonic()
+        run = run_playbook(_play(nodes))
+        elapsed = time.monotonic() - started
+        assert run.rc != 0 and run.result(TASK)["changed"] is False
+        assert "has no quorum" in run.result(TASK)["msg"], run.result(TASK)["msg"]
+        print(f"no-quorum failure reported after {elapsed:.1f}s (playbook start included)")
+    finally:
+        restored = _lab("up", env)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    _wait_for(lambda: _reachability(swarm) == before, "the three managers to be reachable again")
+    assert "segment" not in _spec(swarm, "esoc")["Spec"]["Labels"]

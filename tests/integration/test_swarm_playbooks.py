@@ -4,16 +4,50 @@ swarm, with the lab model's project neocc (services web and api; ire and preope 
 from __future__ import annotations
 
 import random
+import secrets
 
 import docker
+import hvac
 import pytest
 from conftest import ROOT
+from health_helpers import assert_no_marker
+from identity_helpers import vault_root
 
 PLAYBOOKS = ROOT / "playbooks"
 
 
 @pytest.fixture
-def neocc(lab, run_playbook):
+def neocc_secrets(lab):
+    """neocc's model secrets in Vault for ire and preope (where missing; removed again after)."""
+    vault, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    created, values = [], []
+    for env in ("ire", "preope"):
+        for secret in ("db-password", "api-token"):
+            path = f"pd/neocc/{env}/{secret}"
+            current = None
+            if secret in _listed(vault, mount, f"pd/neocc/{env}"):
+                current = vault.secrets.kv.v2.read_secret_version(
+                    path=path, mount_point=mount, raise_on_deleted_version=False)
+            if current and (current["data"].get("data") or {}).get("value"):
+                values.append(current["data"]["data"]["value"])
+                continue
+            values.append("marker-" + secrets.token_hex(8))
+            vault.secrets.kv.v2.create_or_update_secret(path=path, secret={"value": values[-1]}, mount_point=mount)
+            created.append(path)
+    yield values
+    for path in created:
+        vault.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=mount)
+
+
+def _listed(vault, mount, folder):
+    try:
+        return vault.secrets.kv.v2.list_secrets(path=folder, mount_point=mount)["data"]["keys"]
+    except hvac.exceptions.InvalidPath:
+        return []
+
+
+@pytest.fixture
+def neocc(lab, run_playbook, neocc_secrets):
     base = random.randrange(31000, 32000, 4)
     extravars = {
         "project": "neocc",
@@ -31,12 +65,13 @@ def neocc(lab, run_playbook):
                      extravars=dict(extravars, environment_name=env, state="absent"))
 
 
-def test_project_environment_rerun_and_promote(lab, run_playbook, neocc):
+def test_project_environment_rerun_and_promote(lab, run_playbook, neocc, neocc_secrets):
     extravars, base = neocc
     ire = dict(extravars, environment_name="ire",
                project_stack__published_ports={"web": base, "api": base + 1})
-    first = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire)
+    first = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire, verbosity=4)
     assert first.rc == 0 and first.changed == 1, first.stdout[-3000:]
+    assert_no_marker(first, *neocc_secrets)
     again = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire)
     assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
     client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"])
@@ -44,6 +79,8 @@ def test_project_environment_rerun_and_promote(lab, run_playbook, neocc):
     for service in ("web", "api"):
         tasks = client.tasks(filters={"service": f"neocc-ire_{service}", "desired-state": "running"})
         assert [nodes[t["NodeID"]] for t in tasks] == ["esrin"]  # the model puts ire on esrin
+        refs = client.inspect_service(f"neocc-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+        assert sorted(r["File"]["Name"] for r in refs) == ["api-token", "db-password"]  # read from Vault
 
     promote = run_playbook(PLAYBOOKS / "promote.yml",
                            extravars=dict(extravars, from_env="ire", to_env="preope",

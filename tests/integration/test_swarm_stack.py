@@ -192,26 +192,55 @@ def _short(value):
     return hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
+# One fault per stack; all of them in ONE batch with a good stack: every fault is reported with its
+# stack, service and field, and nothing of any stack (the good one included) is created.
 BAD = [
-    ({"replicas": -1}, "replicas: must be an integer from 0 to 1000, got -1"),
-    ({"sites": ["mars"]}, "unknown site label(s) mars"),
-    ({"image": "Not//An:Image"}, "is not a valid image reference"),
-    ({"secrets": ["missing"]}, "unknown secret 'missing'"),
-    ({"ports": [{"published": 80, "target": 80}, {"published": 80, "target": 8080}]}, "already used"),
+    ({"replicas": -1}, "service web: replicas: must be an integer from 0 to 1000, got -1"),
+    ({"replicas": "two"}, "service web: replicas: must be an integer"),
+    ({"sites": ["mars"]}, "service web: sites: unknown site label(s) mars"),
+    ({"sites": []}, "service web: sites: must name at least one site"),
+    ({"image": "Not//An:Image"}, "service web: image: 'Not//An:Image' is not a valid image reference"),
+    ({"image": "busybox@sha256:123"}, "service web: image: 'busybox@sha256:123' is not a valid image reference"),
+    ({"secrets": ["missing"]}, "service web: secrets: unknown secret 'missing'"),
+    ({"configs": ["missing"]}, "service web: configs: unknown config 'missing'"),
+    ({"networks": ["back"]}, "service web: networks: unknown network 'back'"),
+    ({"ports": [{"published": 80, "target": 80}, {"published": 80, "target": 8080}]},
+     "service web: ports[1]: published port 80/tcp is already used"),
+    ({"ports": [{"published": 70000, "target": 80}]}, "service web: ports[0]: published: must be an integer"),
+    ({"ports": [{"published": 80, "target": 80, "protocol": "sctp"}]}, "protocol: must be tcp or udp"),
+    ({"ports": [{"target": 80}]}, "service web: ports[0]: needs both published and target"),
+    ({"mode": "daemonset"}, "service web: mode: must be one of replicated, global"),
+    ({"healthcheck": {"test": []}}, "service web: healthcheck: test: needs a command"),
+    ({"healthcheck": {"test": ["CMD", "true"], "interval": -5}}, "healthcheck: interval: must be a number"),
+    ({"resources": {"limit_memory": "64X"}}, "resources: limit_memory: must be a size such as 64M or 1G"),
+    ({"env": {"BAD-KEY": "x"}}, "service web: env: invalid variable name(s) BAD-KEY"),
+    ({"command": {"a": 1}}, "service web: command: must be a list of strings"),
+    ({"update": {"parallelism": -1}}, "service web: update: parallelism: must be an integer"),
+    ({"constraints": ["node.labels.site"]}, "is not a placement constraint"),
+    ({"colour": "blue"}, "service web: unknown key(s) colour"),
 ]
 
 
-def test_bad_inputs_change_nothing(prefix, run_playbook, images, manager, secret_marker):
-    for change, words in BAD:
-        stacks = _stacks(prefix, images, {e: 20000 for e in ENVS}, secret_marker)[:1]
-        stacks[0]["services"][0].update(change)
-        run = run_playbook(_play(stacks))
-        result = run.result(TASK)
-        assert run.rc != 0 and result["changed"] is False
-        assert words in result["msg"] and "stack %s-ire: service web" % prefix in result["msg"], result["msg"]
-        assert_no_marker(run, secret_marker)
+def test_bad_inputs_change_nothing(prefix, run_playbook, sites, manager, secret_marker):
+    image = sites["image_digests"]["busybox"]
+    stacks = []
+    for index, (change, _words) in enumerate(BAD):
+        service = dict({"name": "web", "image": image, "command": ["sleep", "3600"], "secrets": ["api-key"]},
+                       **change)
+        stacks.append({"name": "%s-bad%02d" % (prefix, index), "secrets": [{"name": "api-key", "value": secret_marker}],
+                       "services": [service]})
+    stacks.append({"name": "%s-good" % prefix, "services": [{"name": "web", "image": image}]})
+    run = run_playbook(_play(stacks), verbosity=4)
+    result = run.result(TASK)
+    assert run.rc != 0 and result["changed"] is False
+    assert "%d problem(s) in the input, nothing was changed" % len(BAD) in result["msg"], result["msg"]
+    for index, (_change, words) in enumerate(BAD):
+        stack = "stack %s-bad%02d: " % (prefix, index)
+        assert [e for e in result["errors"] if e.startswith(stack) and words in e], (words, result["errors"])
+    assert_no_marker(run, secret_marker)
     assert not [s for s in manager.services.list() if s.name.startswith(prefix)]
     assert not [s for s in manager.secrets.list() if s.name.startswith(prefix)]
+    assert not [n for n in manager.networks.list() if n.name.startswith(prefix)]
 
 
 def test_missing_image_fails_before_any_change(prefix, run_playbook, sites, manager):
@@ -234,3 +263,23 @@ def test_name_conflict_with_a_service_outside_the_stack(prefix, run_playbook, si
         assert "exists and belongs to no stack" in run.result(TASK)["msg"]
     finally:
         other.remove()
+
+
+def test_a_new_service_that_never_gets_healthy_fails_clearly(prefix, run_playbook, sites, manager):
+    """No previous version to roll back to: the task fails saying so, instead of waiting out the timeout."""
+    stack = {"name": "%s-ire" % prefix, "services": [{
+        "name": "web", "image": sites["image_digests"]["busybox"], "replicas": 1, "stop_grace_period": 1,
+        "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
+        "healthcheck": {"test": ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:9/"],  # nothing listens on 9
+                        "interval": 1, "timeout": 1, "retries": 1}}]}
+    try:
+        run = run_playbook(_play([stack]))
+        result = run.result(TASK)
+        assert run.rc != 0, run.stdout[-3000:]
+        assert "new service %s-ire_web never became healthy and there is no previous version to roll back to" \
+            % prefix in result["msg"], result["msg"]
+        assert "keep failing" in result["msg"] and "did not converge within" not in result["msg"]
+        assert [s.name for s in manager.services.list() if s.name.startswith(prefix)] == ["%s-ire_web" % prefix]
+    finally:
+        gone = run_playbook(_play([{"name": "%s-ire" % prefix, "state": "absent"}]))
+    assert gone.rc == 0 and not [s for s in manager.services.list() if s.name.startswith(prefix)]

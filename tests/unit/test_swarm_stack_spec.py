@@ -9,10 +9,12 @@ import pytest
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import (
     content_hash,
+    fill_vault_secrets,
     parse_image,
     parse_memory,
     spec_hash,
     validate_stacks,
+    vault_secrets,
 )
 
 DIGEST = "sha256:" + "a" * 64
@@ -167,3 +169,56 @@ def test_a_service_on_no_network_joins_the_stack_default_network():
 
 def test_absent_stack_needs_no_services():
     assert validate_stacks([{"name": "demo-ire", "state": "absent"}])[0]["services"] == []
+
+
+def vault_batch(path="pd/demo/ire/db-password", **extra):
+    batch = good()
+    batch[0]["secrets"] = [dict({"name": "db-password", "vault_path": path}, **extra)]
+    return batch
+
+
+def test_a_vault_secret_waits_for_its_value_then_is_versioned_like_a_given_one():
+    stacks = validate_stacks(vault_batch())
+    (pending,) = vault_secrets(stacks)
+    assert pending[1]["data"] is None and pending[1]["docker_name"] is None
+    read = []
+    fill_vault_secrets(stacks, "s2p", lambda path: read.append(path) or {"data": {"value": "s3cret"}, "version": 4})
+    assert read == ["pd/demo/ire/db-password"] and not vault_secrets(stacks)
+    secret = stacks[0]["secrets"]["db-password"]
+    given = validate_stacks(good())[0]["secrets"]["db-password"]
+    assert secret["docker_name"] == given["docker_name"] and secret["vault_version"] == 4
+
+
+def test_vault_field_names_the_key_of_the_secret_data():
+    stacks = validate_stacks(vault_batch(vault_field="password"))
+    fill_vault_secrets(stacks, "s2p", lambda path: {"data": {"password": 1234, "user": "u"}, "version": 1})
+    assert stacks[0]["secrets"]["db-password"]["data"] == "1234"
+
+
+@pytest.mark.parametrize("entry, words", [
+    (None, "s2p/pd/demo/ire/db-password: no such secret in Vault"),
+    ({"data": None, "version": 3}, "the newest version (3) is deleted or destroyed"),
+    ({"data": {"password": "x"}, "version": 1}, "no field 'value' (fields: password)"),
+    ({"data": {"value": {"nested": "x"}}, "version": 1}, "field 'value' must be non-empty text, got a mapping"),
+    ({"data": {"value": ""}, "version": 1}, "field 'value' must be non-empty text"),
+])
+def test_unusable_vault_entries_name_stack_secret_and_path(entry, words):
+    stacks = validate_stacks(vault_batch())
+    with pytest.raises(ValidationError) as caught:
+        fill_vault_secrets(stacks, "s2p", lambda path: entry)
+    (error,) = caught.value.errors
+    assert error.startswith("stack demo-ire: secret db-password: ") and words in error, error
+    assert "nested" not in error
+
+
+@pytest.mark.parametrize("path", ["/pd/demo/ire/x", "pd/../other/x", "pd//x", "", "pd/demo x"])
+def test_bad_vault_paths_are_refused_before_vault_is_asked(path):
+    with pytest.raises(ValidationError, match="stack demo-ire: secret db-password: vault_path: .* is not a KV path"):
+        validate_stacks(vault_batch(path=path))
+
+
+def test_a_secret_needs_a_value_or_a_vault_path():
+    batch = good()
+    batch[0]["secrets"] = [{"name": "db-password", "value": None, "vault_path": None}]
+    with pytest.raises(ValidationError, match="value must be a non-empty string \\(or give vault_path"):
+        validate_stacks(batch)
