@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -194,35 +196,44 @@ def _playbook_process(tmp_path: Path, name: str, play: list) -> subprocess.Popen
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), S2P_LAB_DIR=str(LAB_DIR),
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1",
                PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(LAB_INVENTORY), str(path)],
+    return subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-v", "-i", str(LAB_INVENTORY), str(path)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN DEFECT, open in issue 5: with read_mode=query the names are read one by one, and the "
-    "UPDATE's prerequisites pin only the RRsets it changes. A concurrent run that lands between two "
-    "reads makes the batch see a mix, and the mix is then written (seen in CI: r00-r17 from one run, "
-    "r18-r39 from the other). Fix: pin every declared RRset as read, changed or not."))
-def test_concurrent_runs_end_in_one_declared_state(bind, prefix, tmp_path):
+@pytest.mark.parametrize("read_mode", ["query", "axfr"])
+def test_concurrent_runs_end_in_one_declared_state(bind, prefix, tmp_path, read_mode):
+    """Two playbooks declare other values for the same 40 names at the same moment. Every
+    declared RRset is pinned as read, and a refused UPDATE is planned again from a fresh read,
+    so the zone ends in one run's state, never a mix (seen before the fix: r00-r17 from one
+    run, r18-r39 from the other)."""
     names = [f"r{i:02d}.{prefix}.s2p.esa.int" for i in range(40)]
     sets = {side: {n: [f"10.250.{side}.{i + 1}"] for i, n in enumerate(names)} for side in (1, 2)}
     outcomes = []
     for round_ in range(3):
         procs = []
+        # Both plays wait for the same instant, so their reads and UPDATEs overlap (a refused
+        # UPDATE shows as attempts 2); without it one run usually finishes before the other reads.
+        start = time.time() + 6
         for side in (1, 2):
             records = [{"name": n, "type": "A", "values": v} for n, v in sets[side].items()]
-            play = record_play({"name": TASK, "records": records, "owner": f"{prefix}/dev", "read_mode": "query"})
+            play = record_play({"name": "start together", "module": "ansible.builtin.command",
+                                "argv": ["{{ ansible_playbook_python }}", "-c",
+                                         f"import time; time.sleep(max(0, {start} - time.time()))"]},
+                               {"name": TASK, "records": records, "owner": f"{prefix}/dev", "read_mode": read_mode})
             procs.append(_playbook_process(tmp_path, f"side{side}-{round_}", play))
-        outs = [p.communicate(timeout=120)[0] for p in procs]
+        outs = [p.communicate(timeout=180)[0] for p in procs]
         codes = [p.returncode for p in procs]
-        outcomes.append(codes)
+        outcomes.append(codes + [_attempts(o) for o in outs])
         for code, out in zip(codes, outs, strict=True):
-            assert code == 0 or "the records changed on" in out, out[-2000:]
-        assert 0 in codes or all("the records changed on" in o for o in outs)
+            assert code == 0 or "concurrent change" in out, out[-2000:]
         held = {n: sorted(bind.rrset(n, "A")) for n in names}
-        assert held in (sets[1], sets[2]), \
-            "a mix of both runs: %s" % held
-    print("concurrent outcomes (rc side 1, side 2) per round:", outcomes, file=sys.stderr)
+        assert held in (sets[1], sets[2]), "a mix of both runs: %s" % held
+    print("concurrent outcomes (rc 1, rc 2, attempts 1, attempts 2) per round:", outcomes, file=sys.stderr)
+
+
+def _attempts(out: str):
+    found = re.search(r'^    attempts: (\d+)$', out, re.M)
+    return int(found.group(1)) if found else None
 
 
 def test_exclusive_never_deletes_another_owners_records(run_playbook, bind, prefix):
