@@ -51,6 +51,7 @@ options:
         certificates alone runs without it.
       - If not set, the environment variable E(ACME_DIRECTORY) is used.
     type: str
+    required: false
   certificates:
     description: The certificates to keep issued.
     type: list
