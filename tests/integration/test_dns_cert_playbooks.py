@@ -4,19 +4,11 @@ shared zone keeps nothing of the test."""
 
 from __future__ import annotations
 
-import pytest
-from dns_helpers import Bind
+from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
 
 from conftest import ROOT
 
 PLAYBOOKS = ROOT / "playbooks"
-
-
-@pytest.fixture
-def bind(lab, prefix):
-    server = Bind(lab)
-    yield server
-    server.cleanup(prefix)
 
 
 def test_dns_playbook_writes_the_model_records_once(run_playbook, bind, prefix):
