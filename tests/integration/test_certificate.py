@@ -6,6 +6,8 @@ and no private key or TSIG secret in any output."""
 
 from __future__ import annotations
 
+import grp
+import pwd
 import ssl
 import subprocess
 import urllib.parse
@@ -14,17 +16,11 @@ from pathlib import Path
 
 import pytest
 from counting_proxy import CountingProxy
-from dns_helpers import Bind
+from dns_helpers import assert_not_logged, log_env
+from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
 from health_helpers import assert_no_marker
 
 TASK = "certificate"
-
-
-@pytest.fixture
-def bind(lab, prefix):
-    server = Bind(lab)
-    yield server
-    server.cleanup(prefix)
 
 
 def pebble_root(lab) -> str:
@@ -69,7 +65,7 @@ def pebble_proxy(lab):
 def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_path, pebble_proxy):
     names = [f"web.{prefix}.s2p.esa.int", f"api.{prefix}.s2p.esa.int"]
     out = tmp_path / "tls"
-    cert = {"name": "web", "names": names, "path": str(out), "mode": "0640"}
+    cert = {"name": "web", "names": names, "path": str(out), "mode": "0640", "owner": "nobody", "group": "nogroup"}
     account = tmp_path / "account.key"
     through_proxy = {"acme_directory": pebble_proxy.directory}
     run = run_playbook(cert_play([cert], account, **through_proxy), check=True)
@@ -78,7 +74,8 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     assert check["changed"] and check["certificates"][0]["action"] == "issued"
     assert not out.exists() and not account.exists(), "check mode wrote files"
     assert pebble_proxy.count == 0, "check mode talked to the CA: %s" % pebble_proxy.by_method
-    run = run_playbook(cert_play([cert], account, **through_proxy), verbosity=4)
+    logs = [tmp_path / "issue.log", tmp_path / "reruns.log"]
+    run = run_playbook(cert_play([cert], account, **through_proxy), verbosity=4, diff=True, envvars=log_env(logs[0]))
     assert run.rc == 0, run.stdout[-3000:]
     issued = run.result(TASK)
     assert check["certificates"][0]["reason"] == issued["certificates"][0]["reason"] == "missing"
@@ -86,7 +83,7 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     # 5 re-runs, 0 new orders: counted at the CA, not inferred from the serial.
     pebble_proxy.reset()
     reruns = run_playbook(cert_play([cert], account, tasks=[{"name": f"rerun {i}"} for i in range(5)],
-                                    **through_proxy), verbosity=4)
+                                    **through_proxy), verbosity=4, envvars=log_env(logs[1]))
     assert reruns.rc == 0, reruns.stdout[-3000:]
     assert pebble_proxy.by_method.get(pebble_proxy.new_order_key, 0) == 0, pebble_proxy.by_method
     assert pebble_proxy.count == 0, "a re-run with a valid certificate talked to the CA: %s" % pebble_proxy.by_method
@@ -98,6 +95,10 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     # The files, their modes, and the chain against Pebble's root.
     assert oct((out / "web.key").stat().st_mode & 0o777) == "0o640"
     assert oct((out / "web.fullchain.pem").stat().st_mode & 0o777) == "0o644"
+    nobody = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    for kind in ("key", "crt", "chain.pem", "fullchain.pem"):
+        stat = (out / f"web.{kind}").stat()
+        assert (stat.st_uid, stat.st_gid) == nobody, f"web.{kind} not owned by nobody:nogroup"
     root = tmp_path / "root.pem"
     root.write_text(pebble_root(lab))
     verify = subprocess.run(["openssl", "verify", "-CAfile", str(root), "-untrusted", str(out / "web.chain.pem"),
@@ -109,8 +110,9 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     # No private key (account or certificate) and no TSIG secret in any output.
     key_body = "".join((out / "web.key").read_text().splitlines()[1:-1])
     account_body = "".join(account.read_text().splitlines()[1:-1])
-    for each in (run, reruns):
+    for each, log in zip((run, reruns), logs, strict=True):
         assert_no_marker(each, key_body, key_body[:40], account_body[:40], bind.secret)
+        assert_not_logged(log, key_body[:40], key_body[-40:], account_body[:40], bind.secret)
     # Renewal: names changed, then forced; each a new serial; check mode predicts it.
     renamed = dict(cert, names=names[:1])
     tasks = [{"name": "check", "check_mode": True}, {"name": TASK},
@@ -196,7 +198,8 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     with_acme = dict(params, dns="{{ s2p_dns_connection }}", account_key_path=str(tmp_path / "account.key"),
                      certificates=params["certificates"] + [acme_cert])
     tasks = [{"name": "with acme", "esa.s2p.certificate": with_acme, "ignore_errors": True}] + play[0]["tasks"]
-    run = run_playbook([dict(play[0], tasks=tasks)], verbosity=4)
+    log = tmp_path / "vault.log"
+    run = run_playbook([dict(play[0], tasks=tasks)], verbosity=4, envvars=log_env(log))
     assert run.rc == 0, run.stdout[-3000:]
     refused = run.result("with acme")
     assert not refused["changed"] and "certificates[1] (web): issuer acme needs " \
@@ -210,6 +213,7 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     assert verify.returncode == 0, verify.stdout + verify.stderr
     key_body = "".join((out / "api.key").read_text().splitlines()[1:-1])
     assert_no_marker(run, key_body[:40], key_body[-40:])
+    assert_not_logged(log, key_body[:40], key_body[-40:])
     stored = vault_kv(lab, kv_path)
     assert stored["serial"] == issued["serial"] and stored["private_key"] == (out / "api.key").read_text()
     assert stored["fullchain"] == (out / "api.fullchain.pem").read_text()
@@ -235,7 +239,7 @@ def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_pat
              "tasks": [{"name": TASK, "esa.s2p.certificate": params},
                        {"name": "forced", "esa.s2p.certificate": forced}]}]
     try:
-        run = run_playbook(play, verbosity=4)
+        run = run_playbook(play, verbosity=4, envvars=log_env(tmp_path / "account.log"))
         assert run.rc == 0, run.stdout[-3000:]
         first, second = run.result(TASK), run.result("forced")
         assert first["account_key_created"] is True and second["account_key_created"] is False
@@ -243,5 +247,6 @@ def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_pat
         stored = vault_kv(lab, account_path)["private_key"]
         body = "".join(stored.splitlines()[1:-1])
         assert_no_marker(run, body[:40], body[-40:])
+        assert_not_logged(tmp_path / "account.log", body[:40], body[-40:])
     finally:
         vault_kv(lab, account_path, delete=True)
