@@ -13,7 +13,7 @@ import pytest
 from ansible.plugins.loader import init_plugin_loader
 from cryptography.hazmat.primitives.asymmetric import ec
 from dns_helpers import Bind
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
@@ -22,6 +22,9 @@ from ansible_collections.esa.s2p.plugins.module_utils import _cert_logic as logi
 from ansible_collections.esa.s2p.plugins.module_utils._acme_client import ACMEClient, ACMEError  # noqa: E402
 from ansible_collections.esa.s2p.plugins.module_utils._acme_issue import ensure_account, issue  # noqa: E402
 from ansible_collections.esa.s2p.plugins.module_utils._dns_client import DNSClient  # noqa: E402
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 class CountingDNSClient(DNSClient):

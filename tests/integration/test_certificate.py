@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 from counting_proxy import CountingProxy
 from dns_helpers import assert_not_logged, log_env
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 from health_helpers import assert_no_marker
 
 TASK = "certificate"
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def pebble_root(lab) -> str:

@@ -4,11 +4,14 @@ shared zone keeps nothing of the test."""
 
 from __future__ import annotations
 
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 
 from conftest import ROOT
 
 PLAYBOOKS = ROOT / "playbooks"
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def test_dns_playbook_writes_the_model_records_once(run_playbook, bind, prefix):

@@ -12,7 +12,7 @@ import dns.update
 import pytest
 from ansible.plugins.loader import init_plugin_loader
 from dns_helpers import Bind
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
@@ -28,6 +28,9 @@ from ansible_collections.esa.s2p.plugins.module_utils._dns_converge import (  # 
     converge,
 )
 from ansible_collections.esa.s2p.plugins.module_utils._dns_records import validate_records  # noqa: E402
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def _client(bind: Bind) -> DNSClient:

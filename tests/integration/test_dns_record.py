@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from dns_helpers import assert_not_logged, log_env, record_play
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 from health_helpers import assert_no_marker
 
 from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
@@ -25,6 +25,9 @@ from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
 TASK = "records"
 LONG_TXT = "long " + "0123456789" * 60  # 605 bytes: three character-strings
 QUOTED_TXT = 'he said "hi"; path C:\\temp  two  spaces'
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def net(prefix: str) -> str:

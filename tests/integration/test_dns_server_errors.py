@@ -17,7 +17,7 @@ import dns.query
 import pytest
 from ansible.plugins.loader import init_plugin_loader
 from dns_helpers import record_play
-from dns_helpers import bind_fixture  # noqa: F401 (provides the fixture `bind`)
+import dns_helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
@@ -28,6 +28,9 @@ from ansible_collections.esa.s2p.plugins.module_utils._dns_client import (  # no
 )
 
 TASK = "records"
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def test_a_signature_out_of_the_time_window_is_badtime(bind, prefix, monkeypatch):
@@ -88,7 +91,7 @@ zone "broken.test" {{ type primary; file "{tmp_path}/broken.test.db"; }};
                             stderr=subprocess.STDOUT)
     try:
         query = dns.message.make_query("broken.test", "SOA")
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 dns.query.udp(query, "127.0.0.1", port=port, timeout=0.5)
                 break
