@@ -75,6 +75,9 @@ def validate(params):
                                                                     or params.get("account_key_vault_path"))):
             errors.append("%s: issuer acme needs the dns connection and account_key_path or account_key_vault_path"
                           % where)
+        if item["issuer"] == "acme" and not params.get("acme_directory"):
+            errors.append("%s: issuer acme needs acme_directory (or ACME_DIRECTORY), the URL of the ACME "
+                          "directory" % where)
         if params.get("account_key_vault_path") and not params.get("vault"):
             errors.append("%s: account_key_vault_path needs the vault connection" % where)
         if not item["names"]:

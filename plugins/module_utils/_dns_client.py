@@ -81,7 +81,15 @@ class ZoneNotServed(DNSError):
 
 
 class ConcurrentChange(DNSError):
-    """An UPDATE's prerequisites failed: the records changed on the server after we read them."""
+    """An UPDATE's prerequisites failed: the records changed on the server after we read them.
+
+    `applied` lists what earlier messages of the same batch (a split one) did apply.
+    """
+
+    applied = ()
+
+    def as_fail_kwargs(self):
+        return {"msg": str(self), "changed": bool(self.applied)}
 
 
 # Rcodes of an UPDATE whose prerequisites (RFC 2136 section 3.2) did not hold.

@@ -16,8 +16,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
+import time
+
 from ansible_collections.esa.s2p.plugins.module_utils import _dns_plan as dns_plan
 from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
+from ansible_collections.esa.s2p.plugins.module_utils._dns_client import ConcurrentChange
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._dns_records import (
     RRset,
@@ -41,6 +45,8 @@ except ImportError:  # reported by the module's adapter
 # (~0.15-0.3 s) cost as much as transferring a zone of ~1,000 RRsets: from there on, transfer.
 # At 1,000 names: 3.7 s of queries against 0.7 s for a 3,000-RRset transfer.
 READ_BY_TRANSFER = 40
+# Fresh reads and plans after a failed prerequisite before the task gives up.
+MAX_ATTEMPTS = 4
 
 
 class StateReader:
@@ -72,17 +78,66 @@ class StateReader:
 
 
 def converge(client, params, check_mode, want_diff):
-    """The module result for dns_record: changed, changes, zones, messages (and diff)."""
-    owner = params.get("owner")
+    """The module result for dns_record: changed, changes, zones, messages, attempts (and diff).
+
+    A failed prerequisite (someone changed a declared RRset between our read and our UPDATE)
+    makes the whole batch start again from a fresh read, at most MAX_ATTEMPTS times; then the
+    task fails with ConcurrentChange. Nothing of a refused message is applied, so every attempt
+    plans from what the server really holds.
+    """
     zones = [parse_zone(z) for z in params["zones"]]
     rrsets = validate_records(params["records"], params["zones"], default_ttl=params["ttl"],
                               owner_label=dns_plan.OWNER_LABEL)
     touched = sorted(set(r.zone for r in rrsets))
+    serials = dict((zone, client.soa(zone.to_text())["serial"]) for zone in (zones if params["exclusive"] else touched))
+    written = []  # changes of messages applied by earlier, refused attempts (only when split)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        changes, updates, used = _plan(client, params, rrsets, zones, serials)
+        if check_mode or not updates:
+            break
+        try:
+            _send(client, updates)
+        except ConcurrentChange as exc:
+            written.extend(exc.applied)
+            if attempt == MAX_ATTEMPTS:
+                final = ConcurrentChange(
+                    "concurrent change: the declared records changed on %s between our read and our UPDATE in "
+                    "each of %d attempts (last: %s); nothing of the refused updates was applied%s" % (
+                        client.endpoint, attempt, exc.rcode,
+                        "" if not written else ", %d RRsets of earlier parts were" % len(written)),
+                    obj=exc.obj, rcode=exc.rcode,
+                    hint="Another run or engineer keeps changing the same names: let it finish, then run "
+                         "again")
+                final.applied = [c.as_dict() for c in written]
+                raise final from None
+            time.sleep(random.uniform(0.05, 0.3) * attempt)  # let the other writer finish; no lock-step
+            continue
+        break
+    result = {
+        "changed": bool(changes or written),
+        "changes": [c.as_dict() for c in written + changes],
+        "read_mode": "+".join(sorted(used)),
+        "attempts": attempt,
+        "zones": [],
+    }
+    for zone, serial in sorted(serials.items()):
+        entry = {"zone": zone.to_text(omit_final_dot=True), "serial_before": serial, "serial": serial,
+                 "messages": len(updates.get(zone, [])), "changes": sum(1 for c in changes if c.zone == zone)}
+        if not check_mode and (zone in updates or any(c.zone == zone for c in written)):
+            entry["serial"] = client.soa(entry["zone"])["serial"]
+        result["zones"].append(entry)
+    if want_diff:
+        result["diff"] = dns_plan.diff(written + changes)
+    return result
+
+
+def _plan(client, params, rrsets, zones, serials):
+    """Read the state the batch needs (fresh on every attempt) and plan it:
+    (changes, {zone: [dns_plan.Part]}, read modes used)."""
     # Below a delegation (NS not at a zone apex) queries get referrals, not the data (the
     # ownership records live there): such batches, like exclusive ones, read by transfer.
     delegates = any(r.rdtype == "NS" and r.name != r.zone for r in rrsets)
     reader = StateReader(client, "axfr" if params["exclusive"] or delegates else params["read_mode"])
-    serials = dict((zone, client.soa(zone.to_text())["serial"]) for zone in (zones if params["exclusive"] else touched))
     current = reader.read(dns_plan.names_to_read(rrsets), serials.keys())
     removals = ptr_removals(rrsets, current, zones)
     if removals:
@@ -90,26 +145,21 @@ def converge(client, params, check_mode, want_diff):
             serials[zone] = client.soa(zone.to_text())["serial"]
         current = reader.read(dns_plan.names_to_read(rrsets + removals), serials.keys())
         rrsets = rrsets + removals
-    changes = dns_plan.plan(rrsets, current, owner=owner, exclusive=params["exclusive"], zones=zones)
-    updates = dns_plan.build_updates(changes, current)
-    result = {
-        "changed": bool(changes),
-        "changes": [c.as_dict() for c in changes],
-        "read_mode": "+".join(sorted(reader.used)),
-        "zones": [],
-    }
-    for zone, serial in sorted(serials.items()):
-        messages = updates.get(zone, [])
-        entry = {"zone": zone.to_text(omit_final_dot=True), "serial_before": serial, "serial": serial,
-                 "messages": len(messages), "changes": sum(1 for c in changes if c.zone == zone)}
-        if messages and not check_mode:
-            for message in messages:
-                client.update(message, entry["zone"])
-            entry["serial"] = client.soa(entry["zone"])["serial"]
-        result["zones"].append(entry)
-    if want_diff:
-        result["diff"] = dns_plan.diff(changes)
-    return result
+    changes = dns_plan.plan(rrsets, current, owner=params.get("owner"), exclusive=params["exclusive"], zones=zones)
+    return changes, dns_plan.build_updates(changes, current, rrsets), reader.used
+
+
+def _send(client, updates):
+    """Send every message; on a refused one, ConcurrentChange carries the changes already applied."""
+    applied = []
+    for zone, parts in sorted(updates.items()):
+        for part in parts:
+            try:
+                client.update(part.message, zone.to_text(omit_final_dot=True))
+            except ConcurrentChange as exc:
+                exc.applied = applied
+                raise
+            applied.extend(part.changes)
 
 
 def ptr_removals(rrsets, current, zones):

@@ -8,8 +8,9 @@ from outside the collection.
 
 Pure logic over dnspython objects (no network): `plan` decides every change first (so check
 mode predicts the real run exactly), `build_updates` turns them into one UPDATE message per
-zone whose prerequisites pin every touched RRset to the state that was read, so a change
-made by someone else in between makes the server refuse the whole message.
+zone whose prerequisites pin every declared RRset (changed or not) and every touched RRset
+to the state that was read, so a change made by someone else in between makes the server
+refuse the whole message.
 
 Ownership: each name written with an owner carries a TXT record at
 `<OWNER_LABEL>.<name>` saying which owner (project/environment) manages which types there.
@@ -261,25 +262,51 @@ def _rdataset(rdtype, data):
     return rds
 
 
-def _group_message(zone, group, current):
-    """An UPDATE with the changes of `group` (a list of lists of Change, one list per name)."""
+class _Group:
+    """What one name contributes to an UPDATE: its changes (ownership record included) and the
+    RRsets whose state as read must still hold when the server applies the message."""
+
+    __slots__ = ("name", "changes", "pinned")
+
+    def __init__(self, name):
+        self.name = name
+        self.changes = []
+        self.pinned = set()  # (name, type): declared, changed or not, and the ownership TXT
+
+
+class Part:
+    """One UPDATE message of a zone and the changes it carries."""
+
+    __slots__ = ("message", "changes")
+
+    def __init__(self, message, changes):
+        self.message = message
+        self.changes = changes
+
+
+def _pin(message, current, pinned):
+    """Prerequisites (RFC 2136 section 2.4) holding every RRset of `pinned` to the state read."""
+    for name in sorted(set(n for n, _t in pinned)):
+        at_name = current.get(name)
+        if not at_name:
+            message.absent(name)  # "name is not in use": nothing may have appeared there
+            continue
+        for rdtype in sorted(t for n, t in pinned if n == name):
+            data = at_name.get(rdtype)
+            if data is None:
+                message.absent(name, rdtype)  # "RRset does not exist"
+            else:
+                # value-dependent prerequisite: the RRset as read, TTL 0 (RFC 2136 section 2.4.2)
+                message.present(name, _rdataset(rdtype, (0, data[1])))
+
+
+def _group_message(zone, groups, current):
+    """One UPDATE for `groups` (a list of _Group): prerequisites first, then the changes."""
     message = dns.update.UpdateMessage(zone)
-    for changes in group:
-        for name in sorted(set(c.name for c in changes)):
-            at_name = current.get(name)
-            if not at_name:
-                message.absent(name)  # "name is not in use": nothing may have appeared there
-                continue
-            for change in changes:
-                if change.name != name:
-                    continue
-                if change.before is None:
-                    message.absent(name, change.rdtype)
-                else:
-                    # value-dependent prerequisite: the RRset as read, TTL 0 (RFC 2136 section 2.4.2)
-                    message.present(name, _rdataset(change.rdtype, (0, change.before[1])))
-    for changes in group:
-        for change in changes:
+    for group in groups:
+        _pin(message, current, group.pinned)
+    for group in groups:
+        for change in group.changes:
             if change.after is None:
                 message.delete(change.name, change.rdtype)
             else:
@@ -294,26 +321,56 @@ def _fits(message):
         return False
 
 
-def build_updates(changes, current):
-    """{zone: [UpdateMessage, ...]}: one message per zone, split (by whole names, each part
-    atomic) only when it would exceed the 64 KiB limit of a DNS message."""
+def build_updates(changes, current, declared=()):
+    """{zone: [Part, ...]} for the zones with changes: one message per zone, split
+    (by whole names, each part atomic) only when it would exceed the 64 KiB limit.
+
+    Every message pins, besides the RRsets it changes, every RRset of `declared` (the
+    batch's RRsets) in its zone and the ownership record of their names, exactly as read
+    (present with the values read, or absent): if any of them changed since the read, the
+    server refuses the whole message (YXRRSET/NXRRSET/...), so a concurrent run can never
+    leave a mix of its records and ours. A part of a split message pins the names it covers.
+    """
     by_zone = {}
+
+    def group(zone, name):
+        return by_zone.setdefault(zone, {}).setdefault(name, _Group(name))
+
     for change in changes:
-        base = change.name.parent() if change.ownership else change.name
-        by_zone.setdefault(change.zone, {}).setdefault(base, []).append(change)
+        entry = group(change.zone, change.name.parent() if change.ownership else change.name)
+        entry.changes.append(change)
+        entry.pinned.add((change.name, change.rdtype))
+    for rrset in declared:
+        entry = group(rrset.zone, rrset.name)
+        entry.pinned.update([(rrset.name, rrset.rdtype), (owner_name(rrset.name), "TXT")])
     result = {}
     for zone, by_name in sorted(by_zone.items()):
         groups = [by_name[name] for name in sorted(by_name)]
-        result[zone] = _split(zone, groups, current)
+        if any(g.changes for g in groups):
+            result[zone] = _merge_pin_only(zone, _split(zone, groups, current), current)
     return result
 
 
 def _split(zone, groups, current):
-    message = _group_message(zone, groups, current)
-    if _fits(message) or len(groups) == 1:
-        return [message]
+    """Lists of groups whose message fits, in name order (halving until each part fits)."""
+    if len(groups) == 1 or _fits(_group_message(zone, groups, current)):
+        return [groups]
     half = len(groups) // 2
     return _split(zone, groups[:half], current) + _split(zone, groups[half:], current)
+
+
+def _merge_pin_only(zone, parts, current):
+    """The messages of `parts`, a part without changes merged into a neighbour where it fits
+    (a message of prerequisites alone changes nothing; it is sent only when it fits nowhere)."""
+    merged = []
+    for part in parts:
+        if merged and (not any(g.changes for g in part) or not any(g.changes for g in merged[-1])):
+            joined = merged[-1] + part
+            if _fits(_group_message(zone, joined, current)):
+                merged[-1] = joined
+                continue
+        merged.append(part)
+    return [Part(_group_message(zone, part, current), [c for g in part for c in g.changes]) for part in merged]
 
 
 def zone_lines(name, rdtype, data):

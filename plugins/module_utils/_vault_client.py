@@ -89,6 +89,10 @@ TLS_WORDING = {
 }
 
 
+# HTTP methods of VaultClient.request (those of hvac's adapter).
+_METHODS = ("GET", "POST", "PUT", "DELETE", "LIST")
+
+
 class VaultClient:
     """An authenticated session to one Vault (or OpenBao) server."""
 
@@ -142,6 +146,16 @@ class VaultClient:
                                  hint="Grant the token's policy the needed capabilities, or check the token") from exc
         except hvac_exceptions.VaultError as exc:
             raise VaultError("Vault at %s refused %s: %s" % (self.url, action, _errors_text(exc))) from exc
+
+    def request(self, method, path, action=None, **kwargs):
+        """One call of the Vault HTTP API for engines this client has no method for (e.g. PKI):
+        `method` GET, POST, PUT, DELETE or LIST on /v1/<path>, with the session's token; `kwargs`
+        go to the request (json=...). Returns the JSON answer as a dict (None for 204 No Content);
+        failures raise the VaultError subclasses of every other call, naming `action`."""
+        func = getattr(self.hvac.adapter, method.lower(), None) if method.upper() in _METHODS else None
+        if func is None:
+            raise VaultError("unsupported HTTP method %r for Vault (use one of %s)" % (method, ", ".join(_METHODS)))
+        return self._call(action or "%s %s" % (method.upper(), path), func, "/v1/%s" % path.lstrip("/"), **kwargs)
 
     def _get(self, path, action):
         """GET /v1/<path> as a dict; None when the path does not exist (404)."""

@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultError, VaultNotFound
+from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultError
 
 
 def sign(client, mount, role, csr_pem, names, ttl=None):
@@ -26,7 +26,7 @@ def sign(client, mount, role, csr_pem, names, ttl=None):
     if ttl:
         payload["ttl"] = ttl
     action = "signing a certificate for %s at %s/sign/%s" % (", ".join(names), mount, role)
-    response = client._call(action, client.hvac.adapter.post, "/v1/%s/sign/%s" % (mount, role), json=payload)
+    response = client.request("POST", "%s/sign/%s" % (mount, role), action=action, json=payload)
     data = (response or {}).get("data") or {}
     if not data.get("certificate"):
         raise VaultError("Vault answered %s without a certificate" % action)
@@ -36,15 +36,11 @@ def sign(client, mount, role, csr_pem, names, ttl=None):
 
 
 def kv_read(client, mount, path):
-    """The data of the newest version of a KV v2 secret, or None when it does not exist."""
-    try:
-        response = client._call("reading %s/%s" % (mount, path), client.hvac.secrets.kv.v2.read_secret_version,
-                                path=path, mount_point=mount, raise_on_deleted_version=False)
-    except VaultNotFound:
-        return None
-    return ((response or {}).get("data") or {}).get("data")
+    """The data of the newest version of a KV v2 secret, or None when it does not exist (or was deleted)."""
+    found = client.kv_read(mount, path)
+    return found["data"] if found else None
 
 
 def kv_write(client, mount, path, data):
-    client._call("writing %s/%s" % (mount, path), client.hvac.secrets.kv.v2.create_or_update_secret,
-                 path=path, secret=data, mount_point=mount)
+    """A new version of a KV v2 secret, without check-and-set (the certificate run owns the path)."""
+    client.kv_write(mount, path, data, None)

@@ -44,6 +44,14 @@ attributes:
     membership: [esa.s2p.acme]
     description: Takes its ACME connection options from C(module_defaults) of C(group/esa.s2p.acme).
 options:
+  acme_directory:
+    description:
+      - URL of the ACME v2 directory of the certificate authority (RFC 8555 section 7.1.1).
+      - Needed only when O(certificates) holds an C(acme) certificate; a batch of C(vault_pki)
+        certificates alone runs without it.
+      - If not set, the environment variable E(ACME_DIRECTORY) is used.
+    type: str
+    required: false
   certificates:
     description: The certificates to keep issued.
     type: list
@@ -213,6 +221,8 @@ account_key_created:
   type: bool
 """
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_module
 from ansible_collections.esa.s2p.plugins.module_utils._cert_converge import converge
 from ansible_collections.esa.s2p.plugins.module_utils._dns_module import connection_argument_spec as dns_spec
@@ -241,7 +251,9 @@ def main():
     for option in list(dns_options.values()) + list(vault_options.values()):
         option.pop("fallback", None)
     module = acme_module(
-        dict(certificates=dict(type="list", elements="dict", required=True, options=CERTIFICATE_SPEC),
+        # acme_directory only for batches with ACME certificates (checked with the batch).
+        dict(acme_directory=dict(type="str", fallback=(env_fallback, ["ACME_DIRECTORY"])),
+             certificates=dict(type="list", elements="dict", required=True, options=CERTIFICATE_SPEC),
              renew_fraction=dict(type="float", default=0.3333),
              renew_days=dict(type="float"),
              account_key_path=dict(type="path", no_log=False),

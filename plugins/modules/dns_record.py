@@ -19,10 +19,16 @@ description:
     before the server is asked anything.
   - The current state is read from the primary itself, by zone transfer (AXFR with the TSIG key)
     or one query per name (O(read_mode)). The changes go in one RFC 2136 UPDATE message per zone
-    whose prerequisites pin every touched RRset to the state that was read, so the update applies
-    atomically, and a change made by someone else in between makes the server refuse it
-    (the task fails, naming the concurrent change). A message larger than the 64 KiB DNS limit
-    is split by names into several atomic parts (reported in RV(zones)).
+    whose prerequisites pin every declared RRset (changed or not, present with the values read or
+    absent) and the ownership records of their names to the state that was read, so the update
+    applies atomically and only on top of the state it was planned from.
+  - When someone else changed a declared RRset between the read and the UPDATE, the server refuses
+    the whole message; the batch is then read and planned again (up to 4 attempts, RV(attempts)),
+    and the task fails with a message naming the concurrent change if the records keep changing.
+    Two runs declaring other values for the same names thus end in one run's state, never a mix.
+  - A message larger than the 64 KiB DNS limit is split by names into several parts (reported in
+    RV(zones)), each atomic on its own and pinning the names it covers; atomicity across parts and
+    across zones is not possible with RFC 2136.
   - With O(owner), every name written carries an ownership TXT record at C(_s2p-owner.<name>)
     naming the owner and the types it manages there. Names owned by another owner are never
     changed. With O(exclusive), the owner's RRsets that the batch no longer declares are deleted;
@@ -160,6 +166,12 @@ read_mode:
   description: How the state was read (axfr or query).
   returned: always
   type: str
+attempts:
+  description: Reads and plans the run needed; more than 1 when a concurrent change made the server
+    refuse an UPDATE, which was then planned again from a fresh read.
+  returned: always
+  type: int
+  sample: 1
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming

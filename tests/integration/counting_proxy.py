@@ -3,7 +3,9 @@
 Used by the vSphere integration tests (round trips must not grow with the number of VMs)
 and by bench/bench_vsphere_*.py (request counts of ours vs the community collections).
 The front side speaks plain HTTP, or HTTPS with `certfile`/`keyfile`; the back side
-verifies vcsim's certificate against the lab CA.
+verifies vcsim's certificate against the lab CA. With `preserve_host` the client's Host
+header goes to the backend unchanged, for servers that build their URLs from it (Pebble's
+ACME directory then points every request back through the proxy).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encodin
 
 class CountingProxy:
     def __init__(self, backend_host: str, backend_port: int, ca_file: str, certfile: str | None = None,
-                 keyfile: str | None = None):
+                 keyfile: str | None = None, preserve_host: bool = False):
         self.count = 0
         self.by_method: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -49,7 +51,7 @@ class CountingProxy:
                         key = body[start:start + 60].split(b" ")[0].split(b">")[0].decode(errors="replace")
                     proxy.by_method[key] = proxy.by_method.get(key, 0) + 1
                 headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in HOP_HEADERS)
-                headers["Host"] = "%s:%s" % (backend_host, backend_port)
+                headers["Host"] = self.headers["Host"] if preserve_host else "%s:%s" % (backend_host, backend_port)
                 for attempt in (1, 2):
                     conn = self._backend()
                     try:
@@ -71,7 +73,7 @@ class CountingProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _forward
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

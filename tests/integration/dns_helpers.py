@@ -10,6 +10,7 @@ import dns.name
 import dns.query
 import dns.rdatatype
 import dns.tsig
+import pytest
 
 CONNECTION = {"group/esa.s2p.dns": "{{ s2p_dns_connection }}"}
 
@@ -61,6 +62,45 @@ class Bind:
     def serial(self, zone: str = "s2p.esa.int") -> int:
         return self._ask(zone, "SOA").answer[0][0].serial
 
+    def transferred_rrset(self, name: str, rdtype: str, zone: str = "s2p.esa.int") -> set[str]:
+        """The RRset as the zone holds it, by AXFR: also NS below the apex (a delegation), which a
+        query only answers with a referral."""
+        wanted, found = (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)), set()
+        for message in dns.query.xfr(self.server, zone, port=self.port, keyring={self.key.name: self.key},
+                                     keyname=self.key.name, relativize=False, lifetime=30):
+            for rrset in message.answer:
+                if (rrset.name, rrset.rdtype) == wanted:
+                    found.update(rdata.to_text() for rdata in rrset)
+        return found
+
+    def changed_since(self, serial: int, zone: str = "s2p.esa.int") -> set[str] | None:
+        """Names (lower case, no final dot) changed in `zone` since `serial`, by IXFR from the
+        server's journal; None when the server can only send the whole zone."""
+        import dns.rdatatype as rdt
+
+        names, soas = set(), 0
+        for message in dns.query.xfr(self.server, zone, rdtype=rdt.IXFR, serial=serial, port=self.port,
+                                     keyring={self.key.name: self.key}, keyname=self.key.name,
+                                     relativize=False, lifetime=30):
+            for rrset in message.answer:
+                if rrset.rdtype == rdt.SOA:
+                    soas += 1
+                elif soas == 1:
+                    return None  # a full transfer: the journal does not reach back to `serial`
+                else:
+                    names.add(rrset.name.to_text(omit_final_dot=True).lower())
+        return names
+
+    def untouched(self, serial: int, prefix: str, names=(), zone: str = "s2p.esa.int") -> bool:
+        """Whether nothing under the test's `prefix` or at `names` (or their ownership names) changed
+        in `zone` since `serial`. The zones are shared with other engineers' runs, whose changes
+        move the serial: the journal (IXFR) tells their changes from ours."""
+        changed = self.changed_since(serial, zone)
+        if changed is None:
+            return self.serial(zone) == serial
+        ours = {str(n).rstrip(".").lower() for n in names}
+        return not any(prefix in n or n in ours or n.partition(".")[2] in ours for n in changed)
+
     def names_under(self, suffix: str, zone: str = "s2p.esa.int") -> set[str]:
         """Every name (any type) at or under `suffix` in `zone`, by AXFR."""
         names = set()
@@ -98,3 +138,25 @@ class Bind:
                 assert response.rcode() == 0, response
                 deleted += len(doomed)
         return deleted
+
+
+def log_env(path: Path) -> dict:
+    """Environment for run_playbook that makes ansible-playbook write its log to `path`."""
+    return {"ANSIBLE_LOG_PATH": str(path)}
+
+
+def assert_not_logged(path: Path, *secrets: str) -> None:
+    """None of `secrets` in the ANSIBLE_LOG_PATH file of a run (which must have been written)."""
+    text = path.read_text()
+    assert text.strip(), f"{path} is empty: ANSIBLE_LOG_PATH was not used"
+    for secret in secrets:
+        assert secret not in text, f"a secret leaked into {path.name}"
+
+
+@pytest.fixture(name="bind")
+def bind_fixture(lab, prefix):
+    """The lab BIND reader; afterwards every name holding the test's prefix is deleted. Test
+    modules import it (`from dns_helpers import bind_fixture`) and ask for `bind`."""
+    server = Bind(lab)
+    yield server
+    server.cleanup(prefix)

@@ -1,27 +1,29 @@
 """esa.s2p.certificate against the lab Pebble (ACME, DNS-01 answered through the lab BIND):
-issue, five re-runs without a new order, check mode, renewal on name change and force, the
+issue, five re-runs without a new order (newOrder requests counted by a proxy in front of
+Pebble), check mode, renewal on name change and force, the
 chain verified against Pebble's root of the moment, file modes, challenge records removed,
 and no private key or TSIG secret in any output."""
 
 from __future__ import annotations
 
+import grp
+import pwd
 import ssl
 import subprocess
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
-from dns_helpers import Bind
+from counting_proxy import CountingProxy
+from dns_helpers import assert_not_logged, log_env
+import dns_helpers
 from health_helpers import assert_no_marker
 
 TASK = "certificate"
 
 
-@pytest.fixture
-def bind(lab, prefix):
-    server = Bind(lab)
-    yield server
-    server.cleanup(prefix)
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def pebble_root(lab) -> str:
@@ -42,29 +44,64 @@ def cert_play(certificates: list, account_key: Path, tasks: list | None = None, 
              "module_defaults": {"group/esa.s2p.acme": "{{ s2p_acme_connection }}"}, "tasks": body}]
 
 
-def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_path):
+@pytest.fixture
+def pebble_proxy(lab):
+    """A counting HTTPS proxy in front of Pebble (Pebble builds its URLs from the Host header, so
+    every ACME request of a run given this directory goes through it), and the path of newOrder."""
+    import json
+
+    endpoint = urllib.parse.urlsplit(lab["pebble"]["directory_url"])
+    certs = Path(lab["ca_file"]).parent / "pebble"
+    with CountingProxy(endpoint.hostname, endpoint.port, lab["ca_file"], certfile=str(certs / "server.crt"),
+                       keyfile=str(certs / "server.key"), preserve_host=True) as proxy:
+        directory = f"https://127.0.0.1:{proxy.port}{endpoint.path}"
+        context = ssl.create_default_context(cafile=lab["ca_file"])
+        with urllib.request.urlopen(directory, context=context, timeout=30) as answer:
+            new_order = json.loads(answer.read())["newOrder"]
+        assert new_order.startswith(f"https://127.0.0.1:{proxy.port}/"), new_order
+        proxy.directory = directory
+        proxy.new_order_key = "POST " + urllib.parse.urlsplit(new_order).path
+        proxy.reset()
+        yield proxy
+
+
+def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_path, pebble_proxy):
     names = [f"web.{prefix}.s2p.esa.int", f"api.{prefix}.s2p.esa.int"]
     out = tmp_path / "tls"
-    cert = {"name": "web", "names": names, "path": str(out), "mode": "0640"}
+    cert = {"name": "web", "names": names, "path": str(out), "mode": "0640", "owner": "nobody", "group": "nogroup"}
     account = tmp_path / "account.key"
-    run = run_playbook(cert_play([cert], account), check=True)
+    through_proxy = {"acme_directory": pebble_proxy.directory}
+    run = run_playbook(cert_play([cert], account, **through_proxy), check=True)
     assert run.rc == 0, run.stdout[-3000:]
     check = run.result(TASK)
     assert check["changed"] and check["certificates"][0]["action"] == "issued"
     assert not out.exists() and not account.exists(), "check mode wrote files"
-    tasks = [{"name": TASK}] + [{"name": f"rerun {i}"} for i in range(5)]
-    run = run_playbook(cert_play([cert], account, tasks=tasks), verbosity=4)
+    assert pebble_proxy.count == 0, "check mode talked to the CA: %s" % pebble_proxy.by_method
+    logs = [tmp_path / "issue.log", tmp_path / "reruns.log"]
+    run = run_playbook(cert_play([cert], account, **through_proxy), verbosity=4, diff=True, envvars=log_env(logs[0]))
     assert run.rc == 0, run.stdout[-3000:]
     issued = run.result(TASK)
     assert check["certificates"][0]["reason"] == issued["certificates"][0]["reason"] == "missing"
+    assert pebble_proxy.by_method.get(pebble_proxy.new_order_key) == 1, pebble_proxy.by_method
+    # 5 re-runs, 0 new orders: counted at the CA, not inferred from the serial.
+    pebble_proxy.reset()
+    reruns = run_playbook(cert_play([cert], account, tasks=[{"name": f"rerun {i}"} for i in range(5)],
+                                    **through_proxy), verbosity=4, envvars=log_env(logs[1]))
+    assert reruns.rc == 0, reruns.stdout[-3000:]
+    assert pebble_proxy.by_method.get(pebble_proxy.new_order_key, 0) == 0, pebble_proxy.by_method
+    assert pebble_proxy.count == 0, "a re-run with a valid certificate talked to the CA: %s" % pebble_proxy.by_method
     serial = issued["certificates"][0]["serial"]
     for i in range(5):
-        rerun = run.result(f"rerun {i}")
+        rerun = reruns.result(f"rerun {i}")
         assert not rerun["changed"] and rerun["certificates"][0]["action"] == "unchanged"
         assert rerun["certificates"][0]["serial"] == serial
     # The files, their modes, and the chain against Pebble's root.
     assert oct((out / "web.key").stat().st_mode & 0o777) == "0o640"
     assert oct((out / "web.fullchain.pem").stat().st_mode & 0o777) == "0o644"
+    nobody = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    for kind in ("key", "crt", "chain.pem", "fullchain.pem"):
+        stat = (out / f"web.{kind}").stat()
+        assert (stat.st_uid, stat.st_gid) == nobody, f"web.{kind} not owned by nobody:nogroup"
     root = tmp_path / "root.pem"
     root.write_text(pebble_root(lab))
     verify = subprocess.run(["openssl", "verify", "-CAfile", str(root), "-untrusted", str(out / "web.chain.pem"),
@@ -76,13 +113,17 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     # No private key (account or certificate) and no TSIG secret in any output.
     key_body = "".join((out / "web.key").read_text().splitlines()[1:-1])
     account_body = "".join(account.read_text().splitlines()[1:-1])
-    assert_no_marker(run, key_body, key_body[:40], account_body[:40], bind.secret)
+    for each, log in zip((run, reruns), logs, strict=True):
+        assert_no_marker(each, key_body, key_body[:40], account_body[:40], bind.secret)
+        assert_not_logged(log, key_body[:40], key_body[-40:], account_body[:40], bind.secret)
     # Renewal: names changed, then forced; each a new serial; check mode predicts it.
     renamed = dict(cert, names=names[:1])
     tasks = [{"name": "check", "check_mode": True}, {"name": TASK},
              {"name": "forced", "params": {"certificates": [dict(renamed, force=True)]}}]
-    run = run_playbook(cert_play([renamed], account, tasks=tasks))
+    pebble_proxy.reset()
+    run = run_playbook(cert_play([renamed], account, tasks=tasks, **through_proxy))
     assert run.rc == 0, run.stdout[-3000:]
+    assert pebble_proxy.by_method.get(pebble_proxy.new_order_key) == 2, pebble_proxy.by_method
     check, renewed, forced = run.result("check"), run.result(TASK), run.result("forced")
     assert check["certificates"][0]["action"] == renewed["certificates"][0]["action"] == "renewed"
     assert "names changed" in renewed["certificates"][0]["reason"]
@@ -141,8 +182,8 @@ def test_vault_pki_issue_store_in_kv_and_renew_in_window(run_playbook, lab, pref
     cert = {"name": "api", "issuer": "vault_pki", "names": [f"api.{prefix}.s2p.esa.int"], "key_type": "rsa",
             "key_size": 2048, "ttl": "30s", "path": str(out), "vault_kv_path": kv_path}
     params = {"vault": "{{ s2p_vault_connection }}", "certificates": [cert]}
+    # No ACME connection at all: a batch of vault_pki certificates alone does not need acme_directory.
     play = [{"name": "vault certificates", "hosts": "localhost", "gather_facts": False,
-             "module_defaults": {"group/esa.s2p.acme": "{{ s2p_acme_connection }}"},
              "tasks": [{"name": name, "esa.s2p.certificate": params} for name in (TASK, "rerun")]}]
     try:
         _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path)
@@ -154,8 +195,18 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     import datetime
     import time
 
-    run = run_playbook(play, verbosity=4)
+    # The same batch with one ACME certificate more does need it: refused before anything is done.
+    params = play[0]["tasks"][0]["esa.s2p.certificate"]
+    acme_cert = {"name": "web", "names": ["web." + params["certificates"][0]["names"][0]], "path": str(out)}
+    with_acme = dict(params, dns="{{ s2p_dns_connection }}", account_key_path=str(tmp_path / "account.key"),
+                     certificates=params["certificates"] + [acme_cert])
+    tasks = [{"name": "with acme", "esa.s2p.certificate": with_acme, "ignore_errors": True}] + play[0]["tasks"]
+    log = tmp_path / "vault.log"
+    run = run_playbook([dict(play[0], tasks=tasks)], verbosity=4, envvars=log_env(log))
     assert run.rc == 0, run.stdout[-3000:]
+    refused = run.result("with acme")
+    assert not refused["changed"] and "certificates[1] (web): issuer acme needs " \
+        "acme_directory" in refused["msg"], refused["msg"]
     issued, rerun = run.result(TASK)["certificates"][0], run.result("rerun")["certificates"][0]
     assert issued["action"] == "issued" and rerun["action"] == "unchanged" and rerun["serial"] == issued["serial"]
     root = tmp_path / "root.pem"
@@ -165,6 +216,7 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     assert verify.returncode == 0, verify.stdout + verify.stderr
     key_body = "".join((out / "api.key").read_text().splitlines()[1:-1])
     assert_no_marker(run, key_body[:40], key_body[-40:])
+    assert_not_logged(log, key_body[:40], key_body[-40:])
     stored = vault_kv(lab, kv_path)
     assert stored["serial"] == issued["serial"] and stored["private_key"] == (out / "api.key").read_text()
     assert stored["fullchain"] == (out / "api.fullchain.pem").read_text()
@@ -190,7 +242,7 @@ def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_pat
              "tasks": [{"name": TASK, "esa.s2p.certificate": params},
                        {"name": "forced", "esa.s2p.certificate": forced}]}]
     try:
-        run = run_playbook(play, verbosity=4)
+        run = run_playbook(play, verbosity=4, envvars=log_env(tmp_path / "account.log"))
         assert run.rc == 0, run.stdout[-3000:]
         first, second = run.result(TASK), run.result("forced")
         assert first["account_key_created"] is True and second["account_key_created"] is False
@@ -198,5 +250,6 @@ def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_pat
         stored = vault_kv(lab, account_path)["private_key"]
         body = "".join(stored.splitlines()[1:-1])
         assert_no_marker(run, body[:40], body[-40:])
+        assert_not_logged(tmp_path / "account.log", body[:40], body[-40:])
     finally:
         vault_kv(lab, account_path, delete=True)

@@ -4,19 +4,14 @@ shared zone keeps nothing of the test."""
 
 from __future__ import annotations
 
-import pytest
-from dns_helpers import Bind
+import dns_helpers
 
 from conftest import ROOT
 
 PLAYBOOKS = ROOT / "playbooks"
 
 
-@pytest.fixture
-def bind(lab, prefix):
-    server = Bind(lab)
-    yield server
-    server.cleanup(prefix)
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
 
 
 def test_dns_playbook_writes_the_model_records_once(run_playbook, bind, prefix):

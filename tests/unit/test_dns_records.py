@@ -123,8 +123,70 @@ def test_big_batches_split_into_messages_under_64k():
                                for i in range(600)], ZONES)
     changes = plan.plan(rrsets, {}, owner="proja/dev")
     updates = plan.build_updates(changes, {})
-    messages = updates[rrsets[0].zone]
+    messages = [part.message for part in updates[rrsets[0].zone]]
     assert len(messages) > 1
     assert all(len(m.to_wire()) <= plan.MAX_UPDATE_WIRE for m in messages)
     # replace = delete + add of the same RRset: every change lands in exactly one message
     assert len({(r.name, r.rdtype) for m in messages for r in m.update}) == len(changes)
+
+
+def _prerequisites(message):
+    """{(name text, type text or ANY): 'present'|'absent'} of an UPDATE's prerequisite section."""
+    import dns.rdataclass
+    import dns.rdatatype
+
+    found = {}
+    for rrset in message.prerequisite:
+        key = (rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype))
+        found[key] = "absent" if rrset.rdclass == dns.rdataclass.NONE else "present"
+    return found
+
+
+def test_every_declared_rrset_is_pinned_as_read_changed_or_not():
+    rrsets = validate_records([
+        {"name": "same.s2p.esa.int", "type": "A", "values": ["10.0.0.1"]},
+        {"name": "same.s2p.esa.int", "type": "TXT", "values": ["t"]},
+        {"name": "new.s2p.esa.int", "type": "A", "values": ["10.0.0.2"]},
+        {"name": "gone.s2p.esa.int", "type": "A", "state": "absent"},
+    ], ZONES)
+    current = _state(rrsets[:1])  # same A held as declared; its TXT, new and gone hold nothing
+    changes = plan.plan(rrsets, current)
+    assert {c.name.to_text() for c in changes} == {"same.s2p.esa.int.", "new.s2p.esa.int."}
+    (part,) = plan.build_updates(changes, current, rrsets)[rrsets[0].zone]
+    assert _prerequisites(part.message) == {
+        ("same.s2p.esa.int.", "A"): "present",           # unchanged: pinned to its value
+        ("same.s2p.esa.int.", "TXT"): "absent",          # RRset does not exist
+        ("_s2p-owner.same.s2p.esa.int.", "ANY"): "absent",  # name not in use
+        ("new.s2p.esa.int.", "ANY"): "absent",
+        ("_s2p-owner.new.s2p.esa.int.", "ANY"): "absent",
+        ("gone.s2p.esa.int.", "ANY"): "absent",          # absent and unchanged: still pinned
+        ("_s2p-owner.gone.s2p.esa.int.", "ANY"): "absent",
+    }
+    assert sorted(c.name.to_text() for c in part.changes) == ["new.s2p.esa.int.", "same.s2p.esa.int."]
+
+
+def test_no_message_for_a_zone_without_changes():
+    rrsets = validate_records([GOOD], ZONES)
+    assert plan.build_updates(plan.plan(rrsets, _state(rrsets)), _state(rrsets), rrsets) == {}
+
+
+def test_split_parts_pin_the_names_they_cover():
+    records = [{"name": "n%04d.s2p.esa.int" % i, "type": "TXT", "values": ["v" * 200]} for i in range(600)]
+    rrsets = validate_records(records, ZONES)
+    current = _state(rrsets)
+    changed = validate_records([dict(records[0], values=["w"]), dict(records[599], values=["w"])], ZONES)
+    rrsets[0], rrsets[599] = changed
+    changes = plan.plan(rrsets, current)
+    assert len(changes) == 2
+    parts = plan.build_updates(changes, current, rrsets)[rrsets[0].zone]
+    assert len(parts) > 1 and sum(len(part.changes) for part in parts) == 2
+    assert all(len(part.message.to_wire()) <= plan.MAX_UPDATE_WIRE for part in parts)
+    pinned = [key for part in parts for key in _prerequisites(part.message) if key[1] == "TXT"]
+    assert sorted(pinned) == sorted((r.name.to_text(), "TXT") for r in rrsets), "each name pinned once"
+    for part in parts:
+        names = {key[0] for key in _prerequisites(part.message)}
+        assert {c.name.to_text() for c in part.changes} <= names, "a part pins what it changes"
+    # A part of prerequisites alone is sent only when it fits with no neighbour.
+    for one, two in zip(parts, parts[1:], strict=False):
+        if not (one.changes and two.changes):
+            assert len(one.message.to_wire()) + len(two.message.to_wire()) > plan.MAX_UPDATE_WIRE

@@ -1,0 +1,76 @@
+"""The DNS-01 challenge records of an ACME order, against the lab Pebble and BIND without Ansible
+in between: all the TXT records of an order go into the zone in ONE update and leave it in ONE
+update, also when the order fails (the updates are counted at the DNS client)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dns.rdataclass
+import dns.update
+import josepy
+import pytest
+from ansible.plugins.loader import init_plugin_loader
+from cryptography.hazmat.primitives.asymmetric import ec
+from dns_helpers import Bind
+import dns_helpers
+
+ROOT = Path(__file__).resolve().parents[2]
+init_plugin_loader([str(ROOT / ".build" / "collections")])
+
+from ansible_collections.esa.s2p.plugins.module_utils import _cert_logic as logic  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils._acme_client import ACMEClient, ACMEError  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils._acme_issue import ensure_account, issue  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils._dns_client import DNSClient  # noqa: E402
+
+
+bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
+
+
+class CountingDNSClient(DNSClient):
+    """The real client of the lab BIND, recording each UPDATE: (adds, deletes) per message.
+    With drop_adds, the update that adds the challenge records is not sent (the order then fails)."""
+
+    def __init__(self, bind: Bind, drop_adds: bool = False):
+        super().__init__(bind.server, bind.port, bind.key_name, bind.secret, "hmac-sha256", timeout=10)
+        self.sent: list[tuple[int, int]] = []
+        self.drop_adds = drop_adds
+
+    def update(self, message: dns.update.UpdateMessage, zone: str):
+        deletes = sum(len(r) for r in message.update if r.deleting == dns.rdataclass.NONE)
+        adds = sum(len(r) for r in message.update if r.deleting is None)
+        self.sent.append((adds, deletes))
+        if adds and self.drop_adds:
+            return None
+        return super().update(message, zone)
+
+
+def _acme(lab) -> tuple[ACMEClient, josepy.JWKEC]:
+    key = josepy.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+    client = ACMEClient(lab["pebble"]["directory_url"], ca_path=lab["ca_file"], account_key=key)
+    ensure_account(client)
+    return client, key
+
+
+def _csr(names: list[str]) -> bytes:
+    return logic.csr_pem(logic.new_key("ec", 256), names)
+
+
+def test_challenges_of_an_order_go_in_and_out_in_one_update_each(lab, bind, prefix):
+    names = [f"{host}.{prefix}.s2p.esa.int" for host in ("a", "b", "c")]
+    client, key = _acme(lab)
+    dns_client = CountingDNSClient(bind)
+    fullchain = issue(client, dns_client, key, _csr(names), names, ["s2p.esa.int"])
+    assert "BEGIN CERTIFICATE" in fullchain
+    assert dns_client.sent == [(3, 0), (0, 3)], dns_client.sent
+    for name in names:
+        assert bind.rrset(f"_acme-challenge.{name}", "TXT") == set()
+
+
+def test_challenges_are_removed_in_one_update_when_the_order_fails(lab, bind, prefix):
+    names = [f"{host}.{prefix}.s2p.esa.int" for host in ("d", "e")]
+    client, key = _acme(lab)
+    dns_client = CountingDNSClient(bind, drop_adds=True)  # Pebble finds no TXT record: validation fails
+    with pytest.raises(ACMEError):
+        issue(client, dns_client, key, _csr(names), names, ["s2p.esa.int"])
+    assert dns_client.sent == [(2, 0), (0, 2)], dns_client.sent
