@@ -145,13 +145,9 @@ groups_changed:
   returned: always
 """
 
-from ansible.module_utils.basic import env_fallback
-
-from ansible_collections.esa.s2p.plugins.module_utils import _ldap_sync as sync
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_accounts
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import converge_accounts
 
 ACCOUNT_SPEC = dict(
     uid=dict(type="str", required=True),
@@ -166,26 +162,7 @@ ACCOUNT_SPEC = dict(
 
 
 def main():
-    module = ldap_module(dict(
-        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
-        accounts=dict(type="list", elements="dict", required=True, options=ACCOUNT_SPEC),
-    ), supports_check_mode=True)
-    base_dn = module.params["base_dn"]
-    try:
-        accounts = validate_accounts(module.params["accounts"], base_dn)
-        with ldap_client(module) as client:
-            plans, memberships = sync.plan_accounts(client, accounts, base_dn)
-            changed = bool(memberships) or any(p["action"] != "none" or p["set_password"] for p in plans)
-            if changed and not module.check_mode:
-                sync.apply_accounts(client, plans, memberships)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, groups_changed=sorted(memberships),
-                  accounts=[dict(uid=p["account"]["uid"], dn=p["dn"], action=p["action"],
-                                 changed_attributes=sorted(p["changes"])) for p in plans])
-    if module._diff:
-        result["diff"] = sync.diff_of(plans, memberships)
-    module.exit_json(**result)
+    run_batch(batch_module("accounts", ACCOUNT_SPEC), "accounts", validate_accounts, converge_accounts)
 
 
 if __name__ == "__main__":

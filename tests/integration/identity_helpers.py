@@ -155,3 +155,12 @@ def kv_all_values(lab: dict, path: str) -> list[str]:
                                                         raise_on_deleted_version=False)["data"]["data"] or {}
         values += [data[k] for k in ("password", "pending_password") if data.get(k)]
     return values
+
+
+def alive(pid: int) -> bool:
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
