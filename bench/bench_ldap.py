@@ -100,13 +100,16 @@ def anchor(prefix: str) -> list:
 
 ANCHOR_CACHE = RESULTS / "ldap_anchor.json"
 ANCHOR_NAME = "community.general.ldap_entry+ldap_passwd loop"
+LOAD = {}
+anchor_load = {}
 
 
 def measure(side: str, plays: list, work: Path) -> dict:
     times = {}
     for phase in ("first", "rerun"):
         times[phase] = run(plays, work, f"{side}_{phase}")
-        print(f"{side} {phase}: {times[phase]:.2f}s for {N} accounts", flush=True)
+        LOAD[side, phase] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
+        print(f"{side} {phase}: {times[phase]:.2f}s for {N} accounts (load average {LOAD[side, phase]})", flush=True)
     return times
 
 
@@ -115,7 +118,8 @@ def save_anchor(times: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     cache = json.loads(ANCHOR_CACHE.read_text()) if ANCHOR_CACHE.exists() else {}
     cache[str(N)] = {"n": N, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "loadavg_after": os.getloadavg()[0], **{f"{k}_s": round(v, 3) for k, v in times.items()}}
+                     "loadavg": {phase: LOAD.get(("anchor", phase)) for phase in times},
+                     **{f"{k}_s": round(v, 3) for k, v in times.items()}}
     ANCHOR_CACHE.write_text(json.dumps(cache, indent=2) + "\n")
 
 
@@ -127,6 +131,7 @@ def reused_anchor() -> tuple[dict, str]:
     entry = cache[str(N)]
     print(f"anchor REUSED (not measured in this run): n={N}, measured at {entry['measured_at']}: "
           f"first {entry['first_s']:.2f}s, rerun {entry['rerun_s']:.2f}s", flush=True)
+    anchor_load.update(entry.get("loadavg") or {})
     return {"first": entry["first_s"], "rerun": entry["rerun_s"]}, f"reused, measured at {entry['measured_at']}"
 
 
@@ -159,7 +164,9 @@ def main() -> None:
             clean_ldap(lab, prefix)
             clean_vault(lab, prefix)
     write("ldap", [result("ldap", N, phase, ours_times[phase], ANCHOR_NAME, anchor_times[phase],
-                          anchor_measured=provenance) for phase in ("first", "rerun")])
+                          anchor_measured=provenance, ours_loadavg=LOAD.get(("ours", phase)),
+                          anchor_loadavg=LOAD.get(("anchor", phase), anchor_load.get(phase)))
+                   for phase in ("first", "rerun")])
     print(f"anchor: {provenance}")
 
 
