@@ -9,15 +9,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ldap_account
-short_description: Converge a batch of LDAP service accounts and people over one connection
+short_description: Converge a batch of LDAP service accounts and people in one task
 version_added: 0.2.0
 description:
   - Creates, updates, locks and removes accounts under V(ou=services) (O(accounts[].kind=service)) and
     V(ou=people) (O(accounts[].kind=person)) of O(base_dn), and adds them to existing groups.
   - The whole batch is validated before the directory is contacted; one bad item fails the task naming
     the item and the field, and nothing is changed.
-  - The entries are read with a few searches (never one per account), the changes are decided, and only
-    then written, so check mode reports exactly what a real run does.
+  - The entries are read with one search per kind for up to 1,000 names (never one per account), the changes
+    are decided, and only then written, so check mode reports exactly what a real run does.
+  - Reads and small batches use one connection. Writes of larger batches (from 32 accounts) run over up to
+    4 connections at a time, opened once per task; each account's own steps (create or update, then
+    password) stay in order, and group memberships and removals follow.
   - DNs are built with RFC 4514 escaping and search filters with RFC 4515 escaping; no input is ever pasted
     into a DN or filter as is.
   - Passwords are set with the Password Modify extended operation (RFC 3062), so the server hashes them and
