@@ -115,6 +115,11 @@ class LDAPClient:
         self.timeout = timeout
         self.conn = None
 
+    def clone(self):
+        """A new client with the same options, not yet connected (for one more worker connection)."""
+        return LDAPClient(self.server_uri, self.bind_dn, self._bind_pw, self.start_tls, self.validate_certs,
+                          self.ca_path, self.timeout)
+
     @property
     def endpoint(self):
         return "%s:%s" % (self.host, self.port)

@@ -9,6 +9,8 @@ from outside the collection.
 Every ldap_* module builds its AnsibleModule with `ldap_module()` and its client with
 `ldap_client()`; option docs live in doc_fragments/ldap.py and must match this spec.
 `client_from_options()` takes any getter (module.params.get, a plugin's get_option).
+The batch modules (ldap_account, ldap_group) are built by `batch_module()` and run by
+`run_batch()`: validate the whole list, connect once, converge, fail or exit, written once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,8 +19,10 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import LDAP3_IMPORT_ERROR, LDAPClient
 from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
+from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN
 
 CONNECTION_OPTIONS = ("server_uri", "bind_dn", "bind_pw", "start_tls", "validate_certs", "ca_path", "timeout")
 
@@ -47,3 +51,32 @@ ADAPTER = BackendAdapter("ldap3", LDAP3_IMPORT_ERROR, connection_argument_spec, 
 ldap_module = ADAPTER.module
 ldap_client = ADAPTER.client
 client_from_options = ADAPTER.client_from_options
+
+
+def base_dn_option():
+    """The base_dn option of the modules that name entries (LDAPBASE as fallback)."""
+    return dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"]))
+
+
+def batch_module(list_option, item_spec):
+    """The AnsibleModule of a batch module: connection options, base_dn and the list `list_option`
+    whose elements follow `item_spec`; check mode supported."""
+    return ldap_module({"base_dn": base_dn_option(),
+                        list_option: dict(type="list", elements="dict", required=True, options=item_spec)},
+                       supports_check_mode=True)
+
+
+def run_batch(module, list_option, validate, converge):
+    """Validate the whole list (validate(items, base_dn) -> normalised items), then over one
+    connection converge(client, items, base_dn, write) -> (changed, result, diff), where write is
+    False in check mode; exit with the result (and diff in diff mode) or fail with the error."""
+    base_dn = module.params["base_dn"]
+    try:
+        items = validate(module.params[list_option], base_dn)
+        with ldap_client(module) as client:
+            changed, result, diff = converge(client, items, base_dn, not module.check_mode)
+    except S2PError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(changed=changed, **result)

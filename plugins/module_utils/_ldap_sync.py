@@ -17,9 +17,10 @@ __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils import _ldap_entries as entries
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import LDAPError, equality_filter
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils._naming import LDAP_KINDS
 
-CHUNK = 200  # values per OR filter
+CHUNK = 1000  # values per OR filter: one search for a batch of up to 1,000 names
 
 
 class PartialFailure(LDAPError):
@@ -79,31 +80,44 @@ def plan_accounts(client, accounts, base_dn):
 
 
 def apply_accounts(client, plans, memberships):
-    """Creates, updates, membership changes, then deletes; PartialFailure after a first write."""
+    """Creates, updates and passwords (LDAP_WORKERS accounts at a time, each account's own steps in
+    order), then membership changes, then deletes; PartialFailure after a first write."""
     done = []
-    try:
-        for plan in plans:
-            account = plan["account"]
-            if plan["action"] == "create":
-                client.add(plan["dn"], plan["add"])
-                done.append("created %s" % plan["dn"])
-            elif plan["action"] == "update":
-                client.modify(plan["dn"], plan["changes"])
-                done.append("updated %s" % plan["dn"])
-            if plan["set_password"]:
-                client.set_password(plan["dn"], account["password"])
-                done.append("set the password of %s" % plan["dn"])
-        for gdn, (_before, after) in sorted(memberships.items()):
-            client.modify(gdn, {"member": ("replace", after)})
-            done.append("changed the members of %s" % gdn)
-        for plan in plans:
-            if plan["action"] == "delete":
-                client.delete(plan["dn"])
-                done.append("deleted %s" % plan["dn"])
-    except LDAPError as exc:
-        if done:
-            raise PartialFailure(exc, done) from exc
-        raise
+    with LDAPPool(client) as pool:
+        _results, _ok, error = pool.map(_write_account, [p for p in plans if p["action"] != "delete"])
+        done.extend(step for plan in plans for step in plan.get("done", []))
+        try:
+            if error:
+                raise error
+            for gdn, (_before, after) in sorted(memberships.items()):
+                client.modify(gdn, {"member": ("replace", after)})
+                done.append("changed the members of %s" % gdn)
+            _results, deleted, error = pool.map(_delete_account, [p for p in plans if p["action"] == "delete"])
+            done.extend("deleted %s" % plan["dn"] for plan in deleted)
+            if error:
+                raise error
+        except LDAPError as exc:
+            if done:
+                raise PartialFailure(exc, done) from exc
+            raise
+
+
+def _write_account(client, plan):
+    """Create or update one account, then set its password; plan["done"] records each step."""
+    plan["done"] = []
+    if plan["action"] == "create":
+        client.add(plan["dn"], plan["add"])
+        plan["done"].append("created %s" % plan["dn"])
+    elif plan["action"] == "update":
+        client.modify(plan["dn"], plan["changes"])
+        plan["done"].append("updated %s" % plan["dn"])
+    if plan["set_password"]:
+        client.set_password(plan["dn"], plan["account"]["password"])
+        plan["done"].append("set the password of %s" % plan["dn"])
+
+
+def _delete_account(client, plan):
+    client.delete(plan["dn"])
 
 
 def plan_groups(client, groups, base_dn):
@@ -135,6 +149,28 @@ def apply_groups(client, plans):
         if done:
             raise PartialFailure(exc, done) from exc
         raise
+
+
+def converge_accounts(client, accounts, base_dn, write):
+    """(changed, result, diff) of ldap_account; writes only when `write` (not in check mode)."""
+    plans, memberships = plan_accounts(client, accounts, base_dn)
+    changed = bool(memberships) or any(p["action"] != "none" or p["set_password"] for p in plans)
+    if changed and write:
+        apply_accounts(client, plans, memberships)
+    result = dict(groups_changed=sorted(memberships),
+                  accounts=[dict(uid=p["account"]["uid"], dn=p["dn"], action=p["action"],
+                                 changed_attributes=sorted(p["changes"])) for p in plans])
+    return changed, result, diff_of(plans, memberships)
+
+
+def converge_groups(client, groups, base_dn, write):
+    """(changed, result, diff) of ldap_group; writes only when `write` (not in check mode)."""
+    plans = plan_groups(client, groups, base_dn)
+    changed = any(p["action"] != "none" for p in plans)
+    if changed and write:
+        apply_groups(client, plans)
+    return changed, dict(groups=[dict(cn=p["group"]["cn"], dn=p["dn"], action=p["action"]) for p in plans]), \
+        diff_of(plans)
 
 
 def diff_of(plans, memberships=None):

@@ -22,9 +22,12 @@ description:
     recorded when the password was set), never by binding with it, so accounts are never locked out.
   - The secret's custom metadata holds C(owner), C(project), C(rotation_period_days), C(rotated_at) and
     C(account).
-  - One Vault login and one LDAP connection per task. The whole batch is validated first; Vault and LDAP are
+  - One Vault login per task. The whole batch is validated first; Vault and LDAP are
     both read before anything is written, so a sealed Vault, an expired token or a forbidden path fails the
     task before LDAP is touched.
+  - Each phase runs over the whole batch before the next starts, with up to 8 Vault requests and, for large
+    batches, up to 4 LDAP connections (opened once per task) at a time; every account goes through the
+    phases in order.
   - Passwords are returned only with O(return_secret=true), which requires C(no_log) on the task.
 options:
   credentials:
@@ -97,6 +100,15 @@ notes:
     without it every run re-applies the current password (and reports a change).
   - Passwords set by the directory's root DN bypass ppolicy quality checks in OpenLDAP; O(length) and
     O(characters) are what guarantees the strength of generated passwords.
+  - A run that stalls after reading (for example a module process that outlives its killed controller)
+    does not overwrite a newer password. Right before Password Modify it re-reads the entry's
+    C(pwdChangedTime). If someone set a password after the run read it, the account is neither applied nor
+    promoted, and the task fails naming it. The promotion is a check-and-set on the run's own pending version.
+  - What that does not cover is a Password Modify already in flight while another run rotates, or a
+    process stopped between that re-read and its Password Modify (a window of milliseconds). C(pwdChangedTime)
+    also has a one-second resolution. In those cases LDAP ends with an older password than Vault's current
+    one. The next run sees that C(pwdChangedTime) differs from what Vault recorded, and re-applies Vault's
+    current password (action V(reapply)).
   - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
     O(validate_certs) and O(timeout) apply to both connections.
 attributes:
@@ -152,17 +164,17 @@ secrets:
   returned: when O(return_secret=true)
 """
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
     CONNECTION_REQUIRED_TOGETHER,
+    base_dn_option,
     connection_argument_spec as ldap_spec,
     ldap_client,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN, DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
 from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
 
 CREDENTIAL_SPEC = dict(
@@ -195,7 +207,7 @@ def main():
     spec = ldap_spec()
     spec.update(
         credentials=dict(type="list", elements="dict", required=True, options=CREDENTIAL_SPEC),
-        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
+        base_dn=base_dn_option(),
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
         length=dict(type="int", default=32),
         characters=dict(type="list", elements="str", choices=sorted(cred.CHARACTER_CLASSES),
@@ -211,14 +223,14 @@ def main():
     try:
         items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
         vault = vault_client(module)
-        with vault, ldap_client(module) as ldap:
+        with vault, ldap_client(module) as ldap, LDAPPool(ldap) as pool:
             kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
             if error:
                 raise error
             plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"])
             changed = any(p["action"] != "none" for p in plans)
             if changed and not module.check_mode:
-                cred.execute(plans, ldap, vault, params["mount"], params["length"], params["characters"], moment,
+                cred.execute(plans, pool, vault, params["mount"], params["length"], params["characters"], moment,
                              lambda: changed_times(ldap, items, params["base_dn"]))
     except (S2PError, cred.CredentialRunError) as exc:
         module.fail_json(**exc.as_fail_kwargs())

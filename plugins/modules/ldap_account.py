@@ -9,15 +9,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ldap_account
-short_description: Converge a batch of LDAP service accounts and people over one connection
+short_description: Converge a batch of LDAP service accounts and people in one task
 version_added: 0.2.0
 description:
   - Creates, updates, locks and removes accounts under V(ou=services) (O(accounts[].kind=service)) and
     V(ou=people) (O(accounts[].kind=person)) of O(base_dn), and adds them to existing groups.
   - The whole batch is validated before the directory is contacted; one bad item fails the task naming
     the item and the field, and nothing is changed.
-  - The entries are read with a few searches (never one per account), the changes are decided, and only
-    then written, so check mode reports exactly what a real run does.
+  - The entries are read with one search per kind for up to 1,000 names (never one per account), the changes
+    are decided, and only then written, so check mode reports exactly what a real run does.
+  - Reads and small batches use one connection. Writes of larger batches (from 32 accounts) run over up to
+    4 connections at a time, opened once per task; each account's own steps (create or update, then
+    password) stay in order, and group memberships and removals follow.
   - DNs are built with RFC 4514 escaping and search filters with RFC 4515 escaping; no input is ever pasted
     into a DN or filter as is.
   - Passwords are set with the Password Modify extended operation (RFC 3062), so the server hashes them and
@@ -145,13 +148,9 @@ groups_changed:
   returned: always
 """
 
-from ansible.module_utils.basic import env_fallback
-
-from ansible_collections.esa.s2p.plugins.module_utils import _ldap_sync as sync
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_accounts
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import converge_accounts
 
 ACCOUNT_SPEC = dict(
     uid=dict(type="str", required=True),
@@ -166,26 +165,7 @@ ACCOUNT_SPEC = dict(
 
 
 def main():
-    module = ldap_module(dict(
-        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
-        accounts=dict(type="list", elements="dict", required=True, options=ACCOUNT_SPEC),
-    ), supports_check_mode=True)
-    base_dn = module.params["base_dn"]
-    try:
-        accounts = validate_accounts(module.params["accounts"], base_dn)
-        with ldap_client(module) as client:
-            plans, memberships = sync.plan_accounts(client, accounts, base_dn)
-            changed = bool(memberships) or any(p["action"] != "none" or p["set_password"] for p in plans)
-            if changed and not module.check_mode:
-                sync.apply_accounts(client, plans, memberships)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, groups_changed=sorted(memberships),
-                  accounts=[dict(uid=p["account"]["uid"], dn=p["dn"], action=p["action"],
-                                 changed_attributes=sorted(p["changes"])) for p in plans])
-    if module._diff:
-        result["diff"] = sync.diff_of(plans, memberships)
-    module.exit_json(**result)
+    run_batch(batch_module("accounts", ACCOUNT_SPEC), "accounts", validate_accounts, converge_accounts)
 
 
 if __name__ == "__main__":

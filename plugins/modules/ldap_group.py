@@ -93,13 +93,9 @@ groups:
     - {cn: neocc-developers, dn: "cn=neocc-developers,ou=groups,dc=s2p,dc=esa,dc=int", action: update}
 """
 
-from ansible.module_utils.basic import env_fallback
-
-from ansible_collections.esa.s2p.plugins.module_utils import _ldap_sync as sync
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_groups
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_LDAP_BASE_DN
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import converge_groups
 
 GROUP_SPEC = dict(
     cn=dict(type="str", required=True),
@@ -111,23 +107,7 @@ GROUP_SPEC = dict(
 
 
 def main():
-    module = ldap_module(dict(
-        base_dn=dict(type="str", default=DEFAULT_LDAP_BASE_DN, fallback=(env_fallback, ["LDAPBASE"])),
-        groups=dict(type="list", elements="dict", required=True, options=GROUP_SPEC),
-    ), supports_check_mode=True)
-    try:
-        groups = validate_groups(module.params["groups"], module.params["base_dn"])
-        with ldap_client(module) as client:
-            plans = sync.plan_groups(client, groups, module.params["base_dn"])
-            changed = any(p["action"] != "none" for p in plans)
-            if changed and not module.check_mode:
-                sync.apply_groups(client, plans)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, groups=[dict(cn=p["group"]["cn"], dn=p["dn"], action=p["action"]) for p in plans])
-    if module._diff:
-        result["diff"] = sync.diff_of(plans)
-    module.exit_json(**result)
+    run_batch(batch_module("groups", GROUP_SPEC), "groups", validate_groups, converge_groups)
 
 
 if __name__ == "__main__":

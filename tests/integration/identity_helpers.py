@@ -5,6 +5,7 @@ collection's own code), so a test sees what really is on the servers."""
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import time
 from pathlib import Path
@@ -50,14 +51,29 @@ def can_bind(lab: dict, dn: str, password: str) -> bool:
         conn.unbind()
 
 
-def snapshot(conn: ldap3.Connection, base: str = BASE) -> dict:
-    """{dn lower: {attr: sorted values}} of every entry under base (operational ones included)."""
+# The random name prefixes of tests and benchmarks (the `prefix` fixture, bench scripts): a letter
+# and six hex digits. Other runs on the shared lab create and change such entries at any time.
+RUN_PREFIX = re.compile(r"^[a-z][0-9a-f]{6}")
+
+
+def snapshot(conn: ldap3.Connection, base: str = BASE, own_prefix: str | None = None) -> dict:
+    """{dn lower: {attr: sorted values}} of every entry under base (operational ones included).
+    With own_prefix, the entries of OTHER test and benchmark runs (a random prefix that is not
+    ours) are left out, so runs of other engineers on the same lab cannot fail the comparison;
+    every other entry (the seed entries, the model's accounts, our own) is kept."""
     conn.search(base, "(objectClass=*)", attributes=["*", "+"])
     # computed, or touched when children come and go
     skip = {"entrycsn", "contextcsn", "modifytimestamp", "modifiersname", "hassubordinates"}
-    return {e["dn"].lower(): {k.lower(): sorted(map(str, v if isinstance(v, list) else [v]))
-                              for k, v in e["attributes"].items() if k.lower() not in skip}
-            for e in conn.response if e["type"] == "searchResEntry"}
+    found = {}
+    for e in conn.response:
+        if e["type"] != "searchResEntry":
+            continue
+        name = e["dn"].split(",", 1)[0].partition("=")[2]
+        if own_prefix and RUN_PREFIX.match(name) and not name.startswith(own_prefix):
+            continue
+        found[e["dn"].lower()] = {k.lower(): sorted(map(str, v if isinstance(v, list) else [v]))
+                                  for k, v in e["attributes"].items() if k.lower() not in skip}
+    return found
 
 
 def entries_with_prefix(conn: ldap3.Connection, prefix: str) -> list[str]:
@@ -160,3 +176,12 @@ def kv_all_values(lab: dict, path: str) -> list[str]:
                                                         raise_on_deleted_version=False)["data"]["data"] or {}
         values += [data[k] for k in ("password", "pending_password") if data.get(k)]
     return values
+
+
+def alive(pid: int) -> bool:
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status

@@ -116,3 +116,25 @@ def test_ldap_sees_no_bind_attempt(lab, prefix, accounts, run_playbook):
     conn.search(dn(accounts[0]), "(objectClass=*)", search_scope=ldap3.BASE, attributes=["pwdFailureTime"])
     assert not conn.response[0]["attributes"].get("pwdFailureTime")
     conn.unbind()
+
+
+def test_batch_over_several_ldap_connections(run_playbook, lab, prefix):
+    """32 accounts: enough for the module to open two LDAP connections (see _ldap_pool);
+    every account ends with Vault's current password, and a re-run changes nothing."""
+    uids = [f"{prefix}m{i:02d}-ope" for i in range(2 * 16)]
+    try:
+        assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": u} for u in uids]}))).rc == 0
+        step = play(credential_task(items(prefix, uids)))
+        run = run_playbook(step)
+        assert run.rc == 0, run.stdout[-3000:]
+        assert actions(run) == ["create"] * 32
+        for uid in uids:
+            data = kv_read(lab, f"{prefix}/pd/{uid}/ldap-bind")["data"]
+            assert "pending_password" not in data
+            binds = can_bind(lab, dn(uid), data["password"])
+            assert binds, uid
+        again = run_playbook(step)
+        assert again.rc == 0 and again.changed == 0 and actions(again) == ["none"] * 32
+    finally:
+        clean_ldap(lab, prefix)
+        clean_vault(lab, prefix)

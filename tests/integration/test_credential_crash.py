@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_read, play, task
+from identity_helpers import BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASES = ["pending", "applied", "promoted"]
@@ -54,15 +54,6 @@ def run_killed_at(tmp_path: Path, playbook: list, phase: str) -> None:
     while alive(module_pid):
         assert time.monotonic() < deadline, f"the module (pid {module_pid}) survived SIGKILL"
         time.sleep(0.1)
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 @pytest.mark.parametrize("phase", PHASES)

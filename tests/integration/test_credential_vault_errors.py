@@ -73,20 +73,18 @@ def run_credential(run_playbook, uid, prefix, url, token):
                                                  "token": token})))
 
 
-def assert_clean_failure(run, lab, before, expected):
+def assert_clean_failure(run, lab, prefix, before, expected):
     result = run.result("t")
     assert run.rc != 0 and result["changed"] is False
     assert expected in result["msg"], result["msg"]
     assert "Traceback" not in run.stdout
-    conn = ldap_admin(lab)
-    assert snapshot(conn, f"ou=services,{BASE}") == before, "LDAP was written to"
-    conn.unbind()
+    assert services(lab, prefix) == before, "LDAP was written to"
 
 
-def services(lab):
+def services(lab, prefix):
     conn = ldap_admin(lab)
     try:
-        return snapshot(conn, f"ou=services,{BASE}")
+        return snapshot(conn, f"ou=services,{BASE}", own_prefix=prefix)
     finally:
         conn.unbind()
 
@@ -94,26 +92,26 @@ def services(lab):
 def test_sealed(run_playbook, lab, prefix, bao, account):
     token = bao["client"].auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
     bao["client"].sys.seal()
-    before = services(lab)
+    before = services(lab, prefix)
     run = run_credential(run_playbook, account, prefix, bao["url"], token)
-    assert_clean_failure(run, lab, before, "is sealed")
+    assert_clean_failure(run, lab, prefix, before, "is sealed")
     assert "Unseal it" in run.result("t")["msg"]
 
 
 def test_token_expired(run_playbook, lab, prefix, bao, account):
     token = bao["client"].auth.token.create(policies=["root"], ttl="1s", explicit_max_ttl="1s")["auth"]
     time.sleep(2.5)
-    before = services(lab)
+    before = services(lab, prefix)
     run = run_credential(run_playbook, account, prefix, bao["url"], token["client_token"])
-    assert_clean_failure(run, lab, before, "token was rejected")
+    assert_clean_failure(run, lab, prefix, before, "token was rejected")
 
 
 def test_policy_forbids(run_playbook, lab, prefix, bao, account):
     bao["client"].sys.create_or_update_policy("read-only-other", 'path "s2p/data/other/*" { capabilities = ["read"] }')
     token = bao["client"].auth.token.create(policies=["read-only-other"], ttl="1h")["auth"]["client_token"]
-    before = services(lab)
+    before = services(lab, prefix)
     run = run_credential(run_playbook, account, prefix, bao["url"], token)
-    assert_clean_failure(run, lab, before, "permission denied while reading s2p/")
+    assert_clean_failure(run, lab, prefix, before, "permission denied while reading s2p/")
     with pytest.raises(hvac.exceptions.InvalidPath):
         bao["client"].secrets.kv.v2.read_secret_version(path=f"{prefix}/pd/{account}/ldap-bind", mount_point="s2p")
 
@@ -122,6 +120,6 @@ def test_policy_forbids_write_after_read(run_playbook, lab, prefix, bao, account
     """Reading allowed, writing not: the failure comes before LDAP, so LDAP is untouched."""
     bao["client"].sys.create_or_update_policy("read-only", 'path "s2p/data/*" { capabilities = ["read"] }')
     token = bao["client"].auth.token.create(policies=["read-only"], ttl="1h")["auth"]["client_token"]
-    before = services(lab)
+    before = services(lab, prefix)
     run = run_credential(run_playbook, account, prefix, bao["url"], token)
-    assert_clean_failure(run, lab, before, "permission denied while writing s2p/")
+    assert_clean_failure(run, lab, prefix, before, "permission denied while writing s2p/")

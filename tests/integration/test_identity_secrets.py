@@ -1,7 +1,8 @@
 """Secret marker test for ldap_account, ldap_group and credential: random 32-byte markers planted
 as every password and secret option, plus the lab's own secrets and the passwords the module
 generated into Vault, must appear nowhere: not in stdout at -vvvv, not in ANSIBLE_LOG_PATH, not in
-any ansible-runner event. Runs success, check mode, diff mode and 12 failure cases."""
+any ansible-runner event. Runs success, check mode, diff mode and 16 failure cases, including the
+lookup esa.s2p.vault_secret (a marker stored in Vault and read back) and vault_project."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from identity_helpers import BASE, clean_ldap, clean_vault, kv_all_values, play, task
+from identity_helpers import BASE, clean_ldap, clean_vault, kv_all_values, play, task, vault_root
 
 
 def marker() -> str:
@@ -42,11 +43,16 @@ def assert_hidden(run, log: Path, values: list[str]) -> None:
 def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_port, other_ca, cleanup):
     log = tmp_path / "ansible.log"
     env = {"ANSIBLE_LOG_PATH": str(log)}
-    planted = [marker() for _index in range(12)]
+    planted = [marker() for _index in range(16)]
     uid = f"{prefix}s-ope"
     creds = [{"uid": uid, "path": f"{prefix}/pd/{uid}/ldap-bind"}]
     account = {"uid": uid, "password": planted[0], "attributes": {"description": "marker test"}}
     changed = dict(account, update_password="always", attributes={"description": "changed"})
+
+    stored = f"{prefix}/pd/lookup/db-password"  # a secret whose value is a marker, read by the lookup
+    vault_root(lab).secrets.kv.v2.create_or_update_secret(path=stored, secret={"password": planted[12]},
+                                                          mount_point=lab["openbao"]["kv_mount"])
+    read_stored = "{{ lookup('esa.s2p.vault_secret', '%s', field='password', **s2p_vault_connection) }}" % stored
 
     def run(tasks, **kw):
         return run_playbook(play(*tasks), verbosity=4, envvars=env, **kw)
@@ -61,6 +67,7 @@ def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_por
         run([task("credential", {"credentials": creds})], diff=True),
         run([task("credential", {"credentials": creds, "force": True})]),
         run([{**task("credential", {"credentials": creds, "return_secret": True}), "no_log": True}]),
+        run([{"name": "lookup", "ansible.builtin.set_fact": {"db_password": read_stored}, "no_log": True}]),
     ]
     for result in ok:
         assert result.rc == 0, result.stdout[-3000:]
@@ -97,9 +104,24 @@ def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_por
                              "bind_pw": planted[11]})],
         # 12 invalid generation policy
         [task("credential", {"credentials": creds, "length": 8})],
+        # 13 the stored marker read by the lookup, then a failing no_log task that uses it
+        [{"name": "lookup", "ansible.builtin.assert": {"that": [f"{read_stored[3:-3]} == 'other'"]}, "no_log": True}],
+        # 14 the lookup with a wrong AppRole secret_id (an extra variable: Ansible quotes a failing
+        #    task's source in its error, so a value written in the play itself would be shown)
+        [{"name": "lookup", "vars": {"wrong": "{{ wrong_13 }}"},
+          "ansible.builtin.debug": {"msg": "{{ lookup('esa.s2p.vault_secret', '%s', url=s2p_vault_connection.url, "
+                                           "ca_cert=s2p_lab.ca_file, auth_method='approle', role_id='x', "
+                                           "secret_id=wrong) }}" % stored}}],
+        # 15 vault_project with a wrong token
+        [task("vault_project", {"projects": [{"project": f"{prefix}p", "environment": "dev", "segment": "pd"}],
+                                "auth_method": "token", "token": planted[14]})],
+        # 16 the lookup with a wrong token, on a path that does not exist
+        [{"name": "lookup", "vars": {"wrong": "{{ wrong_15 }}"},
+          "ansible.builtin.debug": {"msg": "{{ lookup('esa.s2p.vault_secret', 'nowhere/x', "
+                                           "url=s2p_vault_connection.url, ca_cert=s2p_lab.ca_file, token=wrong) }}"}}],
     ]
     for case, tasks in enumerate(failing, 1):
-        result = run(tasks)
+        result = run(tasks, extravars={"wrong_13": planted[13], "wrong_15": planted[15]})
         assert result.rc != 0 and result.failed == 1, f"failure case {case} did not fail"
         assert_hidden(result, log, planted + lab_secrets(lab) + generated)
     for result in ok:

@@ -34,7 +34,7 @@ def test_at_least_thirty_payloads():
 def test_stored_payloads_touch_nothing_else(run_playbook, prefix, directory):
     sentinel = {"uid": f"{prefix}sentinel", "attributes": {"description": "untouched"}}
     assert run_playbook(play(task("ldap_account", {"accounts": [sentinel]}))).rc == 0
-    before = snapshot(directory)
+    before = snapshot(directory, own_prefix=prefix)
     accounts = [{"uid": f"{prefix}{payload}", "attributes": {"description": payload, "cn": payload}}
                 for payload in STORED]
     groups = [{"cn": f"{prefix}g{payload}"[:64], "members": [], "description": payload} for payload in STORED]
@@ -42,7 +42,7 @@ def test_stored_payloads_touch_nothing_else(run_playbook, prefix, directory):
                             task("ldap_group", {"groups": groups}, name="groups")))
     assert run.rc == 0, run.stdout
     assert [a["action"] for a in run.result("accounts")["accounts"]] == ["create"] * len(STORED)
-    after = snapshot(directory)
+    after = snapshot(directory, own_prefix=prefix)
     # every entry that existed before is unchanged, and exactly one new entry per payload exists
     for dn, attributes in before.items():
         assert after.get(dn) == attributes, f"{dn} was modified or removed"
@@ -62,13 +62,13 @@ def test_stored_payloads_touch_nothing_else(run_playbook, prefix, directory):
     run = run_playbook(play(task("ldap_account", {"accounts": gone}, name="accounts"),
                             task("ldap_group", {"groups": [dict(g, state="absent") for g in groups]}, name="groups")))
     assert run.rc == 0
-    assert snapshot(directory) == before
+    assert snapshot(directory, own_prefix=prefix) == before
     assert entries_with_prefix(directory, prefix) == [f"uid={prefix}sentinel,ou=services,{BASE}"]
 
 
 @pytest.mark.parametrize("where", ["uid", "person", "attribute", "group", "member"])
 def test_refused_payloads_write_nothing(run_playbook, prefix, directory, where):
-    before = snapshot(directory)
+    before = snapshot(directory, own_prefix=prefix)
     if where in ("uid", "person", "attribute"):
         accounts = [{"uid": f"{prefix}ok"}] + [
             {"uid": f"{prefix}{p}" if where == "uid" else p if where == "person" else f"{prefix}a{i}",
@@ -85,4 +85,4 @@ def test_refused_payloads_write_nothing(run_playbook, prefix, directory, where):
     result = run.result("t")
     assert run.rc != 0 and result["changed"] is False
     assert "nothing was changed" in result["msg"]
-    assert snapshot(directory) == before
+    assert snapshot(directory, own_prefix=prefix) == before

@@ -1,8 +1,8 @@
 """The role esa.s2p.service_account through playbooks/service_accounts.yml and
 playbooks/rotate_credentials.yml, on a model of three prefixed projects (a copy of the lab
 inventory with its own model): accounts, groups, credentials and Vault access are created,
-a second run changes nothing, a forced rotation of one segment rotates exactly its accounts,
-and the report names them without any password."""
+a second run changes nothing, both playbooks in one run converge credentials once, a forced
+rotation of one segment rotates exactly its accounts, and the report names them without any password."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import yaml
 from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_all_values, kv_read, vault_root
 
 ROOT = Path(__file__).resolve().parents[2]
+CREDENTIAL_TASK = "Credentials in Vault, applied to LDAP, rotated when due"
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def inventory(tmp_path, lab, prefix):
         client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=mount)
 
 
-def test_role_and_rotation_playbook(run_playbook, lab, prefix, inventory):
+def test_role_and_rotation_playbook(run_playbook, lab, prefix, inventory, tmp_path):
     uids = [f"{prefix}a-dev", f"{prefix}a-ope", f"{prefix}b-ope", f"{prefix}c-ire"]
     paths = [f"pd/{prefix}a/dev/ldap-bind", f"pd/{prefix}a/ope/ldap-bind", f"pd/{prefix}b/ope/ldap-bind",
              f"sd/{prefix}c/ire/ldap-bind"]
@@ -51,6 +52,18 @@ def test_role_and_rotation_playbook(run_playbook, lab, prefix, inventory):
     assert "credentials: 4, of which rotated 0, created 4" in run.stdout
     again = run_playbook(ROOT / "playbooks" / "service_accounts.yml", inventory=inventory)
     assert again.rc == 0 and again.changed == 0, again.stdout[-4000:]
+
+    # As in site.yml: rotate_credentials.yml right after service_accounts.yml in one run reports
+    # from the credential step that already ran instead of converging the same input again.
+    both = tmp_path / "both.yml"
+    both.write_text(yaml.safe_dump([{"name": "accounts", "ansible.builtin.import_playbook":
+                                     str(ROOT / "playbooks" / "service_accounts.yml")},
+                                    {"name": "rotation", "ansible.builtin.import_playbook":
+                                     str(ROOT / "playbooks" / "rotate_credentials.yml")}]))
+    run = run_playbook(both, inventory=inventory)
+    assert run.rc == 0 and run.changed == 0, run.stdout[-4000:]
+    assert len(run.results(CREDENTIAL_TASK)) == 1, run.stdout[-4000:]
+    assert "not converged twice" in run.stdout and "credentials: 4, of which rotated 0" in run.stdout
 
     before = {p: kv_read(lab, p)["data"]["password"] for p in paths}
     run = run_playbook(ROOT / "playbooks" / "rotate_credentials.yml", inventory=inventory,
