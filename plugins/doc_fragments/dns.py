@@ -88,12 +88,14 @@ options:
       - Connection to the zones' primary DNS server, with the same options as the C(esa.s2p.dns)
         modules (for example C("{{ s2p_dns_connection }}")).
       - Required when a certificate is issued through ACME (its DNS-01 challenge records).
+      - Every suboption falls back to its environment variable (E(DNS_SERVER), E(DNS_PORT),
+        E(TSIG_KEY_NAME), E(TSIG_KEY_SECRET), E(TSIG_KEY_ALGORITHM)), also when the option is not given.
     type: dict
+    default: {}
     suboptions:
       server:
         description: Address or name of the zone's primary DNS server.
         type: str
-        required: true
       port:
         description: DNS port of O(dns.server).
         type: int

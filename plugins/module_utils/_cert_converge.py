@@ -36,6 +36,11 @@ from ansible_collections.esa.s2p.plugins.module_utils._vault_module import CONNE
 from ansible_collections.esa.s2p.plugins.module_utils import _vault_pki as vault_pki
 
 
+
+def _given(params, connection, key):
+    """Whether the connection dict (options or their environment fallbacks) names its server."""
+    return bool((params.get(connection) or {}).get(key))
+
 def paths(item):
     if not item.get("path"):
         return {}
@@ -69,17 +74,19 @@ def validate(params):
         seen[item["name"]] = index
         if not item.get("path") and not item.get("vault_kv_path"):
             errors.append("%s: give path (files) and/or vault_kv_path (Vault KV) to keep the certificate" % where)
-        if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not params.get("vault"):
-            errors.append("%s: the vault connection option is needed for issuer vault_pki and vault_kv_path" % where)
-        if item["issuer"] == "acme" and not (params.get("dns") and (params.get("account_key_path")
+        if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not _given(params, "vault", "url"):
+            errors.append("%s: issuer vault_pki and vault_kv_path need the vault connection (vault.url or VAULT_ADDR)"
+                          % where)
+        if item["issuer"] == "acme" and not (_given(params, "dns", "server") and (params.get("account_key_path")
                                                                     or params.get("account_key_vault_path"))):
-            errors.append("%s: issuer acme needs the dns connection and account_key_path or account_key_vault_path"
+            errors.append("%s: issuer acme needs the dns connection (dns.server or DNS_SERVER) and account_key_path "
+                          "or account_key_vault_path"
                           % where)
         if item["issuer"] == "acme" and not params.get("acme_directory"):
             errors.append("%s: issuer acme needs acme_directory (or ACME_DIRECTORY), the URL of the ACME "
                           "directory" % where)
-        if params.get("account_key_vault_path") and not params.get("vault"):
-            errors.append("%s: account_key_vault_path needs the vault connection" % where)
+        if params.get("account_key_vault_path") and not _given(params, "vault", "url"):
+            errors.append("%s: account_key_vault_path needs the vault connection (vault.url or VAULT_ADDR)" % where)
         if not item["names"]:
             errors.append("%s: names must list at least one DNS name" % where)
         for name in item["names"]:

@@ -53,9 +53,8 @@ def list_paths(vault, mount, folder):
     while pending:
         current = pending.pop()
         try:
-            # VaultClient has no public list call yet; _call maps hvac's errors to ours.
-            body = vault._call("listing %s/%s" % (mount, current), vault.hvac.secrets.kv.v2.list_secrets,
-                               path=current, mount_point=mount)
+            body = vault.request("LIST", "%s/metadata/%s" % (mount, current),
+                                 action="listing %s/%s" % (mount, current))
         except VaultNotFound:
             continue
         for key in ((body or {}).get("data") or {}).get("keys") or []:

@@ -132,12 +132,15 @@ options:
     description:
       - Connection to Vault, with the options of the C(esa.s2p.vault) modules (for example
         C("{{ s2p_vault_connection }}")). Needed for C(vault_pki) and O(certificates[].vault_kv_path).
+      - Every suboption falls back to its environment variable (E(VAULT_ADDR), E(VAULT_TOKEN),
+        E(VAULT_ROLE_ID), E(VAULT_SECRET_ID), E(VAULT_CACERT), E(VAULT_NAMESPACE)), also when the
+        option is not given.
     type: dict
+    default: {}
     suboptions:
       url:
         description: Vault address.
         type: str
-        required: true
       auth_method:
         description: How to log in.
         type: str
@@ -248,8 +251,10 @@ CERTIFICATE_SPEC = dict(
 
 def main():
     dns_options, vault_options = dns_spec(), vault_spec()
+    # Both connections default to {} so their environment fallbacks apply (AWX credentials inject
+    # VAULT_ADDR, DNS_SERVER...); whether a batch needs one is checked with the batch.
     for option in list(dns_options.values()) + list(vault_options.values()):
-        option.pop("fallback", None)
+        option.pop("required", None)
     module = acme_module(
         # acme_directory only for batches with ACME certificates (checked with the batch).
         dict(acme_directory=dict(type="str", fallback=(env_fallback, ["ACME_DIRECTORY"])),
@@ -258,13 +263,13 @@ def main():
              renew_days=dict(type="float"),
              account_key_path=dict(type="path", no_log=False),
              account_key_vault_path=dict(type="str", no_log=False),
-             vault=dict(type="dict", options=vault_options),
+             vault=dict(type="dict", options=vault_options, default={}),
              pki_mount=dict(type="str", default="pki"),
              pki_role=dict(type="str", default="s2p-esa-int"),
              kv_mount=dict(type="str", default="s2p"),
              contact=dict(type="str"),
              zones=dict(type="list", elements="str", default=["s2p.esa.int"]),
-             dns=dict(type="dict", options=dns_options)),
+             dns=dict(type="dict", options=dns_options, default={})),
         supports_check_mode=True)
     try:
         result = converge(module)
