@@ -11,6 +11,8 @@ converge() runs in phases, each phase's vCenter tasks started together (at most
 folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) ->
 one new inventory read -> reconfigure (CPU, memory, disks, NICs) -> guest
 customisation of new VMs -> custom attributes -> power -> s2p.state=ready.
+Before cloning, clones still running on vCenter for the same name and folder (left by a killed
+run) are waited for instead of started again (VSphereClient.running_clones).
 A run killed anywhere leaves VMs that carry the marker; the next run finds them
 by it and finishes them, it never clones a second copy.
 """
@@ -198,12 +200,19 @@ class Converger(object):
     def _create(self, plans):
         for plan in plans:
             self._folders(plan)
+        in_flight = self.client.running_clones() if self.live(plans) else {}
         jobs = []
         for plan in self.live(plans):
-            folder = plan.refs["folder"].ref
+            folder = plan.refs["folder"]
+            task = in_flight.get((plan.name, folder.moid))
+            if task is not None:
+                plan.notes.append("a clone of %s started by an earlier run was still running (task %s): waited for "
+                                  "it instead of cloning again" % (plan.name, task._moId))
+                jobs.append((plan, "waiting for the earlier run's clone of %s" % plan.name, _returns(task)))
+                continue
             spec = clone_spec(plan)
             jobs.append((plan, "cloning %s" % plan.name, _bind(plan.refs["template"].ref.CloneVM_Task,
-                                                               folder=folder, name=plan.name, spec=spec)))
+                                                               folder=folder.ref, name=plan.name, spec=spec)))
         self._run(jobs)
 
     def _folders(self, plan):
@@ -295,3 +304,8 @@ class Converger(object):
 
 def _bind(method, **kwargs):
     return lambda: method(**kwargs)
+
+
+def _returns(task):
+    """A run_tasks start function for a task that is already running."""
+    return lambda: task
