@@ -8,7 +8,8 @@ the collection.
 
 converge() runs in phases, each phase's vCenter tasks started together (at most
 `parallel` at once) and waited on together by VSphereClient.run_tasks():
-folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) ->
+folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) -> moves of
+marked VMs found in another folder ->
 one new inventory read -> reconfigure (CPU, memory, disks, NICs) -> guest
 customisation of new VMs -> custom attributes -> power -> s2p.state=ready.
 Before cloning, clones still running on vCenter for the same name and folder (left by a killed
@@ -193,6 +194,7 @@ class Converger(object):
         todo = [p for p in present if p.changed]
         if todo:
             self._create([p for p in todo if p.create])
+            self._move([p for p in todo if p.moves])
             self._configure(self.live(todo))
         if self.failures:
             raise BatchFailed(self.failures)
@@ -214,6 +216,13 @@ class Converger(object):
             jobs.append((plan, "cloning %s" % plan.name, _bind(plan.refs["template"].ref.CloneVM_Task,
                                                                folder=folder.ref, name=plan.name, spec=spec)))
         self._run(jobs)
+
+    def _move(self, plans):
+        """VMs of ours found in another folder of their datacenter go into the declared one."""
+        for plan in plans:
+            self._folders(plan)
+        self._run([(p, "moving %s into %s" % (p.name, p.want["folder"]),
+                    _bind(p.refs["folder"].ref.MoveIntoFolder_Task, list=[p.vm.ref])) for p in self.live(plans)])
 
     def _folders(self, plan):
         parent = plan.refs["folder"]

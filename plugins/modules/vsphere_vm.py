@@ -91,7 +91,9 @@ attributes:
 notes:
   - CPU and memory changes of a powered-on VM need CPU/memory hot-add in the guest's configuration; vCenter
     refuses them otherwise, and the VM is reported as failed with vCenter's message.
-  - A VM found by its marker in another folder than the requested one is not moved; see RV(vms[].notes).
+  - A VM found by its marker in another folder of its datacenter is moved into the declared folder
+    (C(MoveIntoFolder_Task); change C(folder), shown in check and diff mode). One found in another datacenter
+    is not moved; see RV(vms[].notes).
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """
