@@ -76,10 +76,10 @@ options:
     description:
       - Show progress in the playbook output for batches larger than this many VMs (V(0), the default, runs the
         batch in one go without progress lines).
-      - The action plugin first plans the WHOLE batch in check mode (validation and one inventory read, nothing
+      - 'The action plugin first plans the WHOLE batch in check mode (validation and one inventory read, nothing
         touched; a bad VM fails the task before anything is written), then converges only the VMs that change,
-        O(progress_every) per module run, printing C(esa.s2p.vsphere_vm: 16/30 VMs converged (12 created,
-        4 updated)) after each run. Each run reads the inventory once; pick a multiple of O(parallel).
+        O(progress_every) per module run, printing C(esa.s2p.vsphere_vm: 16/30 VMs converged) and the counts so
+        far after each run. Each run reads the inventory once; pick a multiple of O(parallel).'
       - A per-VM failure does not stop the other chunks; a connection failure stops the batch and says how far
         it got.
     type: int
