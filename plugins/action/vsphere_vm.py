@@ -31,10 +31,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        chunk = args.get("progress_every") or 0
+        try:
+            chunk = int(args.get("progress_every") or 0)
+        except (TypeError, ValueError):
+            chunk = 0  # the module itself reports the bad value
         vms = args.get("vms")
-        if self._task.check_mode or not isinstance(chunk, int) or chunk < 1 or not isinstance(vms, list) \
-                or len(vms) <= chunk:
+        if self._task.check_mode or chunk < 1 or not isinstance(vms, list) or len(vms) <= chunk:
             result.update(self._execute_module(module_args=args, task_vars=task_vars))
             return result
 
