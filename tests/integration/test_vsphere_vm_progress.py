@@ -25,7 +25,7 @@ def test_long_batch_shows_progress_and_validates_first(run_playbook, vcsim, pref
     run = run_playbook(vm_play(vms, progress_every=2), diff=True)
     assert run.rc == 0, run.stdout
     lines = PROGRESS.findall(run.stdout)
-    assert [(int(done), int(total)) for done, total, _ in lines] == [(2, 6), (4, 6), (6, 6)], run.stdout
+    assert [(int(line[0]), int(line[1])) for line in lines] == [(2, 6), (4, 6), (6, 6)], run.stdout
     assert lines[-1][2] == "6 created"
     assert "esa.s2p.vsphere_vm: 6 of 6 VMs to converge, 2 at a time" in run.stdout
     result = run.result("vms")
