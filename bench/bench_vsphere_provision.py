@@ -1,5 +1,6 @@
 """Benchmark: 60 VMs at three sites (20 each) with ONE esa.s2p.vsphere_vm task against a loop of
-community.vmware.vmware_guest, first run and no-change re-run, on the lab's vcsim.
+community.vmware.vmware_guest, first run and no-change re-run, on a vcsim of its own (the lab's
+build on a free loopback port, stopped by PID at the end; the shared lab vcsim is not loaded).
 
 Both go through the same HTTPS counting proxy, so the request counts are comparable. Both
 create the same VMs (clone from the site's template, CPU, memory, disk, port group, power
@@ -20,8 +21,9 @@ import time
 
 import yaml
 from results_io import result, write
-from vsphere_common import VENV_BIN, ansible, endpoint, proxy, workdir
+from vsphere_common import VENV_BIN, ansible, proxy, workdir
 from vsphere_helpers import SITES, Vcsim, vm_items
+from vsphere_own_vcsim import OwnVcsim
 
 PER_SITE = int(os.environ.get("S2P_BENCH_VMS_PER_SITE", "20"))
 NAME = "vsphere_provision"
@@ -68,7 +70,12 @@ def _run(play: list, conn: dict, directory, label: str) -> tuple[float, str]:
 
 
 def main() -> None:
-    vcsim = endpoint()
+    with OwnVcsim() as sim:
+        print(f"own vcsim (pid {sim.pid}) on port {sim.endpoint['port']}", flush=True)
+        measure(sim.endpoint)
+
+
+def measure(vcsim: dict) -> None:
     directory = workdir()
     ours_prefix, theirs_prefix = "b" + secrets.token_hex(3), "c" + secrets.token_hex(3)
     ours_vms = vm_items(ours_prefix, PER_SITE)

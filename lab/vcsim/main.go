@@ -12,6 +12,10 @@
 //	/<DC>/vm/bench/s2p-bench-NNNNN       -vms extra powered-on VMs, round-robin over DCs
 //
 // for DC in ESOC, ESEC, ESRIN (dc = lower case). Nothing secret is logged.
+//
+// -task-delay ID=DURATION (repeatable; ID is a task's descriptionId, e.g. VirtualMachine.cloneVm=8s)
+// makes those tasks run in the background after the delay, cancelable until then (lab patch
+// govmomi-0.24.2-s2p2-tasks.patch). The lab's own vcsim runs without it.
 package main
 
 import (
@@ -65,6 +69,7 @@ func main() {
 	passwordFile := flag.String("password-file", "", "file holding the password")
 	dsRoot := flag.String("datastores", "", "folder for datastore contents (wiped at start)")
 	extraVMs := flag.Int("vms", 0, "extra powered-on VMs, spread over the datacenters")
+	flag.Var(taskDelays{}, "task-delay", "ID=DURATION: run tasks of descriptionId ID (e.g. VirtualMachine.cloneVm) after DURATION, cancelable")
 	flag.Parse()
 
 	for name, value := range map[string]string{"cert": *certFile, "key": *keyFile, "password-file": *passwordFile, "datastores": *dsRoot} {
@@ -293,4 +298,22 @@ func waitTask(ctx context.Context, start func(context.Context) (*object.Task, er
 		return err
 	}
 	return task.Wait(ctx)
+}
+
+// taskDelays fills simulator.TaskDelay from -task-delay ID=DURATION flags.
+type taskDelays struct{}
+
+func (taskDelays) String() string { return "" }
+
+func (taskDelays) Set(value string) error {
+	parts := strings.SplitN(value, "=", 2)
+	if len(parts) != 2 {
+		return fmt.Errorf("want ID=DURATION, got %q", value)
+	}
+	delay, err := time.ParseDuration(parts[1])
+	if err != nil {
+		return err
+	}
+	simulator.TaskDelay[parts[0]] = delay
+	return nil
 }

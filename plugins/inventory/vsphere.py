@@ -16,7 +16,8 @@ description:
   - Groups C(site_<site>), C(segment_<segment>), C(project_<project>), C(environment_<environment>) and
     C(power_<state>), from the custom attributes that M(esa.s2p.vsphere_vm) sets; more with O(groups),
     O(keyed_groups) and O(compose).
-  - Strings read from vCenter are marked unsafe, so a VM name or attribute can never be templated.
+  - Strings read from vCenter are never templated (ansible-core 2.19 trusts no inventory plugin data as a
+    template), so a VM name or attribute that looks like a template reaches plays literally.
   - "The file must end in C(.vsphere.yml) or C(.vsphere.yaml) and hold C(plugin: esa.s2p.vsphere)."
 extends_documentation_fragment:
   - constructed
@@ -76,7 +77,9 @@ options:
 notes:
   - Hardware and per-NIC guest data are not read (they are most of the bytes); C(s2p_ips) holds the guest's primary
     address only. Use M(esa.s2p.vsphere_vm_info) for every address.
-  - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_project), C(s2p_power), C(s2p_instance_uuid)...).
+  - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_project), C(s2p_power), C(s2p_instance_uuid)...);
+    a field vCenter does not hold for a VM (no guest address, no project attribute) is left undefined rather
+    than set to null. The host name is the VM name.
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """
@@ -101,7 +104,6 @@ import re
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereClient
@@ -135,7 +137,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for endpoint in self._endpoints():
             try:
                 with VSphereClient(**endpoint) as client:
-                    inventory = read_inventory(client, INVENTORY_VM_PROPERTIES)
+                    inventory = read_inventory(client, INVENTORY_VM_PROPERTIES, placement=False, fast=True)
                     for vm in select_vms(inventory, managed_only=self.get_option("managed_only")):
                         vm["vcenter"] = client.endpoint
                         hosts.append(vm)
@@ -162,20 +164,32 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._populate(hosts)
 
     def _populate(self, hosts):
+        """Hosts, their variables and groups; the per-host work is kept to what is configured
+        (most of the time of a large inventory is Ansible's own per-variable bookkeeping)."""
         strict = self.get_option("strict")
+        compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
+        constructed = bool(compose or groups or keyed)
+        powered_on_only = self.get_option("powered_on_only")
+        inventory = self.inventory
+        group_names = {}
         for vm in hosts:
-            if self.get_option("powered_on_only") and vm["power"] != "poweredon":
+            if powered_on_only and vm["power"] != "poweredon":
                 continue
-            name = self.inventory.add_host(wrap_var(vm["name"]))
-            variables = dict(("s2p_%s" % k, wrap_var(v)) for k, v in vm.items())
-            for key, value in variables.items():
-                self.inventory.set_variable(name, key, value)
+            name = inventory.add_host(vm["name"])
+            # Unset fields are left out rather than set to None: fewer variables per host.
+            variables = dict(("s2p_%s" % k, v) for k, v in vm.items() if v is not None and v != [] and k != "name")
             if vm.get("ip"):
-                self.inventory.set_variable(name, "ansible_host", wrap_var(vm["ip"]))
+                variables["ansible_host"] = vm["ip"]
+            for key, value in variables.items():
+                inventory.set_variable(name, key, value)
             for kind in GROUPED:
-                if vm.get(kind):
-                    group = self.inventory.add_group(_group_name(kind, vm[kind]))
-                    self.inventory.add_child(group, name)
-            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+                value = vm.get(kind)
+                if value:
+                    group = group_names.get((kind, value))
+                    if group is None:
+                        group = group_names[(kind, value)] = inventory.add_group(_group_name(kind, value))
+                    inventory.add_child(group, name)
+            if constructed:
+                self._set_composite_vars(compose, variables, name, strict=strict)
+                self._add_host_to_composed_groups(groups, variables, name, strict=strict)
+                self._add_host_to_keyed_groups(keyed, variables, name, strict=strict)

@@ -330,13 +330,7 @@ class VSphereClient:
                     outcome[label] = (None, self._fault_error(error, label) if error is not None else
                                       VSphereError("task failed while %s" % label))
                 elif time.monotonic() - started > timeout:
-                    try:
-                        task.CancelTask()
-                    except Exception:  # the task may have ended or not be cancellable
-                        pass
-                    outcome[label] = (None, VSphereTaskTimeout(
-                        "task %s did not finish within %ss while %s and was cancelled" % (moid, timeout, label),
-                        hint="Check vCenter's recent tasks; raise the task timeout if vCenter is just slow"))
+                    outcome[label] = (None, self._cancel(task, label, timeout))
                 else:
                     continue
                 del running[moid]
@@ -344,6 +338,57 @@ class VSphereClient:
                 time.sleep(delay)
                 delay = min(delay * 1.5, 2.0)
         return outcome
+
+    def _cancel(self, task, label, timeout):
+        """CancelTask on a task that ran out of time; the error says whether vCenter accepted it."""
+        try:
+            task.CancelTask()
+            what = "vCenter task %s was cancelled" % task._moId
+        except Exception as exc:  # it may have just ended, or not be cancellable
+            what = "cancelling vCenter task %s failed (%s)" % (task._moId, getattr(exc, "msg", None) or exc)
+        return VSphereTaskTimeout(
+            "task timeout: %s did not finish within %ss; %s" % (label, timeout, what),
+            hint="Check vCenter's recent tasks; raise task_timeout if vCenter is just slow. A cancelled clone "
+                 "that still completes carries the S2P marker: the next run adopts it, it never clones twice")
+
+    def running_clones(self):
+        """{(destination name, destination folder moid): task} of the clone tasks vCenter is running now.
+
+        A run that was killed leaves its clones running on vCenter; the next run waits for them instead
+        of cloning again. One read of TaskManager.recentTask; only when clones are running, one
+        QueryEvents for their VmBeingClonedEvent (it names the destination; its chainId is the task's
+        eventChainId), plus one query per clone whose event is not among the latest 1,000."""
+        collector = vmodl.query.PropertyCollector
+        spec = collector.FilterSpec(
+            objectSet=[collector.ObjectSpec(obj=self.content.taskManager, skip=True, selectSet=[
+                collector.TraversalSpec(name="recentTask", path="recentTask", skip=False, type=vim.TaskManager)])],
+            propSet=[collector.PropertySpec(type=vim.Task, all=False, pathSet=[
+                "info.descriptionId", "info.state", "info.eventChainId", "info.queueTime"])])
+        contents = self.call("reading vCenter's recent tasks", self.content.propertyCollector.RetrieveContents,
+                             [spec]) or []
+        running = {}
+        for item in contents:
+            props = dict((p.name, p.val) for p in item.propSet or [])
+            if str(props.get("info.descriptionId") or "").startswith("VirtualMachine.clone") \
+                    and props.get("info.state") in ("queued", "running") and props.get("info.eventChainId"):
+                running[props["info.eventChainId"]] = (item.obj, props.get("info.queueTime"))
+        if not running:
+            return {}
+        manager = self.content.eventManager
+        since = min(t for _task, t in running.values() if t is not None) if any(
+            t is not None for _task, t in running.values()) else None
+        query = vim.event.EventFilterSpec(eventTypeId=["VmBeingClonedEvent"], maxCount=1000)
+        if since is not None:
+            query.time = vim.event.EventFilterSpec.ByTime(beginTime=since)
+        events = list(self.call("reading clone events", manager.QueryEvents, query) or [])
+        for chain in set(running) - set(e.chainId for e in events):
+            events.extend(self.call("reading clone events", manager.QueryEvents, vim.event.EventFilterSpec(
+                eventTypeId=["VmBeingClonedEvent"], eventChainId=chain)) or [])
+        found = {}
+        for event in events:
+            if event.chainId in running and event.destFolder is not None:
+                found[(event.destName, event.destFolder.folder._moId)] = running[event.chainId][0]
+        return found
 
     def _task_states(self, tasks):
         """{moid: (state, result, fault)} of `tasks` in ONE property-collector call."""

@@ -22,6 +22,8 @@ try:
 except ImportError:  # reported by the client (PYVMOMI_IMPORT_ERROR)
     vim = None
 
+from ansible_collections.esa.s2p.plugins.module_utils import _vsphere_fast_read as fast_read
+
 # The S2P marker: written into extraConfig at clone time, identifies a VM S2P made.
 MARKER_KEY = "s2p.vm"
 # "building" from the clone until the VM is complete (configured, powered on once, attributes set).
@@ -43,7 +45,12 @@ LIGHT_VM_PROPERTIES = ["name", "parent", "config.instanceUuid", "config.template
                        "customValue", "guest.ipAddress", "guest.net", "guest.hostName"]
 
 
-def inventory_properties(vm_properties=None):
+def inventory_properties(vm_properties=None, placement=True):
+    """What one retrieval reads; without `placement` only what VM paths need (no clusters, pools,
+    datastores or networks: the inventory plugin and vsphere_vm_info never place anything)."""
+    if not placement:
+        return {vim.Datacenter: ["name", "parent"], vim.Folder: ["name", "parent"],
+                vim.VirtualMachine: list(vm_properties or VM_PROPERTIES)}
     return {
         vim.Datacenter: ["name", "parent", "vmFolder"],
         vim.Folder: ["name", "parent"],
@@ -68,14 +75,17 @@ def marker_of(vm):
 DETAIL_VM_PROPERTIES = ["config.hardware.device", "resourcePool", "datastore"]
 
 
-def read_inventory(client, vm_properties=None, detail_names=None):
+def read_inventory(client, vm_properties=None, detail_names=None, placement=True, fast=False):
     """The whole inventory in one property-collector call (plus the custom attribute names).
+    `placement=False` reads datacenters, folders and VMs only (see inventory_properties);
+    `fast` parses the answer with ElementTree (_vsphere_fast_read: plain properties only).
 
     With `detail_names`, every VM is read with LIGHT_VM_PROPERTIES and only the templates and the
     VMs of those names get their devices, in ONE more call: device lists are most of the bytes."""
     if detail_names is not None:
         vm_properties = LIGHT_VM_PROPERTIES
-    objects = client.retrieve(inventory_properties(vm_properties))
+    properties = inventory_properties(vm_properties, placement)
+    objects = fast_read.retrieve(client, properties) if fast else client.retrieve(properties)
     fields = client.custom_field_keys(())
     inventory = Inventory(objects, dict((key, name) for name, key in fields.items()))
     if detail_names is not None:

@@ -8,9 +8,12 @@ the collection.
 
 converge() runs in phases, each phase's vCenter tasks started together (at most
 `parallel` at once) and waited on together by VSphereClient.run_tasks():
-folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) ->
+folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) -> moves of
+marked VMs found in another folder ->
 one new inventory read -> reconfigure (CPU, memory, disks, NICs) -> guest
 customisation of new VMs -> custom attributes -> power -> s2p.state=ready.
+Before cloning, clones still running on vCenter for the same name and folder (left by a killed
+run) are waited for instead of started again (VSphereClient.running_clones).
 A run killed anywhere leaves VMs that carry the marker; the next run finds them
 by it and finishes them, it never clones a second copy.
 """
@@ -191,6 +194,7 @@ class Converger(object):
         todo = [p for p in present if p.changed]
         if todo:
             self._create([p for p in todo if p.create])
+            self._move([p for p in todo if p.moves])
             self._configure(self.live(todo))
         if self.failures:
             raise BatchFailed(self.failures)
@@ -198,13 +202,27 @@ class Converger(object):
     def _create(self, plans):
         for plan in plans:
             self._folders(plan)
+        in_flight = self.client.running_clones() if self.live(plans) else {}
         jobs = []
         for plan in self.live(plans):
-            folder = plan.refs["folder"].ref
+            folder = plan.refs["folder"]
+            task = in_flight.get((plan.name, folder.moid))
+            if task is not None:
+                plan.notes.append("a clone of %s started by an earlier run was still running (task %s): waited for "
+                                  "it instead of cloning again" % (plan.name, task._moId))
+                jobs.append((plan, "waiting for the earlier run's clone of %s" % plan.name, _returns(task)))
+                continue
             spec = clone_spec(plan)
             jobs.append((plan, "cloning %s" % plan.name, _bind(plan.refs["template"].ref.CloneVM_Task,
-                                                               folder=folder, name=plan.name, spec=spec)))
+                                                               folder=folder.ref, name=plan.name, spec=spec)))
         self._run(jobs)
+
+    def _move(self, plans):
+        """VMs of ours found in another folder of their datacenter go into the declared one."""
+        for plan in plans:
+            self._folders(plan)
+        self._run([(p, "moving %s into %s" % (p.name, p.want["folder"]),
+                    _bind(p.refs["folder"].ref.MoveIntoFolder_Task, list=[p.vm.ref])) for p in self.live(plans)])
 
     def _folders(self, plan):
         parent = plan.refs["folder"]
@@ -295,3 +313,8 @@ class Converger(object):
 
 def _bind(method, **kwargs):
     return lambda: method(**kwargs)
+
+
+def _returns(task):
+    """A run_tasks start function for a task that is already running."""
+    return lambda: task

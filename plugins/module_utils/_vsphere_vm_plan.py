@@ -41,6 +41,11 @@ class VMPlan(object):
         self.notes = []
 
     @property
+    def moves(self):
+        """A VM of ours found in another folder of its datacenter: MoveIntoFolder_Task."""
+        return "folder" in self.changes
+
+    @property
     def changed(self):
         return bool(self.create or self.destroy or self.changes or self.power)
 
@@ -60,7 +65,7 @@ class VMPlan(object):
         """The managed fields once the run is done."""
         state = _shown(self.current) or {}
         want = self.want
-        state = dict(state, folder=want["folder"] if self.create else state.get("folder"))
+        state = dict(state, folder=want["folder"] if self.create or self.moves else state.get("folder"))
         for field in ("cpus", "memory_mb"):
             if want.get(field) is not None:
                 state[field] = want[field]
@@ -87,7 +92,7 @@ class VMPlan(object):
                 "update" if self.changed else "none",
                 "changes": list(self.changes) + (["power:" + self.power] if self.power else []),
                 "instance_uuid": current.get("instance_uuid"),
-                "folder": self.want["folder"] if self.create else current.get("folder"),
+                "folder": self.want["folder"] if self.create or self.moves else current.get("folder"),
                 "datacenter": self.want.get("datacenter"), "notes": self.notes}
 
 
@@ -230,7 +235,11 @@ def _changes(errors, plan, inventory):
                             build_state="building", folder=want["folder"], instance_uuid=None)
     cur = plan.current
     if not plan.create and cur["folder"] != want["folder"]:
-        plan.notes.append("found in %s, not in %s: not moved" % (cur["folder"], want["folder"]))
+        if cur["datacenter"] != want["datacenter"]:
+            plan.notes.append("found in %s, in another datacenter than %s: not moved (vCenter moves VMs between "
+                              "folders of one datacenter only)" % (cur["folder"], want["folder"]))
+        else:
+            plan.changes.append("folder")
     for field in ("cpus", "memory_mb"):
         if want.get(field) is not None and cur.get(field) != want[field]:
             plan.changes.append(field)

@@ -72,6 +72,18 @@ options:
     description: Run the guest customisation on VMs this module creates.
     type: bool
     default: true
+  progress_every:
+    description:
+      - Show progress in the playbook output for batches larger than this many VMs (V(0), the default, runs the
+        batch in one go without progress lines).
+      - 'The action plugin first plans the WHOLE batch in check mode (validation and one inventory read, nothing
+        touched; a bad VM fails the task before anything is written), then converges only the VMs that change,
+        O(progress_every) per module run, printing C(esa.s2p.vsphere_vm: 16/30 VMs converged) and the counts so
+        far after each run. Each run reads the inventory once; pick a multiple of O(parallel).'
+      - A per-VM failure does not stop the other chunks; a connection failure stops the batch and says how far
+        it got.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - esa.s2p.vsphere
 attributes:
@@ -88,10 +100,15 @@ attributes:
     support: full
     description: Use C(group/esa.s2p.vsphere) in C(module_defaults) to set the connection options once.
     membership: [esa.s2p.vsphere]
+  action:
+    support: full
+    description: An action plugin of the same name prints progress lines on the controller (O(progress_every)).
 notes:
   - CPU and memory changes of a powered-on VM need CPU/memory hot-add in the guest's configuration; vCenter
     refuses them otherwise, and the VM is reported as failed with vCenter's message.
-  - A VM found by its marker in another folder than the requested one is not moved; see RV(vms[].notes).
+  - A VM found by its marker in another folder of its datacenter is moved into the declared folder
+    (C(MoveIntoFolder_Task); change C(folder), shown in check and diff mode). One found in another datacenter
+    is not moved; see RV(vms[].notes).
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """
@@ -101,6 +118,12 @@ EXAMPLES = r"""
   esa.s2p.vsphere_vm:
     vms: "{{ s2p_model.vms }}"
     parallel: 8
+
+- name: A long batch, with a progress line after every 16 VMs
+  esa.s2p.vsphere_vm:
+    vms: "{{ s2p_model.vms }}"
+    parallel: 8
+    progress_every: 16
 
 - name: Remove one environment's VMs
   esa.s2p.vsphere_vm:
@@ -159,11 +182,14 @@ def main():
         parallel=dict(type="int", default=8),
         task_timeout=dict(type="int", default=3600),
         customize=dict(type="bool", default=True),
+        progress_every=dict(type="int", default=0),  # used by the action plugin only
     ), supports_check_mode=True)
     params = module.params
     try:
         if params["parallel"] < 1 or params["task_timeout"] < 1:
             raise ValidationError(["parallel and task_timeout: must be at least 1"])
+        if params["progress_every"] < 0:
+            raise ValidationError(["progress_every: must be 0 (no progress lines) or a number of VMs"])
         wanted = normalise_batch(params["vms"], params["state"])
     except ValidationError as exc:
         module.fail_json(**exc.as_fail_kwargs())

@@ -123,7 +123,7 @@ def main():
     client = vsphere_client(module)
     try:
         with client:
-            inventory = read_inventory(client, LIGHT_VM_PROPERTIES)
+            inventory = read_inventory(client, LIGHT_VM_PROPERTIES, placement=False)
             vms = select_vms(inventory, dict((k, module.params[k]) for k in FILTERS), module.params["managed_only"])
     except S2PError as exc:
         module.fail_json(**exc.as_fail_kwargs())

@@ -144,6 +144,34 @@ def test_same_name_without_marker_is_never_touched(run_playbook, vcsim, prefix):
     assert vcsim.describe(decoy) == before
 
 
+def test_marked_vm_in_the_wrong_folder_is_moved(run_playbook, vcsim, prefix):
+    vms = vm_items(prefix, per_site=1, sites=("esrin",))
+    run = run_playbook(vm_play(vms))
+    assert run.rc == 0, run.stdout
+    (vm,) = vcsim.vms(prefix)
+    uuid, old = vcsim.describe(vm)["uuid"], vms[0]["folder"]
+    moved = [dict(vms[0], folder=f"/ESRIN/vm/s2p/{prefix}/moved/ire")]
+
+    # Check mode predicts the move, with both folders in the diff, and moves nothing.
+    run = run_playbook(vm_play(moved), check=True, diff=True)
+    assert run.rc == 0, run.stdout
+    predicted = run.result("vms")
+    assert predicted["changed"] and predicted["vms"][0]["changes"] == ["folder"]
+    assert [(d["before"]["folder"], d["after"]["folder"]) for d in predicted["diff"]] == [(old, moved[0]["folder"])]
+    assert vcsim.describe(vm)["path"] == f"{old}/{vms[0]['name']}"
+
+    run = run_playbook(vm_play(moved), diff=True)
+    assert run.rc == 0, run.stdout
+    assert run.result("vms")["vms"][0]["changes"] == ["folder"]
+    (vm,) = vcsim.vms(prefix)  # the same VM, moved (the missing folder made on the way), not a copy
+    got = vcsim.describe(vm)
+    assert (got["path"], got["uuid"]) == (f"{moved[0]['folder']}/{vms[0]['name']}", uuid)
+    run = run_playbook(vm_play(moved))
+    assert run.rc == 0 and run.changed == 0, run.stdout
+    run = run_playbook(vm_play(moved, state="absent"))
+    assert run.rc == 0, run.stdout
+
+
 def test_bad_batch_names_every_problem_and_creates_nothing(run_playbook, vcsim, prefix):
     vms = vm_items(prefix, per_site=2, sites=("esoc",))
     bad = copy.deepcopy(vms) + vm_items(prefix, per_site=1, sites=("esrin",))

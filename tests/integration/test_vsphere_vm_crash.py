@@ -4,7 +4,6 @@ and find every VM exactly once and complete (the marker finds half-made VMs)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -12,7 +11,7 @@ from collections import Counter
 import yaml
 from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
 import vsphere_helpers
-from vsphere_helpers import vm_items, vm_play
+from vsphere_helpers import kill_tree, vm_items, vm_play
 
 N_PER_SITE = 15
 
@@ -27,24 +26,6 @@ def _start(playbook) -> subprocess.Popen:
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _kill_while_cloning(vcsim, prefix, playbook, wanted) -> dict:
     """Start the play, SIGKILL it once the first clone exists; return what it left (name -> descriptions)."""
     proc = _start(playbook)
@@ -55,13 +36,7 @@ def _kill_while_cloning(vcsim, prefix, playbook, wanted) -> dict:
                 break
             time.sleep(0.01)
     finally:
-        # ansible runs the module in its own session: kill the whole process tree, module included.
-        for pid in [proc.pid] + _descendants(proc.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait()
+        kill_tree(proc)
     left = {}
     for vm in vcsim.vms(prefix):
         left.setdefault(vm.name, []).append(vcsim.describe(vm))

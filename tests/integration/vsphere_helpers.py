@@ -5,7 +5,10 @@ server's state with the backend's own client."""
 
 from __future__ import annotations
 
+import os
+import signal
 import ssl
+import subprocess
 import time
 from pathlib import Path
 
@@ -137,3 +140,31 @@ def vcsim(vcsim_endpoint, prefix):
     leftovers = [vm.name for vm in session.vms(prefix)]
     session.close()
     assert not leftovers, f"test VMs left behind: {leftovers}"
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process and every descendant: ansible runs the module in its own session."""
+    for pid in [proc.pid] + _descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()

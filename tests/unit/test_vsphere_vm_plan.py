@@ -40,6 +40,14 @@ def test_diff_shows_only_managed_fields_and_removal():
     assert removed["after"] == {} and removed["before"]["cpus"] == 2
 
 
+def test_move_shows_both_folders():
+    moved = plan(changes=["folder"], current=dict(CURRENT, folder="/ESOC/vm/s2p/elsewhere"))
+    diff = moved.diff()
+    assert (diff["before"]["folder"], diff["after"]["folder"]) == ("/ESOC/vm/s2p/elsewhere", "/ESOC/vm/s2p/x/ire")
+    assert moved.result()["folder"] == "/ESOC/vm/s2p/x/ire" and moved.result()["action"] == "update"
+    assert plan(changes=["cpus"]).after()["folder"] == CURRENT["folder"]
+
+
 def test_new_vm_has_empty_before():
     p = plan(create=True)
     p.vm = None
