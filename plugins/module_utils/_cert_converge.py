@@ -36,10 +36,10 @@ from ansible_collections.esa.s2p.plugins.module_utils._vault_module import CONNE
 from ansible_collections.esa.s2p.plugins.module_utils import _vault_pki as vault_pki
 
 
-
 def _given(params, connection, key):
     """Whether the connection dict (options or their environment fallbacks) names its server."""
     return bool((params.get(connection) or {}).get(key))
+
 
 def paths(item):
     if not item.get("path"):
@@ -77,8 +77,8 @@ def validate(params):
         if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not _given(params, "vault", "url"):
             errors.append("%s: issuer vault_pki and vault_kv_path need the vault connection (vault.url or VAULT_ADDR)"
                           % where)
-        if item["issuer"] == "acme" and not (_given(params, "dns", "server") and (params.get("account_key_path")
-                                                                    or params.get("account_key_vault_path"))):
+        has_account_key = params.get("account_key_path") or params.get("account_key_vault_path")
+        if item["issuer"] == "acme" and not (_given(params, "dns", "server") and has_account_key):
             errors.append("%s: issuer acme needs the dns connection (dns.server or DNS_SERVER) and account_key_path "
                           "or account_key_vault_path"
                           % where)

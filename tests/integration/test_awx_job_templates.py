@@ -198,7 +198,7 @@ def launch_twice(name, job_template, awx, credentials, tmp_path):
         rc, stdout, events = launch(job_template, awx, credentials, tmp_path, verbosity)
         runs.append((stdout, events))
         if name in REFUSED_ON_RERUN and len(runs) == 2:
-            refusal, _ = REFUSED_ON_RERUN[name]
+            refusal = REFUSED_ON_RERUN[name][0]
             assert rc != 0 and refusal in failed_tasks(events), \
                 f"{name}: the second launch was not refused: {failed_tasks(events)}"
             assert changed_tasks(events) == [], f"{name}: the refused launch changed something"
@@ -230,11 +230,10 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
         runs = launch_twice(name, job_template, awx, credentials, tmp_path)
     finally:
         if name in REFUSED_ON_RERUN:  # tear the copy down whatever happened
-            _, teardown = REFUSED_ON_RERUN[name]
+            teardown = REFUSED_ON_RERUN[name][1]
             playbook, teardown_vars = teardown(launch_extra_vars(job_template, credentials["answers"]))
-            rc_down, _, down_events = launch(dict(job_template, playbook=playbook), awx, credentials, tmp_path,
-                                             extra_vars=teardown_vars)
-            assert rc_down == 0, f"{name}: teardown failed: {failed_tasks(down_events)}"
+            down = launch(dict(job_template, playbook=playbook), awx, credentials, tmp_path, extra_vars=teardown_vars)
+            assert down[0] == 0, f"{name}: teardown failed: {failed_tasks(down[2])}"
     if runs is None:
         return
     done["templates"].add(name)
