@@ -98,12 +98,14 @@ options:
     description:
       - Connection to Vault, with the same options as the C(esa.s2p.vault) modules (for example
         C("{{ s2p_vault_connection }}")). One login per task; AppRole tokens are revoked at the end.
+      - When the option is given, each suboption falls back to its environment variable
+        (E(VAULT_ADDR), E(VAULT_TOKEN), E(VAULT_ROLE_ID), E(VAULT_SECRET_ID), E(VAULT_CACERT),
+        E(VAULT_NAMESPACE)).
     type: dict
     suboptions:
       url:
         description: URL of Vault or OpenBao, for example V(https://vault.s2p.esa.int:8200).
         type: str
-        required: true
       auth_method:
         description:
           - V(token) uses O(vault.token) as is; V(approle) logs in with O(vault.role_id) and O(vault.secret_id).

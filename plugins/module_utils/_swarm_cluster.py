@@ -47,6 +47,9 @@ def validate_nodes(nodes):
         if bad:
             errors.append("%s: labels %s must have string values" % (where, ", ".join(bad)))
         out.append(dict(node, labels=dict((str(k), str(v)) for k, v in labels.items())))
+    if not nodes:
+        errors.append("nodes: the list is empty; give at least one node (name, docker_host), e.g. the "
+                      "inventory's s2p_swarm_nodes")
     present_managers = [n for n in out if n["state"] == "present" and n["role"] == "manager"]
     if out and not present_managers:
         errors.append("nodes: at least one node must be a present manager")

@@ -203,9 +203,10 @@ def read_vault_secrets(module, stacks):
     wanted = vault_secrets(stacks)
     if not wanted:
         return
-    if not module.params["vault"]:
-        raise ValidationError(["stack %s: secret %s: vault_path needs the vault connection option" % (
-            stack["name"], secret["name"]) for stack, secret in wanted])
+    if not (module.params["vault"] or {}).get("url"):
+        need = "vault_path needs the vault connection (vault.url or VAULT_ADDR)"
+        raise ValidationError(["stack %s: secret %s: %s" % (stack["name"], secret["name"], need)
+                               for stack, secret in wanted])
     mount = module.params["kv_mount"]
 
     def read(path):
@@ -219,9 +220,11 @@ def read_vault_secrets(module, stacks):
 
 
 def main():
+    # The suboptions keep their environment fallbacks (AWX credentials inject VAULT_ADDR...);
+    # whether the batch needs Vault (and its URL) is checked with the batch.
     vault_options = vault_spec()
     for option in vault_options.values():
-        option.pop("fallback", None)
+        option.pop("required", None)
     module = swarm_module(
         argument_spec=dict(
             stacks=dict(type="list", elements="dict", required=True, options=dict(

@@ -14,6 +14,7 @@ Pure code (no server), shared by tests/unit/test_awx_*.py and tests/integration/
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -353,4 +354,11 @@ def awx_inventory(dest: Path) -> Path:
             target = dest / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(path.read_text())
+    # The lab's state folder as an inventory variable of the AWX inventory (AWX copies the
+    # inventory elsewhere, so the default relative to inventory_dir would not find it).
+    lab_vars = dest / "group_vars" / "all" / "lab.yml"
+    lab_dir = os.environ.get("S2P_LAB_DIR") or str(ROOT / ".lab")
+    lab_vars.write_text("\n".join(
+        f"s2p_lab_dir: {json.dumps(lab_dir)}" if line.startswith("s2p_lab_dir:") else line
+        for line in lab_vars.read_text().splitlines()) + "\n")
     return dest
