@@ -55,6 +55,7 @@ def neocc(lab, run_playbook, neocc_secrets):
         "project_environment__manage_vault": False, "project_environment__manage_ldap": False,
         "project_environment__manage_dns": False, "project_environment__manage_certificate": False,
         "project_stack__default_image": lab["swarm_sites"]["images"]["busybox"],
+        "project_stack__vault_secrets": True,  # the secrets written above, read from Vault
         "project_stack__replicas": 1,
         "project_stack__commands": {"web": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
                                     "api": ["httpd", "-f", "-p", "8000", "-h", "/var/www"]},
