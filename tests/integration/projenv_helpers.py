@@ -14,7 +14,7 @@ import docker
 import hvac
 import yaml
 from dns_helpers import Bind
-from identity_helpers import clean_ldap, ldap_admin, snapshot, vault_root
+from identity_helpers import clean_ldap, kv_paths, ldap_admin, snapshot, vault_root
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -48,19 +48,6 @@ def stack_vars(lab: dict) -> dict:
 def _kv_paths(client: hvac.Client, mount: str, prefix: str) -> dict:
     """{path: current version} of every KV secret of a project whose name starts with prefix."""
     found = {}
-
-    def walk(path):
-        try:
-            keys = client.secrets.kv.v2.list_secrets(path=path, mount_point=mount)["data"]["keys"]
-        except hvac.exceptions.InvalidPath:
-            return
-        for key in keys:
-            if key.endswith("/"):
-                walk(path + key)
-            else:
-                meta = client.secrets.kv.v2.read_secret_metadata(path=path + key, mount_point=mount)["data"]
-                found[path + key] = meta["current_version"]
-
     for segment in SEGMENTS:
         try:
             keys = client.secrets.kv.v2.list_secrets(path=segment, mount_point=mount)["data"]["keys"]
@@ -68,7 +55,9 @@ def _kv_paths(client: hvac.Client, mount: str, prefix: str) -> dict:
             continue
         for key in keys:
             if key.startswith(prefix):
-                walk(f"{segment}/{key}")
+                for path in kv_paths(client, mount, f"{segment}/{key}"):
+                    meta = client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=mount)["data"]
+                    found[path] = meta["current_version"]
     return found
 
 
