@@ -53,3 +53,12 @@ options:
     env:
       - name: ACME_CA_PATH
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.acme]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.acme).
+"""

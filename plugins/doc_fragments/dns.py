@@ -116,3 +116,12 @@ options:
         type: float
         default: 10.0
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.dns]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.dns).
+"""

@@ -57,3 +57,12 @@ notes:
 requirements:
   - ldap3 >= 2.9
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.ldap]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.ldap).
+"""

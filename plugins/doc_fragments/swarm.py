@@ -94,3 +94,12 @@ options:
     env:
       - name: DOCKER_API_VERSION
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.swarm]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
+"""

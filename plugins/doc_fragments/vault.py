@@ -136,3 +136,12 @@ options:
         type: int
         default: 30
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.vault]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.vault).
+"""

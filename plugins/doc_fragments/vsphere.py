@@ -64,3 +64,12 @@ notes:
 requirements:
   - pyvmomi >= 8.0.3
 """
+
+    # The module belongs to the action group of this backend (meta/runtime.yml).
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [esa.s2p.vsphere]
+    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.vsphere).
+"""

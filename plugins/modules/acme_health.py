@@ -23,11 +23,7 @@ author:
 extends_documentation_fragment:
   - esa.s2p.acme
   - esa.s2p.attributes.read_only
-attributes:
-  action_group:
-    support: full
-    membership: [esa.s2p.acme]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.acme).
+  - esa.s2p.acme.action_group
 """
 
 EXAMPLES = r"""

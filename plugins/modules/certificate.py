@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - esa.s2p.acme
   - esa.s2p.dns.connection
+  - esa.s2p.acme.action_group
 attributes:
   check_mode:
     support: full
@@ -39,10 +40,6 @@ attributes:
   idempotent:
     support: full
     description: A stored certificate that is valid for its names and key is kept.
-  action_group:
-    support: full
-    membership: [esa.s2p.acme]
-    description: Takes its ACME connection options from C(module_defaults) of C(group/esa.s2p.acme).
 options:
   acme_directory:
     description:

@@ -37,6 +37,7 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.dns
+  - esa.s2p.dns.action_group
 attributes:
   check_mode:
     support: full
@@ -49,10 +50,6 @@ attributes:
     support: full
     description: Values compare canonically (names case-insensitive, IPv6 in any spelling, TXT by its
       character-strings), so a second run reports no change.
-  action_group:
-    support: full
-    membership: [esa.s2p.dns]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.dns).
 options:
   records:
     description:

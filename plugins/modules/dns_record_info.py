@@ -19,6 +19,7 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.dns
+  - esa.s2p.dns.action_group
 attributes:
   check_mode:
     support: full
@@ -29,10 +30,6 @@ attributes:
   idempotent:
     support: full
     description: Read-only, never reports a change.
-  action_group:
-    support: full
-    membership: [esa.s2p.dns]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.dns).
 options:
   names:
     description: Absolute names to read (inside O(zones)).

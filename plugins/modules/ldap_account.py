@@ -90,6 +90,7 @@ options:
         default: on_create
 extends_documentation_fragment:
   - esa.s2p.ldap
+  - esa.s2p.ldap.action_group
 attributes:
   check_mode:
     support: full
@@ -100,10 +101,6 @@ attributes:
   idempotent:
     support: partial
     description: Idempotent, except with O(accounts[].update_password=always) which sets the password every run.
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.ldap) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.ldap]
 seealso:
   - module: esa.s2p.ldap_group
   - module: esa.s2p.credential

@@ -53,6 +53,7 @@ options:
         type: str
 extends_documentation_fragment:
   - esa.s2p.ldap
+  - esa.s2p.ldap.action_group
 attributes:
   check_mode:
     support: full
@@ -63,10 +64,6 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same input changes nothing.
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.ldap) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.ldap]
 seealso:
   - module: esa.s2p.ldap_account
 author:

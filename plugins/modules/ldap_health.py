@@ -32,11 +32,7 @@ options:
 extends_documentation_fragment:
   - esa.s2p.ldap
   - esa.s2p.attributes.read_only
-attributes:
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.ldap) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.ldap]
+  - esa.s2p.ldap.action_group
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """

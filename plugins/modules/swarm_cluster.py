@@ -27,6 +27,7 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
+  - esa.s2p.swarm.action_group
 options:
   nodes:
     description: The nodes of the swarm.
@@ -83,10 +84,6 @@ attributes:
   idempotent:
     support: full
     description: A converged cluster reports no change.
-  action_group:
-    support: full
-    membership: [esa.s2p.swarm]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
 """
 
 EXAMPLES = r"""

@@ -23,11 +23,7 @@ author:
 extends_documentation_fragment:
   - esa.s2p.swarm
   - esa.s2p.attributes.read_only
-attributes:
-  action_group:
-    support: full
-    membership: [esa.s2p.swarm]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
+  - esa.s2p.swarm.action_group
 """
 
 EXAMPLES = r"""

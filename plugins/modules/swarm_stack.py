@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - esa.s2p.swarm
   - esa.s2p.vault.connection
+  - esa.s2p.swarm.action_group
 options:
   stacks:
     description:
@@ -138,10 +139,6 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same input and the same image digests changes nothing.
-  action_group:
-    support: full
-    membership: [esa.s2p.swarm]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
 """
 
 EXAMPLES = r"""

@@ -19,6 +19,7 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
+  - esa.s2p.swarm.action_group
 options:
   names:
     description: Stacks to describe; all stacks when empty. A named stack without services is listed empty.
@@ -35,10 +36,6 @@ attributes:
   idempotent:
     support: full
     description: Read-only, never reports a change.
-  action_group:
-    support: full
-    membership: [esa.s2p.swarm]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.swarm).
 """
 
 EXAMPLES = r"""

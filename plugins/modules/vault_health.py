@@ -28,11 +28,7 @@ options:
 extends_documentation_fragment:
   - esa.s2p.vault
   - esa.s2p.attributes.read_only
-attributes:
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vault) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vault]
+  - esa.s2p.vault.action_group
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """

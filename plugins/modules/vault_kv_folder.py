@@ -39,6 +39,7 @@ options:
     default: absent
 extends_documentation_fragment:
   - esa.s2p.vault
+  - esa.s2p.vault.action_group
 attributes:
   check_mode:
     support: full
@@ -49,10 +50,6 @@ attributes:
   idempotent:
     support: full
     description: A second run finds the folders empty and changes nothing.
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vault) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vault]
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """

@@ -66,6 +66,7 @@ options:
         default: 4h
 extends_documentation_fragment:
   - esa.s2p.vault
+  - esa.s2p.vault.action_group
 attributes:
   check_mode:
     support: full
@@ -76,10 +77,6 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same input changes nothing.
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vault) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vault]
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """

@@ -27,11 +27,7 @@ options:
 extends_documentation_fragment:
   - esa.s2p.vsphere
   - esa.s2p.attributes.read_only
-attributes:
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vsphere) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vsphere]
+  - esa.s2p.vsphere.action_group
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """

@@ -86,6 +86,7 @@ options:
     default: 0
 extends_documentation_fragment:
   - esa.s2p.vsphere
+  - esa.s2p.vsphere.action_group
 attributes:
   check_mode:
     support: full
@@ -96,10 +97,6 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same input reports no change (except O(state=restarted)).
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vsphere) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vsphere]
   action:
     support: full
     description: An action plugin of the same name prints progress lines on the controller (O(progress_every)).

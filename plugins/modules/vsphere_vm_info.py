@@ -49,6 +49,7 @@ options:
     default: true
 extends_documentation_fragment:
   - esa.s2p.vsphere
+  - esa.s2p.vsphere.action_group
 attributes:
   check_mode:
     support: full
@@ -59,10 +60,6 @@ attributes:
   idempotent:
     support: full
     description: Read-only, never reports a change.
-  action_group:
-    support: full
-    description: Use C(group/esa.s2p.vsphere) in C(module_defaults) to set the connection options once.
-    membership: [esa.s2p.vsphere]
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """
