@@ -155,6 +155,7 @@ def test_vault_problems_fail_before_the_swarm_is_touched(lab, prefix, vault_path
     no_connection = run_playbook([{**_play(stack)[0], "tasks": [{"name": TASK, "esa.s2p.swarm_stack": {
         "stacks": [stack]}}]}])
     assert no_connection.rc != 0
-    assert "secret api-key: vault_path needs the vault connection (vault.url or VAULT_ADDR)" in no_connection.result(TASK)["msg"]
+    expected = "secret api-key: vault_path needs the vault connection (vault.url or VAULT_ADDR)"
+    assert expected in no_connection.result(TASK)["msg"]
     assert not [s for s in manager.services() if s["Spec"]["Name"].startswith(prefix)]
     assert not [s for s in manager.secrets() if s["Spec"]["Name"].startswith(prefix)]
