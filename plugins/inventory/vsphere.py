@@ -180,8 +180,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables = dict(("s2p_%s" % k, v) for k, v in vm.items() if v is not None and v != [] and k != "name")
             if vm.get("ip"):
                 variables["ansible_host"] = vm["ip"]
-            for key, value in variables.items():
-                inventory.set_variable(name, key, value)
+            # One update of the new host's variables instead of a set_variable() per variable: the
+            # names are this plugin's own valid constants, and the host has no variables to merge with.
+            inventory.get_host(name).vars.update(variables)
             for kind in GROUPED:
                 value = vm.get(kind)
                 if value:
