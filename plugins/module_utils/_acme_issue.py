@@ -129,9 +129,15 @@ def _by_zone(records, zones, what):
 
 
 def _send(dns_client, zone, items, add):
-    """One UPDATE adding (or removing) every challenge TXT value of the order in `zone`."""
+    """One UPDATE adding (or removing) every challenge TXT value of the order in `zone`.
+
+    Adding REPLACES each challenge name's TXT RRset: values left by an earlier order whose clean-up
+    never ran (the run was killed) go with it, instead of staying in the zone for ever. Orders are
+    issued one at a time, so no other live order owns those values."""
     update = dns.update.UpdateMessage(zone)
     for name, values in sorted(items.items()):
+        if add:
+            update.delete(name, dns.rdatatype.TXT)
         for value in sorted(values):
             rdata = dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, [value.encode()])
             if add:

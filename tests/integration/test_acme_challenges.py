@@ -74,3 +74,17 @@ def test_challenges_are_removed_in_one_update_when_the_order_fails(lab, bind, pr
     with pytest.raises(ACMEError):
         issue(client, dns_client, key, _csr(names), names, ["s2p.esa.int"])
     assert dns_client.sent == [(2, 0), (0, 2)], dns_client.sent
+
+
+def test_challenge_values_left_by_a_killed_order_are_replaced(lab, bind, prefix):
+    """A run killed between adding the challenge TXT and its clean-up leaves the values in the zone;
+    the next order of the name replaces them, so nothing stays behind once it is done."""
+    name = f"f.{prefix}.s2p.esa.int"
+    stale = dns.update.UpdateMessage("s2p.esa.int")
+    stale.add(f"_acme-challenge.{name}.", 60, "TXT", '"left-by-a-killed-run"')
+    DNSClient(bind.server, bind.port, bind.key_name, bind.secret, "hmac-sha256", timeout=10).update(
+        stale, "s2p.esa.int")
+    assert bind.rrset(f"_acme-challenge.{name}", "TXT") == {"left-by-a-killed-run"}
+    client, key = _acme(lab)
+    assert "BEGIN CERTIFICATE" in issue(client, CountingDNSClient(bind), key, _csr([name]), [name], ["s2p.esa.int"])
+    assert bind.rrset(f"_acme-challenge.{name}", "TXT") == set()
