@@ -205,7 +205,7 @@ class KillingRunner:
                 if task:
                     current = task.group(1)
                     outcome.tasks.append(current)
-                    if point and current == point.stage.task:
+                    if point and _short(current) == _short(point.stage.task):
                         armed.put(time.monotonic())
                 elif line.startswith("changed:") and current and current not in outcome.changed_tasks:
                     outcome.changed_tasks.append(current)
@@ -236,6 +236,11 @@ class KillingRunner:
             return
         kill_tree(proc)
         outcome.killed = True
+
+
+def _short(task: str) -> str:
+    """A task's name without its role (ansible prints `esa.s2p.vm : ...` or `vm : ...`)."""
+    return task.rpartition(" : ")[2]
 
 
 def _group_members(pgid: int) -> list[int]:
