@@ -22,6 +22,7 @@ import os
 import queue
 import random
 import re
+import secrets
 import signal
 import subprocess
 import threading
@@ -32,15 +33,18 @@ from pathlib import Path
 
 import dns.query
 import dns.rdatatype
+import dns.update
 import docker
 import hvac
+import ldap3
 from ansible.plugins.loader import init_plugin_loader
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from dns_helpers import Bind
 from identity_helpers import can_bind, entries_with_prefix, kv_read, ldap_admin, vault_root
 from site_helpers import swarm_objects, vault_keys
-from vsphere_helpers import Vcsim, _descendants, endpoint_with_password
+from pyVmomi import vim
+from vsphere_helpers import Vcsim, _descendants, _wait, endpoint_with_password
 
 from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
 
@@ -55,13 +59,14 @@ PAUSE_AT, PAUSE_FILE = "_S2P_CREDENTIAL_PAUSE_AT", "_S2P_CREDENTIAL_PAUSE_FILE" 
 @dataclass(frozen=True)
 class Stage:
     """Where a kill can land: the task (as the default callback prints it) whose start arms
-    the kill, the largest random offset after that start, or a credential phase (the
+    the kill, the range of the random offset after that start (a task that ends sooner is
+    killed as the next one starts), or a credential phase (the
     credential module's test hook pauses there and the tree is killed while it waits).
     `default`: one of the ten points of `make test`; `make reliability` takes them all."""
 
     name: str
     task: str
-    max_offset: float = 0.0
+    offsets: tuple[float, float] = (0.0, 0.0)
     phase: str | None = None
     default: bool = False
 
@@ -74,27 +79,27 @@ _STATION_STACK = _STATION + "Stacks of the stations (one ingest service per came
 
 # In site.yml's order.
 STAGES = [
-    Stage("vms", _VMS, 4.0, default=True),
-    Stage("vms-late", _VMS, 10.0),
-    Stage("dns", "esa.s2p.dns : DNS records of every deployment", 3.0, default=True),
-    Stage("certificates", "esa.s2p.certificate : Certificates of the model", 3.0, default=True),
-    Stage("vault-projects", "esa.s2p.service_account : Vault policy and AppRole per project environment", 1.0),
-    Stage("ldap-groups", "esa.s2p.service_account : LDAP groups of the projects", 0.5),
-    Stage("ldap-accounts", "esa.s2p.service_account : LDAP service accounts", 1.5, default=True),
+    Stage("vms", _VMS, (0.5, 4.0), default=True),
+    Stage("vms-late", _VMS, (2.0, 8.0)),
+    Stage("dns", "esa.s2p.dns : DNS records of every deployment", (0.5, 3.0), default=True),
+    Stage("certificates", "esa.s2p.certificate : Certificates of the model", (1.0, 6.0), default=True),
+    Stage("vault-projects", "esa.s2p.service_account : Vault policy and AppRole per project environment", (0.3, 1.5)),
+    Stage("ldap-groups", "esa.s2p.service_account : LDAP groups of the projects", (0.3, 1.5)),
+    Stage("ldap-accounts", "esa.s2p.service_account : LDAP service accounts", (0.3, 1.5), default=True),
     Stage("credential-pending", _CREDENTIALS, phase="pending", default=True),
     Stage("credential-applied", _CREDENTIALS, phase="applied", default=True),
-    Stage("credentials", _CREDENTIALS, 1.0),
-    Stage("swarm", "esa.s2p.swarm_cluster : Converge the swarm's nodes", 1.0, default=True),
-    Stage("stacks", _STACKS, 6.0, default=True),
-    Stage("stacks-late", _STACKS, 20.0),
-    Stage("station-vms", _STATION + "VMs of the stations (ingest, processing, archive) at their sites", 3.0,
+    Stage("credentials", _CREDENTIALS, (0.3, 1.5)),
+    Stage("swarm", "esa.s2p.swarm_cluster : Converge the swarm's nodes", (0.1, 1.0), default=True),
+    Stage("stacks", _STACKS, (1.0, 4.0), default=True),
+    Stage("stacks-late", _STACKS, (3.0, 8.0)),
+    Stage("station-vms", _STATION + "VMs of the stations (ingest, processing, archive) at their sites", (0.3, 1.2),
           default=True),
-    Stage("station-dns", _STATION + "DNS names and reverse records of the stations", 1.0),
-    Stage("station-account", _STATION + "Upload accounts of the stations", 0.3),
-    Stage("station-credential", _STATION + "Upload credentials in Vault, applied to LDAP", 0.5),
-    Stage("station-certificate", _STATION + "Certificates of the ingest endpoints", 2.0),
-    Stage("station-stack", _STATION_STACK, 8.0, default=True),
-    Stage("station-stack-late", _STATION_STACK, 25.0),
+    Stage("station-dns", _STATION + "DNS names and reverse records of the stations", (0.3, 1.5)),
+    Stage("station-account", _STATION + "Upload accounts of the stations", (0.3, 1.0)),
+    Stage("station-credential", _STATION + "Upload credentials in Vault, applied to LDAP", (0.3, 1.5)),
+    Stage("station-certificate", _STATION + "Certificates of the ingest endpoints", (0.5, 2.5)),
+    Stage("station-stack", _STATION_STACK, (1.0, 4.0), default=True),
+    Stage("station-stack-late", _STATION_STACK, (3.0, 8.0)),
 ]
 
 
@@ -113,7 +118,7 @@ def kill_points(seed: int, which: str = "default") -> list[KillPoint]:
     seeded offset inside its task."""
     rng = random.Random(seed)
     stages = [s for s in STAGES if which == "all" or s.default]
-    return [KillPoint(s, 0.0 if s.phase else round(rng.uniform(s.max_offset / 10, s.max_offset), 2))
+    return [KillPoint(s, 0.0 if s.phase else round(rng.uniform(*s.offsets), 2))
             for s in stages]
 
 
@@ -205,8 +210,8 @@ class KillingRunner:
                 if task:
                     current = task.group(1)
                     outcome.tasks.append(current)
-                    if point and _short(current) == _short(point.stage.task):
-                        armed.put(time.monotonic())
+                    if point and _short(current) == _short(point.stage.task) and armed.empty():
+                        armed.put(len(outcome.tasks))
                 elif line.startswith("changed:") and current and current not in outcome.changed_tasks:
                     outcome.changed_tasks.append(current)
                 elif line.startswith("fatal:") and current:
@@ -216,9 +221,12 @@ class KillingRunner:
                     outcome.recap_changed = (outcome.recap_changed or 0) + int(recap.group(1))
 
     def _wait_and_kill(self, proc, outcome: Outcome, point: KillPoint, armed: queue.Queue) -> None:
+        """Kill at the point's offset into its task, or as soon as the next task starts if the
+        task ends sooner (so a point never lets the run go on); a phase point when the
+        credential module waits at its phase."""
         while proc.poll() is None:
             try:
-                armed.get(timeout=0.2)
+                started = armed.get(timeout=0.2)
                 break
             except queue.Empty:
                 continue
@@ -229,7 +237,7 @@ class KillingRunner:
             if point.stage.phase:
                 if self.pause_file.exists():
                     break
-            elif time.monotonic() >= deadline:
+            elif time.monotonic() >= deadline or len(outcome.tasks) > started:
                 break
             time.sleep(0.02)
         else:
@@ -455,3 +463,51 @@ def state_problems(lab: dict, variables: dict, prefix: str) -> list[str]:
     want = expected_state(variables)
     return (vm_problems(lab, want, prefix) + dns_problems(lab, want, prefix)
             + identity_problems(lab, want, prefix) + swarm_problems(lab, want, prefix))
+
+
+# --- faults planted after the last run: the checks must see each one ---------------------
+
+def plant_faults(lab: dict, variables: dict, prefix: str) -> list[str]:
+    """Break the converged state once per backend, as a killed run could leave it, and return
+    the start of the problem line state_problems() must report for each: a stale ACME challenge
+    TXT, a pending password in Vault, an account whose LDAP password is not Vault's, a second
+    VM of the same name in another folder, a service the model does not declare."""
+    want = expected_state(variables)
+    fqdn = sorted(c for names in want["certificates"].values() for c in names)[0]
+    bind = Bind(lab)
+    update = dns.update.UpdateMessage("s2p.esa.int")
+    update.add(f"_acme-challenge.{fqdn}.", 60, "TXT", '"left by a killed order"')
+    update.use_tsig(bind.key)
+    assert dns.query.tcp(update, bind.server, port=bind.port, timeout=10).rcode() == 0
+
+    (dn_pending, path_pending), (dn_other, _path) = sorted(want["credentials"].items())[:2]
+    client, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    data = client.secrets.kv.v2.read_secret_version(path=path_pending, mount_point=mount,
+                                                    raise_on_deleted_version=False)["data"]["data"]
+    client.secrets.kv.v2.create_or_update_secret(path=path_pending, mount_point=mount,
+                                                 secret=dict(data, pending_password=secrets.token_urlsafe(24)))
+    conn = ldap_admin(lab)
+    try:
+        assert conn.modify(dn_other, {"userPassword": [(ldap3.MODIFY_REPLACE, [secrets.token_urlsafe(24)])]})
+    finally:
+        conn.unbind()
+
+    vcsim = Vcsim(endpoint_with_password(lab))
+    try:
+        vm = sorted(vcsim.vms(prefix), key=lambda v: v.name)[0]
+        datacenter = vm.parent
+        while not isinstance(datacenter, vim.Datacenter):
+            datacenter = datacenter.parent
+        spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(pool=vm.resourcePool), powerOn=False)
+        _wait(vm.CloneVM_Task(folder=datacenter.vmFolder, name=vm.name, spec=spec))
+        duplicate = vm.name
+    finally:
+        vcsim.close()
+
+    extra = sorted(want["services"])[0] + "-extra"
+    docker.APIClient(base_url=lab["swarm_sites"]["docker_host"]).create_service(
+        docker.types.TaskTemplate(docker.types.ContainerSpec(lab["swarm_sites"]["images"]["busybox"], ["sleep", "1"])),
+        name=extra, mode=docker.types.ServiceMode("replicated", 0))
+    return [f"DNS orphan: _acme-challenge.{fqdn}", f"credential {path_pending}: a pending password was left",
+            f"credential mismatch: {dn_other} ", f"duplicate VM {duplicate}: 2 copies",
+            f"stack service not in the model: {extra}"]

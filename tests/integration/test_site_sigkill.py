@@ -11,8 +11,10 @@ seeded random offset inside it (S2P_RELIABILITY_SEED repeats a run; the seed and
 are printed). Then a complete run must succeed, the backends' own clients must show exactly
 the model's state (0 duplicate VMs, 0 orphaned or missing DNS records, every account binding
 with Vault's current password and no pending one, every stack service converged), and a
-second complete run must change nothing. Everything made is removed afterwards (by prefix,
-through the backends' clients), also when the test fails."""
+second complete run must change nothing. Last, one fault per backend is planted (a stale ACME
+challenge TXT, a pending password, an LDAP password that is not Vault's, a duplicate VM, a service
+outside the model) and the same checks must report each. Everything made is removed afterwards
+(by prefix, through the backends' clients), also when the test fails."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import secrets
 import time
 
 import pytest
-from reliability_helpers import KillingRunner, kill_points, state_problems
+from reliability_helpers import KillingRunner, kill_points, plant_faults, state_problems
 from site_helpers import cleanup, prefixed_model
 
 PROJECTS = ["orbit-det", "swe-kp"]  # pd at esrin (with an LDAP group), swe at esoc; ire, preope, ope
@@ -82,5 +84,10 @@ def test_site_killed_at_ten_points_converges(lab, model, prefix, tmp_path):
     assert not unknown, "\n".join(report + ["state after the complete run differs from the model:"] + problems)
     assert second.rc == 0 and second.recap_changed == 0, "\n".join(
         report + [second.describe(), f"changed tasks: {second.changed_tasks}", second.tail()])
+
+    # the checks can fail: one fault planted per backend is seen
+    planted = plant_faults(lab, model, prefix)
+    seen = state_problems(lab, model, prefix)
+    assert [f for f in planted if not any(p.startswith(f) for p in seen)] == [], seen
     if known:
         pytest.xfail("known defect(s): " + "; ".join(known) + "\n" + "\n".join(problems))
