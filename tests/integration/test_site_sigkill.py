@@ -49,7 +49,7 @@ def model(lab, prefix):
     cleanup(lab, prefix)
 
 
-def test_site_killed_at_ten_points_converges(lab, model, prefix, tmp_path):
+def test_site_killed_at_ten_or_more_points_converges(lab, model, prefix, tmp_path):
     seed = int(os.environ.get("S2P_RELIABILITY_SEED") or secrets.randbelow(10**6))
     which = os.environ.get("S2P_RELIABILITY_POINTS", "default")
     points = kill_points(seed, which)
