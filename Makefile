@@ -8,12 +8,13 @@ COLLECTION_LINK := .build/collections/ansible_collections/esa/s2p
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench changelog ee-context
+.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench reliability changelog ee-context
 
 help:
 	@echo "make run      install, bring the lab up, run playbooks/site.yml against inventories/lab"
 	@echo "make test     install, bring the lab up, run lint, sanity, unit, integration and molecule"
 	@echo "make bench    run the benchmarks in bench/ (not part of make test)"
+	@echo "make reliability  site.yml killed with SIGKILL at 20 points, then converged (make test: 10)"
 	@echo "make lab-up | lab-status | lab-down | lab-clean"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
@@ -68,6 +69,11 @@ test: lint sanity unit lab-up integration molecule
 
 bench: lab-up
 	bash bench/run.sh
+
+# The longer SIGKILL test of site.yml: all 20 kill points (make test runs the default 10).
+# S2P_RELIABILITY_SEED=N repeats the offsets of an earlier run.
+reliability: lab-up
+	S2P_RELIABILITY_POINTS=all $(BIN)/pytest -q -s tests/integration/test_site_sigkill.py
 
 changelog: venv
 	$(BIN)/antsibull-changelog release

@@ -1,12 +1,14 @@
 """playbooks/decommission.yml for a project: a check-mode report first (counts per backend, nothing
-touched), and only with decommission_confirm=true the removal of every environment of the project
-and its VMs, while every other project's VMs, records, accounts, secrets and stacks stay exactly as
-they were (read through pyVmomi, ldap3, hvac, dnspython and the docker SDK before and after)."""
+touched), and only with decommission_confirm=true the removal of every environment of the project,
+the copies duplicate_environment.yml made of them (not in the model, found by their stacks) and its
+VMs, while every other project's VMs, records, accounts, secrets and stacks stay exactly as they
+were (read through pyVmomi, ldap3, hvac, dnspython and the docker SDK before and after)."""
 
 from __future__ import annotations
 
 import pytest
-from projenv_helpers import PLAYBOOKS, addresses, clean_all, count, only, picture, stack_vars, write_inventory
+from projenv_helpers import (PLAYBOOKS, addresses, clean_all, count, of_unit, only, picture, stack_vars,
+                             write_inventory)
 from test_project_environment import MODULE_DEFAULTS
 from vsphere_helpers import SITES, Vcsim, endpoint_with_password
 
@@ -67,7 +69,15 @@ def estate(inventory, lab, prefix, run_playbook):
 
 def test_report_first_then_only_the_project_is_removed(lab, run_playbook, prefix, estate):
     inventory, a, b, session = estate
+    # a copy of a's ire (ire2, not in the model), as a test campaign would make it
+    copy = run_playbook(PLAYBOOKS / "duplicate_environment.yml", inventory=inventory, extravars=dict(
+        stack_vars(lab), project=a, from_env="ire", to_env="ire2",
+        project_environment__addresses=addresses([f"esrin-{a}-ire2-app01"])))
+    assert copy.rc == 0 and copy.changed > 0, copy.stdout[-4000:]
     before, vms_before = picture(lab, prefix), vm_picture(session, prefix)
+    copied = of_unit(before, a, "ire2")
+    assert list(copied["vault_policies"]) == [f"s2p-{a}-ire2"]
+    assert list(copied["swarm"]["services"]) == [f"{a}-ire2_web"]
     assert sorted(vms_before) == sorted([f"esrin-{a}-ire-app01", f"esrin-{a}-preope-app01", f"esrin-{b}-ire-app01"])
     of_a = picture(lab, a)
     assert of_a["ldap"] and of_a["vault_kv"] and of_a["dns"] and of_a["swarm"]["services"]
@@ -75,18 +85,18 @@ def test_report_first_then_only_the_project_is_removed(lab, run_playbook, prefix
     report = run_playbook(PLAYBOOKS / "decommission.yml", inventory=inventory, extravars={"project": a})
     assert report.rc == 0, report.stdout[-4000:]
     assert report.changed > 0  # predicted, in check mode
-    assert f"decommission of project {a} (ire, preope) would remove:" in report.stdout
-    # per environment: policy with AppRole, ldap-bind, tls; VM, service and PTR records; a service and
-    # a network; plus the project's group with the last environment, and its two VMs
+    assert f"decommission of project {a} (ire, preope; copies: ire2) would remove:" in report.stdout
+    # per environment and copy: policy with AppRole, ldap-bind, tls; VM, service and PTR records; a
+    # service and a network; plus the project's group with the last environment, and its two VMs
     assert report.result("Report per backend")["msg"][1:] == [
-        "vault        6", "ldap         3", "dns          6", "certificate  0", "swarm        4", "vsphere      2"]
+        "vault        9", "ldap         4", "dns          9", "certificate  0", "swarm        6", "vsphere      2"]
     assert "Not confirmed: nothing was removed" in report.stdout
     assert picture(lab, prefix) == before and vm_picture(session, prefix) == vms_before
 
     removed = run_playbook(PLAYBOOKS / "decommission.yml", inventory=inventory,
                            extravars={"project": a, "decommission_confirm": True})
     assert removed.rc == 0 and removed.changed > 0, removed.stdout[-4000:]
-    assert f"decommission of project {a} (ire, preope) removed:" in removed.stdout
+    assert f"decommission of project {a} (ire, preope; copies: ire2) removed:" in removed.stdout
     tables = [r["msg"] for r in removed.results("Report per backend")]
     assert len(tables) == 2 and tables[0][1:] == tables[1][1:]  # the report predicted the removal exactly
     assert count(picture(lab, a)) == 0
