@@ -196,20 +196,37 @@ class StaleRun(S2PError):
     """The entry's password changed after this run read it: another run got there first."""
 
 
-def plan(items, kvs, changed_times, moment, force):
-    """One plan per item; ValidationError when an account does not exist (before any write)."""
+def plan(items, kvs, changed_times, moment, force, check_mode=False):
+    """One plan per item; ValidationError when an account does not exist (before any write).
+
+    In check mode a missing account is planned as the account esa.s2p.ldap_account creates
+    earlier in the same run would be (no password yet, so no pwdChangedTime): the plan is then
+    exactly what the real run decides once the account exists, and p["account_missing"] is True.
+    """
     errors, plans = [], []
     for item, kv in zip(items, kvs):
-        if item["dn"] not in changed_times:
+        missing = item["dn"] not in changed_times
+        if missing and not check_mode:
             errors.append("%s.uid: the account %s does not exist; create it with esa.s2p.ldap_account first"
                           % (item["where"], item["dn"]))
             continue
-        changed_time = changed_times[item["dn"]]
-        plans.append({"item": item, "kv": kv, "changed_time": changed_time,
+        changed_time = changed_times.get(item["dn"])
+        plans.append({"item": item, "kv": kv, "changed_time": changed_time, "account_missing": missing,
                       "action": decide(item, kv, changed_time, moment, force)})
     if errors:
         raise ValidationError(errors)
     return plans
+
+
+def missing_accounts_warning(plans):
+    """The check-mode warning for accounts that do not exist yet, or None."""
+    missing = [p["item"]["dn"] for p in plans if p.get("account_missing")]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (" and %d more" % (len(missing) - 5) if len(missing) > 5 else "")
+    return ("check mode: %d account(s) do not exist yet (%s); predicted as created without a password by "
+            "esa.s2p.ldap_account earlier in this run. A real run fails for an account that still does "
+            "not exist when this task runs." % (len(missing), shown))
 
 
 def apply_to_ldap(ldap, p):

@@ -114,7 +114,10 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Vault and LDAP are read and the actions decided; nothing is written.
+    description:
+      - Vault and LDAP are read and the actions decided; nothing is written.
+      - An account that does not exist yet is predicted as M(esa.s2p.ldap_account) creates it earlier in the
+        same run (without a password), with a warning; outside check mode such an account is an error.
   diff_mode:
     support: none
     description: Passwords are never shown; RV(credentials) lists the actions.
@@ -227,13 +230,17 @@ def main():
             kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
             if error:
                 raise error
-            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"])
+            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"],
+                              check_mode=module.check_mode)
             changed = any(p["action"] != "none" for p in plans)
             if changed and not module.check_mode:
                 cred.execute(plans, pool, vault, params["mount"], params["length"], params["characters"], moment,
                              lambda: changed_times(ldap, items, params["base_dn"]))
     except (S2PError, cred.CredentialRunError) as exc:
         module.fail_json(**exc.as_fail_kwargs())
+    warning = cred.missing_accounts_warning(plans)
+    if warning:
+        module.warn(warning)
     result = dict(changed=changed, credentials=[
         dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"]) for p in plans])
     if params["return_secret"]:
