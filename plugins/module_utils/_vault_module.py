@@ -32,7 +32,8 @@ def connection_argument_spec():
     """The Vault connection options with their environment fallbacks (a fresh dict each call)."""
     return dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR"])),
-        auth_method=dict(type="str", default="token", choices=list(AUTH_METHODS)),
+        auth_method=dict(type="str", default="token", choices=list(AUTH_METHODS),
+                         fallback=(env_fallback, ["VAULT_AUTH_METHOD"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
         role_id=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE_ID"])),
         secret_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_SECRET_ID"])),

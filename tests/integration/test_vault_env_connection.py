@@ -1,0 +1,61 @@
+"""An AWX-style run: the play has NO module_defaults and no connection variables; every
+connection option of LDAP and Vault comes from the environment, as AWX credential injectors set
+it, AppRole chosen by VAULT_AUTH_METHOD with VAULT_ROLE_ID/VAULT_SECRET_ID. ldap_account,
+credential, the vault_secret lookup and vault_health all work from it, and neither the
+secret_id nor the generated password appears in the output at -vvvv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_read, play, task
+
+
+def awx_environment(lab: dict) -> dict:
+    bao, slapd = lab["openbao"], lab["slapd"]
+    return {
+        "VAULT_ADDR": bao["url"],
+        "VAULT_AUTH_METHOD": "approle",
+        "VAULT_ROLE_ID": Path(bao["automation_role_id_file"]).read_text().strip(),
+        "VAULT_SECRET_ID": Path(bao["automation_secret_id_file"]).read_text().strip(),
+        "VAULT_CACERT": lab["ca_file"],
+        "LDAPURI": slapd["ldaps_uri"],
+        "LDAPBINDDN": slapd["admin_dn"],
+        "LDAPBINDPW": Path(slapd["admin_password_file"]).read_text().strip(),
+        "LDAPTLS_CACERT": lab["ca_file"],
+    }
+
+
+def test_approle_from_environment_only(run_playbook, lab, prefix):
+    uid, path = f"{prefix}env-ope", f"{prefix}/pd/{prefix}env/ope/ldap-bind"
+    env = awx_environment(lab)
+    lookup = "{{ lookup('esa.s2p.vault_secret', '%s', field='password') }}" % path
+    steps = play(
+        task("ldap_account", {"accounts": [{"uid": uid}]}, name="account"),
+        task("credential", {"credentials": [{"uid": uid, "path": path, "owner": "ops", "project": prefix}]},
+             name="credential"),
+        {"name": "lookup", "ansible.builtin.set_fact": {"read_back": lookup}, "no_log": True},
+        {"name": "length", "ansible.builtin.assert": {"that": ["read_back | length == 32"], "quiet": True},
+         "no_log": True},
+        task("vault_health", {}, name="health"),
+        module_defaults=False)
+    try:
+        run = run_playbook(steps, envvars=env, verbosity=4)
+        assert run.rc == 0, run.stdout[-4000:]
+        assert [c["action"] for c in run.result("credential")["credentials"]] == ["create"]
+        health = run.result("health")
+        assert health["healthy"] is True, health
+        auth = [c for c in health["checks"] if c["name"] == "auth"][0]
+        assert auth["msg"].startswith("approle login ok"), auth
+        password = kv_read(lab, path)["data"]["password"]
+        assert can_bind(lab, f"uid={uid},ou=services,{BASE}", password)
+        for secret in (password, env["VAULT_SECRET_ID"], env["LDAPBINDPW"]):
+            assert secret not in run.stdout
+            assert not any(secret in str(event) for event in run.events)
+        # Without VAULT_AUTH_METHOD the same environment means token auth, and no token is set.
+        bare = {k: v for k, v in env.items() if k != "VAULT_AUTH_METHOD"}
+        run = run_playbook(play(task("vault_health", {}, name="health"), module_defaults=False), envvars=bare)
+        assert run.rc != 0 and "token" in run.result("health")["msg"], run.stdout[-3000:]
+    finally:
+        clean_ldap(lab, prefix)
+        clean_vault(lab, prefix)
