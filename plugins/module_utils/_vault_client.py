@@ -302,6 +302,16 @@ class VaultClient:
             raise
         return ((response or {}).get("data") or {}).get("version")
 
+    def kv_list(self, mount, folder):
+        """The keys directly under KV v2 folder `folder` (sub-folders end with '/'), or None when the
+        folder does not exist (no secret at or below it)."""
+        try:
+            body = self.request("LIST", "%s/metadata/%s" % (mount, folder.strip("/")),
+                                action="listing %s/%s/" % (mount, folder.strip("/")))
+        except VaultNotFound:
+            return None
+        return ((body or {}).get("data") or {}).get("keys") or []
+
     def kv_metadata(self, mount, path):
         """{custom_metadata, current_version, versions} of `path`, or None when it does not exist."""
         try:

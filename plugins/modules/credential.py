@@ -22,7 +22,8 @@ description:
     recorded when the password was set), never by binding with it, so accounts are never locked out.
   - The secret's custom metadata holds C(owner), C(project), C(rotation_period_days), C(rotated_at) and
     C(account).
-  - One Vault login per task. The whole batch is validated first; Vault and LDAP are
+  - One Vault login per task. Secrets that do not exist yet are found with folder listings, not one read
+    each (see the notes). The whole batch is validated first; Vault and LDAP are
     both read before anything is written, so a sealed Vault, an expired token or a forbidden path fails the
     task before LDAP is touched.
   - Each phase runs over the whole batch before the next starts, with up to 8 Vault requests and, for large
@@ -109,6 +110,9 @@ notes:
     also has a one-second resolution. In those cases LDAP ends with an older password than Vault's current
     one. The next run sees that C(pwdChangedTime) differs from what Vault recorded, and re-applies Vault's
     current password (action V(reapply)).
+  - A KV folder that holds two or more of the batch's paths is listed before reading (the token needs
+    C(list) on C(<mount>/metadata/...), else the paths are read one by one); a path missing from its
+    folder's listing is not read. Writes of new secrets still use check-and-set 0.
   - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
     O(validate_certs) and O(timeout) apply to both connections.
 attributes:
@@ -178,6 +182,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils._vault_kv_batch import read_many
 from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
 
 CREDENTIAL_SPEC = dict(
@@ -227,9 +232,7 @@ def main():
         items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
         vault = vault_client(module)
         with vault, ldap_client(module) as ldap, LDAPPool(ldap) as pool:
-            kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
-            if error:
-                raise error
+            kvs = read_many(vault, params["mount"], [item["path"] for item in items], cred.parallel)
             plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"],
                               check_mode=module.check_mode)
             changed = any(p["action"] != "none" for p in plans)
