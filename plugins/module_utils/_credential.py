@@ -178,13 +178,16 @@ def parallel(func, items):
     return bounded_map(func, items, WORKERS)
 
 
-class CredentialRunError(Exception):
+class CredentialRunError(S2PError):
     """A write failed part way; `done` says what was written, `error` is the backend error."""
 
     def __init__(self, error, done):
         super(CredentialRunError, self).__init__(str(error))
         self.error = error
         self.done = done
+
+    def __str__(self):
+        return self.message
 
     def as_fail_kwargs(self):
         return {"msg": "%s (done before the failure: %s; the next run completes any pending rotation)"

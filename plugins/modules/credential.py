@@ -172,7 +172,6 @@ secrets:
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
     CONNECTION_REQUIRED_TOGETHER,
     base_dn_option,
@@ -183,7 +182,7 @@ from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
 from ansible_collections.esa.s2p.plugins.module_utils._vault_kv_batch import read_many
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
 
 CREDENTIAL_SPEC = dict(
     uid=dict(type="str", required=True),
@@ -223,32 +222,32 @@ def main():
         force=dict(type="bool", default=False),
         return_secret=dict(type="bool", default=False, no_log=False),
     )
-    module = vault_module(spec, supports_check_mode=True, required_together=CONNECTION_REQUIRED_TOGETHER)
+    module = batch_module(spec, required_together=CONNECTION_REQUIRED_TOGETHER)
     params = module.params
     if params["return_secret"] and not module.no_log:
         module.fail_json(msg="return_secret=true returns passwords: set no_log: true on the task", changed=False)
     moment = cred.now_utc()
-    try:
-        items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
-        vault = vault_client(module)
-        with vault, ldap_client(module) as ldap, LDAPPool(ldap) as pool:
+
+    def converge(vault, items, write):
+        with ldap_client(module) as ldap, LDAPPool(ldap) as pool:
             kvs = read_many(vault, params["mount"], [item["path"] for item in items], cred.parallel)
             plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"],
-                              check_mode=module.check_mode)
+                              check_mode=not write)
             changed = any(p["action"] != "none" for p in plans)
-            if changed and not module.check_mode:
+            if changed and write:
                 cred.execute(plans, pool, vault, params["mount"], params["length"], params["characters"], moment,
                              lambda: changed_times(ldap, items, params["base_dn"]))
-    except (S2PError, cred.CredentialRunError) as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    warning = cred.missing_accounts_warning(plans)
-    if warning:
-        module.warn(warning)
-    result = dict(changed=changed, credentials=[
-        dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"]) for p in plans])
-    if params["return_secret"]:
-        result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
-    module.exit_json(**result)
+        warning = cred.missing_accounts_warning(plans)
+        if warning:
+            module.warn(warning)
+        result = dict(credentials=[dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"])
+                                   for p in plans])
+        if params["return_secret"]:
+            result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
+        return changed, result, None
+
+    run_batch(module, lambda: cred.validate(params["credentials"], params["base_dn"], params["length"],
+                                            params["characters"]), converge)
 
 
 if __name__ == "__main__":
