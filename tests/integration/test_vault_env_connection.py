@@ -2,13 +2,16 @@
 connection option of LDAP and Vault comes from the environment, as AWX credential injectors set
 it, AppRole chosen by VAULT_AUTH_METHOD with VAULT_ROLE_ID/VAULT_SECRET_ID. ldap_account,
 credential, the vault_secret lookup and vault_health all work from it, and neither the
-secret_id nor the generated password appears in the output at -vvvv."""
+secret_id nor the generated password appears in the output at -vvvv. With a secret_id good for
+ONE login, a credential task over several accounts still succeeds (one login per task, not per
+item) and the next task's login is refused (so the limit really applies)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_read, play, task
+import hvac
+from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_read, play, task, vault_root
 
 
 def awx_environment(lab: dict) -> dict:
@@ -57,5 +60,31 @@ def test_approle_from_environment_only(run_playbook, lab, prefix):
         run = run_playbook(play(task("vault_health", {}, name="health"), module_defaults=False), envvars=bare)
         assert run.rc != 0 and "token" in run.result("health")["msg"], run.stdout[-3000:]
     finally:
+        clean_ldap(lab, prefix)
+        clean_vault(lab, prefix)
+
+
+def test_one_login_per_task_with_a_single_use_secret_id(run_playbook, lab, prefix):
+    uids = [f"{prefix}u{i}-ope" for i in range(3)]
+    creds = [{"uid": u, "path": f"{prefix}/pd/{prefix}u/{u}/ldap-bind"} for u in uids]
+    root = vault_root(lab)
+    role = "auth/approle/role/s2p-automation/secret-id"
+    issued = root.adapter.post(f"/v1/{role}", json={"num_uses": 1, "ttl": "10m"})["data"]
+    assert issued["secret_id_num_uses"] == 1
+    env = dict(awx_environment(lab), VAULT_SECRET_ID=issued["secret_id"])
+    try:
+        run = run_playbook(play(task("ldap_account", {"accounts": [{"uid": u} for u in uids]})))
+        assert run.rc == 0, run.stdout[-3000:]
+        run = run_playbook(play(task("credential", {"credentials": creds}), module_defaults=False), envvars=env)
+        assert run.rc == 0, run.stdout[-3000:]
+        assert [c["action"] for c in run.result("t")["credentials"]] == ["create"] * 3
+        again = run_playbook(play(task("credential", {"credentials": creds}), module_defaults=False), envvars=env)
+        assert again.rc != 0 and "AppRole login" in again.result("t")["msg"], again.stdout[-3000:]
+        assert issued["secret_id"] not in run.stdout + again.stdout
+    finally:
+        try:
+            root.adapter.post(f"/v1/{role}-accessor/destroy", json={"secret_id_accessor": issued["secret_id_accessor"]})
+        except hvac.exceptions.VaultError:  # used up: already gone
+            pass
         clean_ldap(lab, prefix)
         clean_vault(lab, prefix)

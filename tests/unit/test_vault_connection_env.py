@@ -32,12 +32,12 @@ def validate(params=None):
 
 def test_approle_from_environment_only(env):
     env(VAULT_ADDR="https://vault.example:8200", VAULT_AUTH_METHOD="approle", VAULT_ROLE_ID="rid-1",
-        VAULT_SECRET_ID="sid-secret-1", VAULT_CACERT="/etc/ca.pem")
+        VAULT_SECRET_ID="sid-secret-1", VAULT_CACERT="/etc/ca.pem", VAULT_NAMESPACE="s2p/ops")
     result = validate()
     assert result.error_messages == []
     got = result.validated_parameters
-    assert (got["url"], got["auth_method"], got["role_id"], got["secret_id"], got["ca_cert"]) == (
-        "https://vault.example:8200", "approle", "rid-1", "sid-secret-1", "/etc/ca.pem")
+    assert (got["url"], got["auth_method"], got["role_id"], got["secret_id"], got["ca_cert"], got["namespace"]) == (
+        "https://vault.example:8200", "approle", "rid-1", "sid-secret-1", "/etc/ca.pem", "s2p/ops")
     assert "sid-secret-1" in result._no_log_values
 
 
