@@ -161,7 +161,9 @@ class VaultClient:
             raise VaultNotFound("not found at %s while %s: %s" % (self.url, action, text)) from exc
         except hvac_exceptions.Forbidden as exc:
             raise VaultForbidden("permission denied while %s: %s" % (action, _errors_text(exc)),
-                                 hint="Grant the token's policy the needed capabilities, or check the token") from exc
+                                 hint="Grant the token's policy the needed capabilities, or check the token, the "
+                                      "mount and the path (Vault also denies paths where nothing is mounted)"
+                                 ) from exc
         except hvac_exceptions.VaultError as exc:
             raise VaultError("Vault at %s refused %s: %s" % (self.url, action, _errors_text(exc))) from exc
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import hvac
+import pytest
 from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_read, play, task, vault_root
 
 
@@ -88,3 +89,20 @@ def test_one_login_per_task_with_a_single_use_secret_id(run_playbook, lab, prefi
             pass
         clean_ldap(lab, prefix)
         clean_vault(lab, prefix)
+
+
+@pytest.mark.parametrize("mount, path, expected", [
+    ("s2p", "nowhere-{prefix}/x", "no secret at s2p/nowhere-{prefix}/x"),
+    ("nomount{prefix}", "x/y", "nothing is mounted at nomount{prefix}/"),
+], ids=["missing_path", "missing_mount"])
+def test_lookup_names_a_missing_path_or_mount(run_playbook, lab, prefix, mount, path, expected):
+    """With a token that may see everything (a limited token gets 'permission denied' where nothing is
+    mounted: Vault checks the policy first), a missing secret and a missing mount are told apart."""
+    lookup = "{{ lookup('esa.s2p.vault_secret', '%s', mount='%s') }}" % (path.format(prefix=prefix),
+                                                                        mount.format(prefix=prefix))
+    env = dict(awx_environment(lab), VAULT_AUTH_METHOD="token",
+               VAULT_TOKEN=Path(lab["openbao"]["root_token_file"]).read_text().strip())
+    run = run_playbook(play({"name": "lookup", "ansible.builtin.debug": {"msg": lookup}}, module_defaults=False),
+                       envvars=env)
+    assert run.rc != 0 and expected.format(prefix=prefix) in run.stdout, run.stdout[-3000:]
+    assert "Traceback" not in run.stdout
