@@ -294,12 +294,21 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         raise CredentialRunError(exc, done) from None
 
 
+def metadata_to_write(p):
+    """The custom metadata phase 3 must write for plan `p`, or None when Vault already has exactly
+    that (a re-applied password keeps its rotated_at: no write)."""
+    wanted = wanted_metadata(p["item"], p.get("data") or p["kv"]["data"])
+    return None if wanted == ((p["kv"] or {}).get("custom_metadata") or {}) else wanted
+
+
 def promote(vault, mount, p):
-    """Phase 3 for one account (promote, then its metadata), or only the metadata."""
+    """Phase 3 for one account (promote, then its metadata if it changes), or only the metadata."""
     if "data" in p:
         vault.kv_write(mount, p["item"]["path"], p["data"], p["version"])
         p["promoted"] = True
-    vault.kv_write_metadata(mount, p["item"]["path"], wanted_metadata(p["item"], p.get("data") or p["kv"]["data"]))
+    metadata = metadata_to_write(p)
+    if metadata is not None:
+        vault.kv_write_metadata(mount, p["item"]["path"], metadata)
 
 
 def current_password(p):

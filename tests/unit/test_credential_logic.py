@@ -69,6 +69,19 @@ def test_metadata_drift_is_fixed_alone():
     assert cred.decide(item(), stale, "20261125110000Z", NOW, False) == "metadata"
 
 
+def test_metadata_is_written_only_when_it_changes():
+    current = kv()
+    reapplied = {"item": item(), "kv": current, "data": cred.promoted_data(
+        item(), current["data"]["password"], cred.parse_iso(current["data"]["rotated_at"]), "20261125120001Z")}
+    assert cred.metadata_to_write(reapplied) is None  # same owner, project, period, rotated_at: no write
+    rotated = dict(reapplied, data=cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z"))
+    assert cred.metadata_to_write(rotated)["rotated_at"] == cred.iso(NOW)
+    created = {"item": item(), "kv": None, "data": cred.promoted_data(item(), "n" * 20, NOW, None)}
+    assert cred.metadata_to_write(created) == cred.wanted_metadata(item(), created["data"])
+    drifted = {"item": item(owner="new-team"), "kv": current}  # action metadata: no new version
+    assert cred.metadata_to_write(drifted)["owner"] == "new-team"
+
+
 def test_promoted_data_has_no_pending():
     pending = cred.pending_data(kv(), "new-password-xxxxxxxx", NOW)
     assert pending["pending_password"] == "new-password-xxxxxxxx" and pending["password"] == "p" * 20
