@@ -98,8 +98,8 @@ def test_one_login_per_task_with_a_single_use_secret_id(run_playbook, lab, prefi
 def test_lookup_names_a_missing_path_or_mount(run_playbook, lab, prefix, mount, path, expected):
     """With a token that may see everything (a limited token gets 'permission denied' where nothing is
     mounted: Vault checks the policy first), a missing secret and a missing mount are told apart."""
-    lookup = "{{ lookup('esa.s2p.vault_secret', '%s', mount='%s') }}" % (path.format(prefix=prefix),
-                                                                        mount.format(prefix=prefix))
+    terms = (path.format(prefix=prefix), mount.format(prefix=prefix))
+    lookup = "{{ lookup('esa.s2p.vault_secret', '%s', mount='%s') }}" % terms
     env = dict(awx_environment(lab), VAULT_AUTH_METHOD="token",
                VAULT_TOKEN=Path(lab["openbao"]["root_token_file"]).read_text().strip())
     run = run_playbook(play({"name": "lookup", "ansible.builtin.debug": {"msg": lookup}}, module_defaults=False),
