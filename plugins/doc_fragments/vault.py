@@ -22,6 +22,8 @@ options:
     description:
       - V(token) uses O(token) as is; V(approle) logs in once per task with O(role_id) and O(secret_id)
         and revokes the token it obtained at the end of the task.
+      - If not set, the environment variable E(VAULT_AUTH_METHOD) is used, so a job that gets its whole
+        connection from the environment (an AWX credential) can choose AppRole.
     type: str
     choices: [token, approle]
     default: token
@@ -72,6 +74,9 @@ options:
   url:
     env:
       - name: VAULT_ADDR
+  auth_method:
+    env:
+      - name: VAULT_AUTH_METHOD
   token:
     env:
       - name: VAULT_TOKEN
@@ -99,8 +104,8 @@ options:
       - Connection to Vault, with the same options as the C(esa.s2p.vault) modules (for example
         C("{{ s2p_vault_connection }}")). One login per task; AppRole tokens are revoked at the end.
       - When the option is given, each suboption falls back to its environment variable
-        (E(VAULT_ADDR), E(VAULT_TOKEN), E(VAULT_ROLE_ID), E(VAULT_SECRET_ID), E(VAULT_CACERT),
-        E(VAULT_NAMESPACE)).
+        (E(VAULT_ADDR), E(VAULT_AUTH_METHOD), E(VAULT_TOKEN), E(VAULT_ROLE_ID), E(VAULT_SECRET_ID),
+        E(VAULT_CACERT), E(VAULT_NAMESPACE)).
     type: dict
     suboptions:
       url:

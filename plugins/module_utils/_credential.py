@@ -178,13 +178,16 @@ def parallel(func, items):
     return bounded_map(func, items, WORKERS)
 
 
-class CredentialRunError(Exception):
+class CredentialRunError(S2PError):
     """A write failed part way; `done` says what was written, `error` is the backend error."""
 
     def __init__(self, error, done):
         super(CredentialRunError, self).__init__(str(error))
         self.error = error
         self.done = done
+
+    def __str__(self):
+        return self.message
 
     def as_fail_kwargs(self):
         return {"msg": "%s (done before the failure: %s; the next run completes any pending rotation)"
@@ -196,20 +199,37 @@ class StaleRun(S2PError):
     """The entry's password changed after this run read it: another run got there first."""
 
 
-def plan(items, kvs, changed_times, moment, force):
-    """One plan per item; ValidationError when an account does not exist (before any write)."""
+def plan(items, kvs, changed_times, moment, force, check_mode=False):
+    """One plan per item; ValidationError when an account does not exist (before any write).
+
+    In check mode a missing account is planned as the account esa.s2p.ldap_account creates
+    earlier in the same run would be (no password yet, so no pwdChangedTime): the plan is then
+    exactly what the real run decides once the account exists, and p["account_missing"] is True.
+    """
     errors, plans = [], []
     for item, kv in zip(items, kvs):
-        if item["dn"] not in changed_times:
+        missing = item["dn"] not in changed_times
+        if missing and not check_mode:
             errors.append("%s.uid: the account %s does not exist; create it with esa.s2p.ldap_account first"
                           % (item["where"], item["dn"]))
             continue
-        changed_time = changed_times[item["dn"]]
-        plans.append({"item": item, "kv": kv, "changed_time": changed_time,
+        changed_time = changed_times.get(item["dn"])
+        plans.append({"item": item, "kv": kv, "changed_time": changed_time, "account_missing": missing,
                       "action": decide(item, kv, changed_time, moment, force)})
     if errors:
         raise ValidationError(errors)
     return plans
+
+
+def missing_accounts_warning(plans):
+    """The check-mode warning for accounts that do not exist yet, or None."""
+    missing = [p["item"]["dn"] for p in plans if p.get("account_missing")]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (" and %d more" % (len(missing) - 5) if len(missing) > 5 else "")
+    return ("check mode: %d account(s) do not exist yet (%s); predicted as created without a password by "
+            "esa.s2p.ldap_account earlier in this run. A real run fails for an account that still does "
+            "not exist when this task runs." % (len(missing), shown))
 
 
 def apply_to_ldap(ldap, p):
@@ -274,12 +294,21 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         raise CredentialRunError(exc, done) from None
 
 
+def metadata_to_write(p):
+    """The custom metadata phase 3 must write for plan `p`, or None when Vault already has exactly
+    that (a re-applied password keeps its rotated_at: no write)."""
+    wanted = wanted_metadata(p["item"], p.get("data") or p["kv"]["data"])
+    return None if wanted == ((p["kv"] or {}).get("custom_metadata") or {}) else wanted
+
+
 def promote(vault, mount, p):
-    """Phase 3 for one account (promote, then its metadata), or only the metadata."""
+    """Phase 3 for one account (promote, then its metadata if it changes), or only the metadata."""
     if "data" in p:
         vault.kv_write(mount, p["item"]["path"], p["data"], p["version"])
         p["promoted"] = True
-    vault.kv_write_metadata(mount, p["item"]["path"], wanted_metadata(p["item"], p.get("data") or p["kv"]["data"]))
+    metadata = metadata_to_write(p)
+    if metadata is not None:
+        vault.kv_write_metadata(mount, p["item"]["path"], metadata)
 
 
 def current_password(p):

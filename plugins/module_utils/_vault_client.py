@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import traceback
 
 try:
@@ -75,6 +76,12 @@ class VaultNotFound(VaultError):
     """The path does not exist (HTTP 404)."""
 
 
+class VaultMountMissing(VaultError):
+    """Nothing is mounted where the request went (HTTP 404 "no handler for route"): not an absent secret."""
+
+    check = "mounts"
+
+
 class VaultCASConflict(VaultError):
     """A check-and-set write lost: the secret changed since it was read (another run?)."""
 
@@ -88,6 +95,9 @@ TLS_WORDING = {
     _tls.NOT_TLS: ("TLS handshake failed", "Check that the port serves https (or use an http:// url for a dev server)"),
 }
 
+
+# The 404 answer of Vault/OpenBao when no engine is mounted at the path (the route names the path).
+_ROUTE = re.compile(r'no handler for route "([^"]+)"')
 
 # HTTP methods of VaultClient.request (those of hvac's adapter).
 _METHODS = ("GET", "POST", "PUT", "DELETE", "LIST")
@@ -140,10 +150,20 @@ class VaultClient:
             raise VaultSealed("Vault at %s is sealed (or in maintenance) while %s" % (self.url, action),
                               hint="Unseal it with the unseal key(s) (bao operator unseal)") from None
         except hvac_exceptions.InvalidPath as exc:
-            raise VaultNotFound("not found at %s while %s: %s" % (self.url, action, _errors_text(exc))) from exc
+            text = _errors_text(exc)
+            route = _ROUTE.search(text)
+            if route:
+                mount = "/".join(route.group(1).split("/")[:2 if route.group(1).startswith("auth/") else 1])
+                enable = ("bao auth enable -path=%s approle" % mount[5:] if mount.startswith("auth/")
+                          else "bao secrets enable -path=%s -version=2 kv" % mount)
+                raise VaultMountMissing("nothing is mounted at %s/ on %s (while %s)" % (mount, self.url, action),
+                                        hint="Check the mount option, or enable it there (%s)" % enable) from exc
+            raise VaultNotFound("not found at %s while %s: %s" % (self.url, action, text)) from exc
         except hvac_exceptions.Forbidden as exc:
             raise VaultForbidden("permission denied while %s: %s" % (action, _errors_text(exc)),
-                                 hint="Grant the token's policy the needed capabilities, or check the token") from exc
+                                 hint="Grant the token's policy the needed capabilities, or check the token, the "
+                                      "mount and the path (Vault also denies paths where nothing is mounted)"
+                                 ) from exc
         except hvac_exceptions.VaultError as exc:
             raise VaultError("Vault at %s refused %s: %s" % (self.url, action, _errors_text(exc))) from exc
 
@@ -301,6 +321,16 @@ class VaultClient:
                                        ) from None
             raise
         return ((response or {}).get("data") or {}).get("version")
+
+    def kv_list(self, mount, folder):
+        """The keys directly under KV v2 folder `folder` (sub-folders end with '/'), or None when the
+        folder does not exist (no secret at or below it)."""
+        try:
+            body = self.request("LIST", "%s/metadata/%s" % (mount, folder.strip("/")),
+                                action="listing %s/%s/" % (mount, folder.strip("/")))
+        except VaultNotFound:
+            return None
+        return ((body or {}).get("data") or {}).get("keys") or []
 
     def kv_metadata(self, mount, path):
         """{custom_metadata, current_version, versions} of `path`, or None when it does not exist."""

@@ -16,7 +16,6 @@ __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultNotFound
 from ansible_collections.esa.s2p.plugins.module_utils._vault_project import project_folder
 
 
@@ -52,12 +51,7 @@ def list_paths(vault, mount, folder):
     found, pending = [], [folder]
     while pending:
         current = pending.pop()
-        try:
-            body = vault.request("LIST", "%s/metadata/%s" % (mount, current),
-                                 action="listing %s/%s" % (mount, current))
-        except VaultNotFound:
-            continue
-        for key in ((body or {}).get("data") or {}).get("keys") or []:
+        for key in vault.kv_list(mount, current) or []:
             (pending if key.endswith("/") else found).append("%s/%s" % (current, key.rstrip("/")))
     return sorted(found)
 

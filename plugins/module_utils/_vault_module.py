@@ -9,6 +9,8 @@ from outside the collection.
 Every vault_* module builds its AnsibleModule with `vault_module()` and its client with
 `vault_client()`; option docs live in doc_fragments/vault.py and must match this spec.
 `client_from_options()` takes any getter (module.params.get, a plugin's get_option).
+The batch modules (vault_project, vault_kv_folder, credential) are built by `batch_module()` and
+run by `run_batch()`: validate the whole batch, log in once, converge, fail or exit, written once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +19,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._module_base import BackendAdapter
 from ansible_collections.esa.s2p.plugins.module_utils._vault_client import (
     AUTH_METHODS,
@@ -32,7 +35,8 @@ def connection_argument_spec():
     """The Vault connection options with their environment fallbacks (a fresh dict each call)."""
     return dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR"])),
-        auth_method=dict(type="str", default="token", choices=list(AUTH_METHODS)),
+        auth_method=dict(type="str", default="token", choices=list(AUTH_METHODS),
+                         fallback=(env_fallback, ["VAULT_AUTH_METHOD"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
         role_id=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE_ID"])),
         secret_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_SECRET_ID"])),
@@ -57,3 +61,25 @@ ADAPTER = BackendAdapter("hvac", HVAC_IMPORT_ERROR, connection_argument_spec, Va
 vault_module = ADAPTER.module
 vault_client = ADAPTER.client
 client_from_options = ADAPTER.client_from_options
+
+
+def batch_module(options, **kwargs):
+    """The AnsibleModule of a batch module: the connection options plus `options` (its own),
+    check mode supported; `kwargs` go to AnsibleModule (constraints are merged, see BackendAdapter)."""
+    return vault_module(options, supports_check_mode=True, **kwargs)
+
+
+def run_batch(module, validate, converge):
+    """validate() -> the whole batch normalised (raises ValidationError before Vault is contacted);
+    then, logged in once, converge(vault, items, write) -> (changed, result, diff), where write is
+    False in check mode; exit with the result (and diff in diff mode) or fail with the error's
+    message (any S2PError, with its own `changed`)."""
+    try:
+        items = validate()
+        with vault_client(module) as vault:
+            changed, result, diff = converge(vault, items, not module.check_mode)
+    except S2PError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    if module._diff and diff is not None:
+        result["diff"] = diff
+    module.exit_json(changed=changed, **result)

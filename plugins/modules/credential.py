@@ -22,7 +22,8 @@ description:
     recorded when the password was set), never by binding with it, so accounts are never locked out.
   - The secret's custom metadata holds C(owner), C(project), C(rotation_period_days), C(rotated_at) and
     C(account).
-  - One Vault login per task. The whole batch is validated first; Vault and LDAP are
+  - One Vault login per task. Secrets that do not exist yet are found with folder listings, not one read
+    each (see the notes). The whole batch is validated first; Vault and LDAP are
     both read before anything is written, so a sealed Vault, an expired token or a forbidden path fails the
     task before LDAP is touched.
   - Each phase runs over the whole batch before the next starts, with up to 8 Vault requests and, for large
@@ -109,12 +110,18 @@ notes:
     also has a one-second resolution. In those cases LDAP ends with an older password than Vault's current
     one. The next run sees that C(pwdChangedTime) differs from what Vault recorded, and re-applies Vault's
     current password (action V(reapply)).
+  - A KV folder that holds two or more of the batch's paths is listed before reading (the token needs
+    C(list) on C(<mount>/metadata/...), else the paths are read one by one); a path missing from its
+    folder's listing is not read. Writes of new secrets still use check-and-set 0.
   - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
     O(validate_certs) and O(timeout) apply to both connections.
 attributes:
   check_mode:
     support: full
-    description: Vault and LDAP are read and the actions decided; nothing is written.
+    description:
+      - Vault and LDAP are read and the actions decided; nothing is written.
+      - An account that does not exist yet is predicted as M(esa.s2p.ldap_account) creates it earlier in the
+        same run (without a password), with a warning; outside check mode such an account is an error.
   diff_mode:
     support: none
     description: Passwords are never shown; RV(credentials) lists the actions.
@@ -165,7 +172,6 @@ secrets:
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
     CONNECTION_REQUIRED_TOGETHER,
     base_dn_option,
@@ -175,7 +181,8 @@ from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+from ansible_collections.esa.s2p.plugins.module_utils._vault_kv_batch import read_many
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
 
 CREDENTIAL_SPEC = dict(
     uid=dict(type="str", required=True),
@@ -215,30 +222,32 @@ def main():
         force=dict(type="bool", default=False),
         return_secret=dict(type="bool", default=False, no_log=False),
     )
-    module = vault_module(spec, supports_check_mode=True, required_together=CONNECTION_REQUIRED_TOGETHER)
+    module = batch_module(spec, required_together=CONNECTION_REQUIRED_TOGETHER)
     params = module.params
     if params["return_secret"] and not module.no_log:
         module.fail_json(msg="return_secret=true returns passwords: set no_log: true on the task", changed=False)
     moment = cred.now_utc()
-    try:
-        items = cred.validate(params["credentials"], params["base_dn"], params["length"], params["characters"])
-        vault = vault_client(module)
-        with vault, ldap_client(module) as ldap, LDAPPool(ldap) as pool:
-            kvs, _read, error = cred.parallel(lambda item: vault.kv_read(params["mount"], item["path"]), items)
-            if error:
-                raise error
-            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"])
+
+    def converge(vault, items, write):
+        with ldap_client(module) as ldap, LDAPPool(ldap) as pool:
+            kvs = read_many(vault, params["mount"], [item["path"] for item in items], cred.parallel)
+            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"],
+                              check_mode=not write)
             changed = any(p["action"] != "none" for p in plans)
-            if changed and not module.check_mode:
+            if changed and write:
                 cred.execute(plans, pool, vault, params["mount"], params["length"], params["characters"], moment,
                              lambda: changed_times(ldap, items, params["base_dn"]))
-    except (S2PError, cred.CredentialRunError) as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, credentials=[
-        dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"]) for p in plans])
-    if params["return_secret"]:
-        result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
-    module.exit_json(**result)
+        warning = cred.missing_accounts_warning(plans)
+        if warning:
+            module.warn(warning)
+        result = dict(credentials=[dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"])
+                                   for p in plans])
+        if params["return_secret"]:
+            result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
+        return changed, result, None
+
+    run_batch(module, lambda: cred.validate(params["credentials"], params["base_dn"], params["length"],
+                                            params["characters"]), converge)
 
 
 if __name__ == "__main__":

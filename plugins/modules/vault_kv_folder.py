@@ -75,32 +75,28 @@ folders:
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils import _vault_kv_folder as kvf
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
 
 
 def main():
-    module = vault_module(dict(
+    module = batch_module(dict(
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
         folders=dict(type="list", elements="str", required=True),
         state=dict(type="str", choices=["absent"], default="absent"),
-    ), supports_check_mode=True)
+    ))
     mount = module.params["mount"]
-    try:
-        folders = kvf.validate(module.params["folders"], mount)
-        with vault_client(module) as vault:
-            plans = kvf.plan(vault, mount, folders)
-            changed = any(p["paths"] for p in plans)
-            if changed and not module.check_mode:
-                kvf.apply(vault, mount, plans)
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, folders=[dict(folder=p["folder"], removed=p["paths"]) for p in plans])
-    if module._diff:
-        result["diff"] = dict(before=dict((p["folder"], p["paths"]) for p in plans if p["paths"]),
-                              after=dict((p["folder"], []) for p in plans if p["paths"]))
-    module.exit_json(**result)
+
+    def converge(vault, folders, write):
+        plans = kvf.plan(vault, mount, folders)
+        changed = any(p["paths"] for p in plans)
+        if changed and write:
+            kvf.apply(vault, mount, plans)
+        diff = dict(before=dict((p["folder"], p["paths"]) for p in plans if p["paths"]),
+                    after=dict((p["folder"], []) for p in plans if p["paths"]))
+        return changed, dict(folders=[dict(folder=p["folder"], removed=p["paths"]) for p in plans]), diff
+
+    run_batch(module, lambda: kvf.validate(module.params["folders"], mount), converge)
 
 
 if __name__ == "__main__":

@@ -105,9 +105,8 @@ projects:
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils import _vault_project as vp
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
 
 PROJECT_SPEC = dict(
     project=dict(type="str", required=True),
@@ -121,29 +120,26 @@ PROJECT_SPEC = dict(
 )
 
 
+def converge(vault, items, write):
+    plans = vp.plan(vault, items)
+    changed = any(p["action"] != "none" for p in plans)
+    if changed and write:
+        vp.apply(vault, plans)
+    role_ids = dict((p["item"]["name"], vault.approle_role_id(p["item"]["name"])) for p in plans
+                    if p["item"]["state"] == "present" and (p["action"] == "none" or write))
+    result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
+                                 role_id=role_ids.get(p["item"]["name"])) for p in plans])
+    diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),
+                after=dict((p["item"]["name"], p["after"]) for p in plans if p["action"] != "none"))
+    return changed, result, diff
+
+
 def main():
-    module = vault_module(dict(
+    module = batch_module(dict(
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
         projects=dict(type="list", elements="dict", required=True, options=PROJECT_SPEC),
-    ), supports_check_mode=True)
-    try:
-        items = vp.validate(module.params["projects"], module.params["mount"])
-        with vault_client(module) as vault:
-            plans = vp.plan(vault, items)
-            changed = any(p["action"] != "none" for p in plans)
-            if changed and not module.check_mode:
-                vp.apply(vault, plans)
-            role_ids = dict((p["item"]["name"], vault.approle_role_id(p["item"]["name"])) for p in plans
-                            if p["item"]["state"] == "present" and (p["action"] == "none" or not module.check_mode))
-    except S2PError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    result = dict(changed=changed, projects=[
-        dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
-             role_id=role_ids.get(p["item"]["name"])) for p in plans])
-    if module._diff:
-        result["diff"] = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),
-                              after=dict((p["item"]["name"], p["after"]) for p in plans if p["action"] != "none"))
-    module.exit_json(**result)
+    ))
+    run_batch(module, lambda: vp.validate(module.params["projects"], module.params["mount"]), converge)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,42 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from identity_helpers import BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task
+from identity_helpers import BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task, vault_root
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_stalled(tmp_path: Path, playbook: list, reached: Path, resume: Path) -> int:
+    """Start ansible-playbook paused right after the pending phase, SIGKILL its controller and
+    return the pid of the module process, left running until `resume` exists."""
+    path = tmp_path / "a.yml"
+    path.write_text(yaml.safe_dump(playbook))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), _S2P_CREDENTIAL_PAUSE_AT="pending",
+               _S2P_CREDENTIAL_PAUSE_FILE=str(reached), _S2P_CREDENTIAL_RESUME_FILE=str(resume),
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    proc = subprocess.Popen(["ansible-playbook", "-i", str(ROOT / "inventories" / "lab"), str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not reached.exists():
+        assert proc.poll() is None, f"run A ended (rc {proc.returncode}) before its pending write"
+        assert time.monotonic() < deadline, "run A did not reach its pending write in 180 s"
+        time.sleep(0.1)
+    module_pid = int(reached.read_text().split()[1])
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert alive(module_pid), "the module process died with its controller; the test needs it alive"
+    return module_pid
+
+
+def wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 120
+    while alive(pid):
+        assert time.monotonic() < deadline, "the resumed module did not finish in 120 s"
+        time.sleep(0.1)
 
 
 def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, prefix, tmp_path):
@@ -40,22 +70,7 @@ def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, pre
         time.sleep(1.1)  # pwdChangedTime has one-second resolution: every later set is visible
 
         # Run A: paused right after its pending write, controller killed, module left running.
-        path = tmp_path / "a.yml"
-        path.write_text(yaml.safe_dump(forced))
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), _S2P_CREDENTIAL_PAUSE_AT="pending",
-                   _S2P_CREDENTIAL_PAUSE_FILE=str(reached), _S2P_CREDENTIAL_RESUME_FILE=str(resume),
-                   PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-        proc = subprocess.Popen(["ansible-playbook", "-i", str(ROOT / "inventories" / "lab"), str(path)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 180
-        while not reached.exists():
-            assert proc.poll() is None, f"run A ended (rc {proc.returncode}) before its pending write"
-            assert time.monotonic() < deadline, "run A did not reach its pending write in 180 s"
-            time.sleep(0.1)
-        module_pid = int(reached.read_text().split()[1])
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        assert alive(module_pid), "the module process died with its controller; the test needs it alive"
+        module_pid = start_stalled(tmp_path, forced, reached, resume)
         p1 = kv_read(lab, cred["path"])["data"]["pending_password"]
 
         # Run B completes A's rotation; run C rotates again.
@@ -69,10 +84,7 @@ def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, pre
 
         # A wakes up and carries on with phase 2.
         resume.write_text("go")
-        deadline = time.monotonic() + 120
-        while alive(module_pid):
-            assert time.monotonic() < deadline, "run A's module did not finish in 120 s after resuming"
-            time.sleep(0.1)
+        wait_gone(module_pid)
 
         data = kv_read(lab, cred["path"])["data"]
         assert data["password"] == p2 and "pending_password" not in data
@@ -82,5 +94,41 @@ def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, pre
         assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
     finally:
         resume.write_text("go")  # never leave a paused module behind
+        clean_ldap(lab, prefix)
+        clean_vault(lab, prefix)
+
+
+def test_another_writer_between_pending_and_promote_wins(run_playbook, lab, prefix, tmp_path):
+    """Check-and-set: a first password is paused after its pending write; meanwhile someone writes
+    another version of the secret. The paused run must not promote over it (its write is refused by
+    check-and-set); the next run converges LDAP to Vault's current password."""
+    uid = f"{prefix}w-ope"
+    dn = f"uid={uid},ou=services,{BASE}"
+    cred = {"uid": uid, "path": f"{prefix}/sd/{uid}/ldap-bind"}
+    normal = play(task("credential", {"credentials": [cred]}))
+    reached, resume = tmp_path / "reached", tmp_path / "resume"
+    try:
+        assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": uid}]}))).rc == 0
+        module_pid = start_stalled(tmp_path, normal, reached, resume)
+        pending = kv_read(lab, cred["path"])
+        assert pending["metadata"]["version"] == 1 and "pending_password" in pending["data"]
+        other = "Other-writer-" + prefix * 4
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # not due: the next run re-applies it
+        vault_root(lab).secrets.kv.v2.create_or_update_secret(
+            path=cred["path"], secret={"password": other, "rotated_at": now}, mount_point=lab["openbao"]["kv_mount"],
+            cas=1)
+        resume.write_text("go")
+        wait_gone(module_pid)
+        data = kv_read(lab, cred["path"])
+        assert data["metadata"]["version"] == 2 and data["data"]["password"] == other, "the paused run promoted"
+        run = run_playbook(normal)
+        assert run.rc == 0 and run.result("t")["credentials"][0]["action"] == "reapply", run.stdout[-3000:]
+        current = kv_read(lab, cred["path"])["data"]
+        assert current["password"] == other and "pending_password" not in current
+        binds = can_bind(lab, dn, other)
+        assert binds, "LDAP does not hold Vault's current password after the next run"
+        assert run_playbook(normal).changed == 0
+    finally:
+        resume.write_text("go")
         clean_ldap(lab, prefix)
         clean_vault(lab, prefix)

@@ -1,4 +1,4 @@
-"""esa.s2p.credential when Vault cannot be used: sealed, token expired, policy forbids. Each case
+"""esa.s2p.credential when Vault cannot be used: sealed, token expired, policy forbids, no such mount. Each case
 fails with a message that says what to do, changed=false, and the LDAP account is untouched.
 
 These run against a throwaway OpenBao dev server started here on a free loopback port (never
@@ -67,10 +67,10 @@ def account(run_playbook, lab, prefix):
     clean_ldap(lab, prefix)
 
 
-def run_credential(run_playbook, uid, prefix, url, token):
+def run_credential(run_playbook, uid, prefix, url, token, check=False, **params):
     creds = [{"uid": uid, "path": f"{prefix}/pd/{uid}/ldap-bind"}]
     return run_playbook(play(task("credential", {"credentials": creds, "url": url, "auth_method": "token",
-                                                 "token": token})))
+                                                 "token": token, **params})), check=check)
 
 
 def assert_clean_failure(run, lab, prefix, before, expected):
@@ -123,3 +123,13 @@ def test_policy_forbids_write_after_read(run_playbook, lab, prefix, bao, account
     before = services(lab, prefix)
     run = run_credential(run_playbook, account, prefix, bao["url"], token)
     assert_clean_failure(run, lab, prefix, before, "permission denied while writing s2p/")
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])
+def test_missing_mount(run_playbook, lab, prefix, bao, account, check):
+    """A mount that does not exist is named as such (not taken for a secret to create), in check mode too."""
+    token = bao["client"].auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
+    before = services(lab, prefix)
+    run = run_credential(run_playbook, account, prefix, bao["url"], token, check=check, mount="nomount")
+    assert_clean_failure(run, lab, prefix, before, "nothing is mounted at nomount/")
+    assert "bao secrets enable -path=nomount -version=2 kv" in run.result("t")["msg"]

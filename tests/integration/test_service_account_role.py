@@ -2,7 +2,8 @@
 playbooks/rotate_credentials.yml, on a model of three prefixed projects (a copy of the lab
 inventory with its own model): accounts, groups, credentials and Vault access are created,
 a second run changes nothing, both playbooks in one run converge credentials once, a forced
-rotation of one segment rotates exactly its accounts, and the report names them without any password."""
+rotation of one segment rotates exactly its accounts, and the report names them without any password.
+A check-mode run on the new projects first predicts exactly the changes of the real run that follows."""
 
 from __future__ import annotations
 
@@ -11,10 +12,24 @@ from pathlib import Path
 
 import pytest
 import yaml
-from identity_helpers import BASE, can_bind, clean_ldap, clean_vault, kv_all_values, kv_read, vault_root
+from identity_helpers import (BASE, can_bind, clean_ldap, clean_vault, entries_with_prefix, kv_all_values, kv_read,
+                              ldap_admin, vault_root)
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_TASK = "Credentials in Vault, applied to LDAP, rotated when due"
+MODULE_TASKS = {"Vault policy and AppRole per project environment": ("projects", "name"),
+                "LDAP groups of the projects": ("groups", "cn"),
+                "LDAP service accounts": ("accounts", "uid"),
+                CREDENTIAL_TASK: ("credentials", "uid")}
+
+
+def changed_items(run) -> dict:
+    """{task: (changed, [(name, action) of every item that is not 'none'])} of the role's module tasks."""
+    out = {}
+    for task_name, (key, name) in MODULE_TASKS.items():
+        res = run.result(task_name)
+        out[task_name] = (res["changed"], sorted((i[name], i["action"]) for i in res[key] if i["action"] != "none"))
+    return out
 
 
 @pytest.fixture
@@ -44,8 +59,20 @@ def test_role_and_rotation_playbook(run_playbook, lab, prefix, inventory, tmp_pa
     uids = [f"{prefix}a-dev", f"{prefix}a-ope", f"{prefix}b-ope", f"{prefix}c-ire"]
     paths = [f"pd/{prefix}a/dev/ldap-bind", f"pd/{prefix}a/ope/ldap-bind", f"pd/{prefix}b/ope/ldap-bind",
              f"sd/{prefix}c/ire/ldap-bind"]
+    # Check mode on projects that do not exist anywhere yet: ldap_account predicts the accounts,
+    # credential predicts their first passwords (it must not fail on the missing accounts).
+    check = run_playbook(ROOT / "playbooks" / "service_accounts.yml", inventory=inventory, check=True)
+    assert check.rc == 0, check.stdout[-4000:]
+    assert all(kv_read(lab, path) is None for path in paths)
+    conn = ldap_admin(lab)
+    assert entries_with_prefix(conn, prefix) == [], "check mode wrote to LDAP"
+    conn.unbind()
     run = run_playbook(ROOT / "playbooks" / "service_accounts.yml", inventory=inventory)
     assert run.rc == 0, run.stdout[-4000:]
+    predicted, done = changed_items(check), changed_items(run)
+    assert predicted == done, (predicted, done)
+    assert done[CREDENTIAL_TASK] == (True, sorted((uid, "create") for uid in uids))
+    assert check.changed == run.changed
     for uid, path in zip(uids, paths, strict=True):
         assert can_bind(lab, f"uid={uid},ou=services,{BASE}", kv_read(lab, path)["data"]["password"])
     assert f"s2p-{prefix}a-ope" in vault_root(lab).sys.list_acl_policies()["data"]["keys"]

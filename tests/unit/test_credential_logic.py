@@ -69,6 +69,19 @@ def test_metadata_drift_is_fixed_alone():
     assert cred.decide(item(), stale, "20261125110000Z", NOW, False) == "metadata"
 
 
+def test_metadata_is_written_only_when_it_changes():
+    current = kv()
+    reapplied = {"item": item(), "kv": current, "data": cred.promoted_data(
+        item(), current["data"]["password"], cred.parse_iso(current["data"]["rotated_at"]), "20261125120001Z")}
+    assert cred.metadata_to_write(reapplied) is None  # same owner, project, period, rotated_at: no write
+    rotated = dict(reapplied, data=cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z"))
+    assert cred.metadata_to_write(rotated)["rotated_at"] == cred.iso(NOW)
+    created = {"item": item(), "kv": None, "data": cred.promoted_data(item(), "n" * 20, NOW, None)}
+    assert cred.metadata_to_write(created) == cred.wanted_metadata(item(), created["data"])
+    drifted = {"item": item(owner="new-team"), "kv": current}  # action metadata: no new version
+    assert cred.metadata_to_write(drifted)["owner"] == "new-team"
+
+
 def test_promoted_data_has_no_pending():
     pending = cred.pending_data(kv(), "new-password-xxxxxxxx", NOW)
     assert pending["pending_password"] == "new-password-xxxxxxxx" and pending["password"] == "p" * 20
@@ -79,6 +92,34 @@ def test_promoted_data_has_no_pending():
 def test_account_missing_is_an_error_before_writes():
     with pytest.raises(ValidationError, match="does not exist; create it with esa.s2p.ldap_account"):
         cred.plan([item()], [None], {}, NOW, False)
+
+
+@pytest.mark.parametrize("secret, expected", [
+    (None, "create"),                                   # new account, no secret: generated and set
+    (kv(), "reapply"),                                  # account re-created, Vault still has a password
+    (kv(pending_password="n" * 20), "complete"),        # a killed run left a pending rotation
+    (kv(age_days=91), "rotate"),
+])
+def test_check_mode_predicts_a_missing_account_as_the_real_run_after_ldap_account(secret, expected):
+    """Check mode plans a missing account exactly as the real run plans it once ldap_account created it
+    (no password yet: pwdChangedTime unset), and says so; outside check mode it stays an error."""
+    predicted = cred.plan([item()], [secret], {}, NOW, False, check_mode=True)
+    real = cred.plan([item()], [secret], {item()["dn"]: None}, NOW, False)
+    assert [p["action"] for p in predicted] == [p["action"] for p in real] == [expected]
+    assert predicted[0]["account_missing"] is True and real[0]["account_missing"] is False
+    warning = cred.missing_accounts_warning(predicted)
+    assert "1 account(s) do not exist yet (uid=neocc-ope,ou=services," in warning
+    assert cred.missing_accounts_warning(real) is None
+    with pytest.raises(ValidationError):
+        cred.plan([item()], [secret], {}, NOW, False)
+
+
+def test_missing_accounts_warning_shortens_long_lists():
+    items = cred.validate([{"uid": "a%02d-ope" % i, "path": "p/a%02d" % i, "rotation_period_days": 9}
+                           for i in range(8)], BASE, 32, ["lower"])
+    plans = cred.plan(items, [None] * 8, {}, NOW, False, check_mode=True)
+    assert "8 account(s)" in cred.missing_accounts_warning(plans)
+    assert "and 3 more" in cred.missing_accounts_warning(plans)
 
 
 def test_parallel_keeps_order_and_reports_exactly_what_succeeded():
