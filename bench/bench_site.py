@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from site_helpers import cleanup, prefixed_model  # noqa: E402  (after the path is set)
 
 
-def run_site(extravars: Path) -> tuple[float, str]:
+def run_site(extravars: Path, profile: bool = False) -> tuple[float, str]:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), S2P_LAB_DIR=str(LAB))
+    if profile:  # every task of the run by time, printed before the timing line
+        env.update(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
     with timer() as elapsed:
         playbook = str(Path(sys.executable).parent / "ansible-playbook")
         proc = subprocess.run([playbook, "-i", str(ROOT / "inventories" / "lab"),
@@ -35,11 +37,16 @@ def run_site(extravars: Path) -> tuple[float, str]:
                               env=env, capture_output=True, text=True)
     if proc.returncode:
         sys.exit("site.yml failed:\n" + proc.stdout[-4000:] + proc.stderr[-2000:])
-    recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
+    lines = proc.stdout.splitlines()
+    recap = [line for line in lines if line.startswith("localhost")]
+    if profile:
+        start = max(i for i, line in enumerate(lines) if line.startswith("=" * 20))
+        print("\n".join(lines[start + 1:]), flush=True)
     return elapsed(), recap[-1] if recap else ""
 
 
 def main() -> None:
+    profile = "--profile" in sys.argv[1:]  # bench_site.py --profile: also print every task of each run by time
     lab = json.loads((LAB / "endpoints.json").read_text())
     prefix = "b" + secrets.token_hex(3)
     model = prefixed_model(prefix)
@@ -48,9 +55,9 @@ def main() -> None:
         extravars = Path(tmp) / "model.json"
         extravars.write_text(json.dumps(model))
         try:
-            first, first_recap = run_site(extravars)
+            first, first_recap = run_site(extravars, profile)
             print(f"first run  {first:8.1f}s  {first_recap}", flush=True)
-            rerun, rerun_recap = run_site(extravars)
+            rerun, rerun_recap = run_site(extravars, profile)
             print(f"re-run     {rerun:8.1f}s  {rerun_recap}", flush=True)
         finally:
             cleanup(lab, prefix)

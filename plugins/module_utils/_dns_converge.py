@@ -87,7 +87,7 @@ def converge(client, params, check_mode, want_diff):
     """
     zones = [parse_zone(z) for z in params["zones"]]
     rrsets = validate_records(params["records"], params["zones"], default_ttl=params["ttl"],
-                              owner_label=dns_plan.OWNER_LABEL)
+                              owner_label=dns_plan.OWNER_LABEL, owner=params.get("owner"))
     touched = sorted(set(r.zone for r in rrsets))
     serials = dict((zone, client.soa(zone.to_text())["serial"]) for zone in (zones if params["exclusive"] else touched))
     written = []  # changes of messages applied by earlier, refused attempts (only when split)
@@ -145,8 +145,25 @@ def _plan(client, params, rrsets, zones, serials):
             serials[zone] = client.soa(zone.to_text())["serial"]
         current = reader.read(dns_plan.names_to_read(rrsets + removals), serials.keys())
         rrsets = rrsets + removals
-    changes = dns_plan.plan(rrsets, current, owner=params.get("owner"), exclusive=params["exclusive"], zones=zones)
+    changes = plan_by_owner(rrsets, current, params["exclusive"], zones)
     return changes, dns_plan.build_updates(changes, current, rrsets), reader.used
+
+
+def plan_by_owner(rrsets, current, exclusive, zones):
+    """dns_plan.plan for each owner's RRsets (a batch may hold several owners, a name only one),
+    all against the same read; every owner's problems are reported together."""
+    by_owner = {}
+    for rrset in rrsets:
+        by_owner.setdefault(rrset.owner, []).append(rrset)
+    changes, errors = [], []
+    for owner in sorted(by_owner, key=lambda o: o or ""):
+        try:
+            changes.extend(dns_plan.plan(by_owner[owner], current, owner=owner, exclusive=exclusive, zones=zones))
+        except ValidationError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    return changes
 
 
 def _send(client, updates):
@@ -185,7 +202,7 @@ def ptr_removals(rrsets, current, zones):
                 continue
             declared.add((reverse, "PTR"))
             found.append(RRset(rrset.index, reverse, "PTR", None, frozenset([back]), "absent", zone=zone,
-                               derived_from=rrset.name.to_text(omit_final_dot=True)))
+                               derived_from=rrset.name.to_text(omit_final_dot=True), owner=rrset.owner))
     return found
 
 

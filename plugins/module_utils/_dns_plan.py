@@ -47,15 +47,16 @@ MAX_UPDATE_WIRE = 65535 - 512
 class Change:
     """One RRset to write: before/after are (ttl, frozenset of rdata) or None (absent)."""
 
-    __slots__ = ("zone", "name", "rdtype", "before", "after", "ownership")
+    __slots__ = ("zone", "name", "rdtype", "before", "after", "ownership", "owner")
 
-    def __init__(self, zone, name, rdtype, before, after, ownership=False):
+    def __init__(self, zone, name, rdtype, before, after, ownership=False, owner=None):
         self.zone = zone
         self.name = name
         self.rdtype = rdtype
         self.before = before
         self.after = after
         self.ownership = ownership
+        self.owner = owner  # the owner the batch gave the name (None: no owner)
 
     @property
     def action(self):
@@ -63,7 +64,7 @@ class Change:
 
     def as_dict(self):
         return {"name": self.name.to_text(omit_final_dot=True), "type": self.rdtype, "action": self.action,
-                "zone": self.zone.to_text(omit_final_dot=True), "ownership": self.ownership,
+                "zone": self.zone.to_text(omit_final_dot=True), "ownership": self.ownership, "owner": self.owner,
                 "before": rrset_dict(self.rdtype, self.before), "after": rrset_dict(self.rdtype, self.after)}
 
 
@@ -178,6 +179,8 @@ def plan(rrsets, current, owner=None, exclusive=False, zones=()):
         raise ValidationError(errors)
     if owner:
         changes.extend(_ownership_changes(current, declared, owner, changes_by_name, zones))
+    for change in changes:
+        change.owner = owner
     return changes
 
 

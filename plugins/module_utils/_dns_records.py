@@ -45,9 +45,10 @@ _LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)$")
 class RRset:
     """One declared record set: name and type, the TTL and the set of rdata, or absent."""
 
-    __slots__ = ("index", "name", "rdtype", "ttl", "rdatas", "state", "ptr", "zone", "derived_from")
+    __slots__ = ("index", "name", "rdtype", "ttl", "rdatas", "state", "ptr", "zone", "derived_from", "owner")
 
-    def __init__(self, index, name, rdtype, ttl, rdatas, state, ptr=False, zone=None, derived_from=None):
+    def __init__(self, index, name, rdtype, ttl, rdatas, state, ptr=False, zone=None, derived_from=None,
+                 owner=None):
         self.index = index
         self.name = name          # absolute dns.name.Name, lower case
         self.rdtype = rdtype      # text, e.g. "A"
@@ -57,6 +58,7 @@ class RRset:
         self.ptr = ptr
         self.zone = zone          # absolute dns.name.Name of the managed zone holding the name
         self.derived_from = derived_from  # forward name text of an automatic PTR
+        self.owner = owner        # <project>/<environment> managing the name, or None
 
     @property
     def key(self):
@@ -168,9 +170,10 @@ def _reason(exc):
     return text.rstrip(".")
 
 
-def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None):
+def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None, owner=None):
     """Check the whole batch; return a list of RRset (automatic PTRs included) or raise
-    ValidationError naming every bad item and field. `zones` are the managed zone names."""
+    ValidationError naming every bad item and field. `zones` are the managed zone names;
+    `owner` is the owner of the items that name none (an item's `owner` field wins)."""
     errors = []
     zone_names = []
     for zone in zones:
@@ -188,7 +191,7 @@ def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None):
         if not isinstance(item, dict):
             errors.append("%s must be a mapping, got %s" % (where, naming.type_name(item)))
             continue
-        rrset, problems = _validate_item(index, item, zone_names, default_ttl, owner_label)
+        rrset, problems = _validate_item(index, item, zone_names, default_ttl, owner_label, owner)
         where = "records[%d] (%s %s)" % (index, item.get("name"), item.get("type"))
         errors.extend("%s: %s" % (where, p) for p in problems)
         if rrset is None:
@@ -200,6 +203,7 @@ def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None):
         seen[rrset.key] = index
         rrsets.append(rrset)
     errors.extend(_cname_conflicts(rrsets))
+    errors.extend(_owner_conflicts(rrsets))
     ptrs, ptr_errors = _automatic_ptrs(rrsets, zone_names, seen)
     errors.extend(ptr_errors)
     if errors:
@@ -207,11 +211,16 @@ def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None):
     return rrsets + ptrs
 
 
-def _validate_item(index, item, zones, default_ttl, owner_label):
+def _validate_item(index, item, zones, default_ttl, owner_label, owner=None):
     found = []
-    unknown = sorted(set(item) - {"name", "type", "values", "ttl", "state", "ptr"})
+    unknown = sorted(set(item) - {"name", "type", "values", "ttl", "state", "ptr", "owner"})
     if unknown:
-        found.append("unknown field(s) %s (allowed: name, type, values, ttl, state, ptr)" % ", ".join(unknown))
+        found.append("unknown field(s) %s (allowed: name, type, values, ttl, state, ptr, owner)" % ", ".join(unknown))
+    if item.get("owner") is not None:
+        try:
+            owner = naming.check_dns_owner(item["owner"], "owner")
+        except naming.NamingError as exc:
+            found.append("owner: %s" % exc.message)
     state = item.get("state", "present")
     if state not in ("present", "absent"):
         found.append("state must be present or absent, got %r" % (state,))
@@ -264,7 +273,7 @@ def _validate_item(index, item, zones, default_ttl, owner_label):
             found.append("a CNAME RRset holds exactly one value, got %d" % len(values))
     if found or name is None or rdtype is None:
         return None, found
-    return RRset(index, name, rdtype, ttl, rdatas, state, ptr=ptr, zone=zone), found
+    return RRset(index, name, rdtype, ttl, rdatas, state, ptr=ptr, zone=zone, owner=owner), found
 
 
 def _cname_conflicts(rrsets):
@@ -278,6 +287,21 @@ def _cname_conflicts(rrsets):
         if "CNAME" in types and len(types) > 1:
             errors.append("records[%s] (%s): a CNAME cannot coexist with other data at the same name (%s)" % (
                 ",".join(str(r.index) for r in group), name.to_text(omit_final_dot=True), ", ".join(types)))
+    return errors
+
+
+def _owner_conflicts(rrsets):
+    """A name has one owner: its ownership record names one <project>/<environment>."""
+    by_name = {}
+    for rrset in rrsets:
+        by_name.setdefault(rrset.name, []).append(rrset)
+    errors = []
+    for name, group in sorted(by_name.items()):
+        owners = sorted(set(str(r.owner) for r in group))
+        if len(owners) > 1:
+            errors.append("records[%s] (%s): one name has one owner, got %s" % (
+                ",".join(str(r.index) for r in group), name.to_text(omit_final_dot=True),
+                ", ".join(o if o != "None" else "none" for o in owners)))
     return errors
 
 
@@ -299,11 +323,17 @@ def _automatic_ptrs(rrsets, zones, declared):
                 errors.append("records[%d] (%s): ptr: %s is also declared explicitly (records[%d])" % (
                     rrset.index, rrset.label, reverse.to_text(omit_final_dot=True), declared[(reverse, "PTR")]))
                 continue
-            entry = wanted.setdefault(reverse, [zone, set(), rrset.ttl, rrset.index, []])
+            entry = wanted.setdefault(reverse, [zone, set(), rrset.ttl, rrset.index, [], rrset.owner])
+            if entry[5] != rrset.owner:
+                errors.append("records[%d] (%s): ptr: %s is shared with records[%d] of another owner (%s, %s): "
+                              "one name has one owner" % (rrset.index, rrset.label,
+                                                          reverse.to_text(omit_final_dot=True), entry[3],
+                                                          entry[5] or "none", rrset.owner or "none"))
+                continue
             entry[1].add(dns.rdata.from_text(dns.rdataclass.IN, "PTR", rrset.name.to_text()))
             entry[2] = min(entry[2], rrset.ttl)
             entry[4].append(rrset.name.to_text(omit_final_dot=True))
     ptrs = [RRset(index, reverse, "PTR", ttl, frozenset(rdatas), "present", zone=zone,
-                  derived_from=", ".join(sorted(sources)))
-            for reverse, (zone, rdatas, ttl, index, sources) in sorted(wanted.items())]
+                  derived_from=", ".join(sorted(sources)), owner=owner)
+            for reverse, (zone, rdatas, ttl, index, sources, owner) in sorted(wanted.items())]
     return ptrs, errors

@@ -90,6 +90,13 @@ options:
           - With O(records[].state=absent), removes the PTR values pointing back at the name, at the
             addresses given in O(records[].values) or, without values, held by the name now.
         type: raw
+      owner:
+        description:
+          - Owner of this RRset as C(<project>/<environment>), instead of O(owner), so that one task
+            converges the records of many owners (for example every deployment of the model) in one
+            read and one UPDATE per zone. A name has one owner; automatic PTR records take the owner
+            of their A/AAAA item.
+        type: str
   zones:
     description:
       - The managed zones; names outside them are refused (the zone guard).
@@ -105,10 +112,13 @@ options:
       - Owner of the records as C(<project>/<environment>) (see the C(esa.s2p.dns_owner) naming rule).
         Written into the ownership record of each name; names owned by another owner are refused.
       - Without an owner, only names that no one owns can be changed.
+      - The owner of the items that name none in O(records[].owner).
     type: str
   exclusive:
     description:
-      - Delete the RRsets that O(owner) manages in O(zones) and that this batch does not declare.
+      - Delete the RRsets that O(owner) manages in O(zones) and that this batch does not declare;
+        with O(records[].owner), the same for every owner of the batch (an owner none of whose
+        items is in the batch is not touched). Needs an owner for every item.
         Reads every zone by transfer.
     type: bool
     default: false
@@ -138,6 +148,12 @@ EXAMPLES = r"""
   module_defaults: &dns
     group/esa.s2p.dns: "{{ s2p_dns_connection }}"
 
+- name: Two deployments in one task (one read, one UPDATE per zone)
+  esa.s2p.dns_record:
+    records:
+      - {name: web.neocc.s2p.esa.int, type: A, values: [10.11.0.5], owner: neocc/ope}
+      - {name: web.neocc.ire.s2p.esa.int, type: A, values: [10.11.1.5], owner: neocc/ire}
+
 - name: Remove what neocc/ope no longer declares
   esa.s2p.dns_record:
     owner: neocc/ope
@@ -147,12 +163,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changes:
-  description: Every RRset written (or, in check mode, that would be), ownership records included.
+  description:
+    - Every RRset written (or, in check mode, that would be), ownership records included.
+    - C(owner) is the owner the batch gave the name (null without one).
   returned: always
   type: list
   elements: dict
   sample: [{name: web.neocc.s2p.esa.int, type: A, action: create, zone: s2p.esa.int, ownership: false,
-            before: null, after: {ttl: 3600, values: [10.11.0.5, 10.12.0.5]}}]
+            owner: neocc/ope, before: null, after: {ttl: 3600, values: [10.11.0.5, 10.12.0.5]}}]
 zones:
   description: Per zone touched, the SOA serial before and after, the UPDATE messages sent and the changes.
   returned: always
@@ -184,6 +202,7 @@ RECORD_SPEC = dict(
     ttl=dict(type="raw"),
     state=dict(type="str"),
     ptr=dict(type="raw"),
+    owner=dict(type="str"),
 )
 
 
@@ -195,7 +214,6 @@ def main():
              owner=dict(type="str"),
              exclusive=dict(type="bool", default=False),
              read_mode=dict(type="str", choices=["auto", "axfr", "query"], default="auto")),
-        required_if=[("exclusive", True, ["owner"])],
         supports_check_mode=True)
     params = dict(module.params)
     # Items are checked by the module's own validation (every problem at once), not the
@@ -205,6 +223,10 @@ def main():
     try:
         if params["owner"] is not None:
             naming.check_dns_owner(params["owner"])
+        elif params["exclusive"] and not (params["records"] and all(
+                isinstance(item, dict) and item.get("owner") for item in params["records"])):
+            module.fail_json(msg="exclusive needs an owner: give owner, or an owner in every item of records",
+                             changed=False)
         client = dns_client(module)
         result = converge(client, params, module.check_mode, module._diff)
     except S2PError as exc:

@@ -28,8 +28,10 @@ description:
     the C(s2p_) prefix (O(sites) from C(s2p_sites)...), so the task usually has no options.
     Error messages always use the inventory variable names.
   - Runs on the controller only and never changes anything. The role C(esa.s2p.model) runs it
-    at the start of every playbook. The model format and the naming rules are described in
-    docs/naming.md of the collection.
+    at the start of every playbook; when C(s2p_model) was already published in the same run
+    from the same input (same SHA-256 of the input variables, fact C(s2p_model_input_sha256)),
+    it only reports that, so a playbook that imports others validates the model once.
+  - The model format and the naming rules are described in docs/naming.md of the collection.
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
@@ -129,10 +131,15 @@ errors:
   sample:
     - "s2p_projects[neocc].environments.ire.sites[0]: unknown site 'esox' (known: esec, esoc, esrin)"
 ansible_facts:
-  description: The normalised model.
+  description: The normalised model and the digest of its input; not returned when the same input
+    was already validated in this run.
   returned: success
   type: dict
   contains:
+    s2p_model_input_sha256:
+      description: SHA-256 of the input variables C(s2p_model) was built from.
+      type: str
+      returned: success
     s2p_model:
       description:
         - The normalised model. Top-level keys C(domain), C(ldap_base_dn), C(vault_kv_mount),

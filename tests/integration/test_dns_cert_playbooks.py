@@ -27,6 +27,11 @@ def test_dns_playbook_writes_the_model_records_once(run_playbook, bind, prefix):
     assert bind.rrset("1.9.250.10.in-addr.arpa", "PTR") == {f"esrin-neocc-ire-app01.{domain}."}
     assert bind.rrset(f"_s2p-owner.web.neocc.ire.{domain}", "TXT") == {"s2p-owner=neocc/ire types=A"}
     assert "neocc/ire" in run.stdout and "created" in run.stdout
+    # ONE dns_record task for every owner: each change names the owner it was written for
+    (batch,) = run.results("DNS records of every deployment, in one batch")
+    owners = {c["owner"] for c in batch["changes"]}
+    assert owners == {"neocc/ire", "telescopes/ope"}, owners
+    assert {c["owner"] for c in batch["changes"] if c["name"] == f"_s2p-owner.web.neocc.ire.{domain}"} == {"neocc/ire"}
     again = run_playbook(PLAYBOOKS / "dns.yml", extravars=extravars)
     assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
 

@@ -22,11 +22,30 @@ PLAY = [{
 VALIDATE = "Validate the S2P model and publish s2p_model"
 
 
+# site.yml imports playbooks that each start with the model role: a later play with the same
+# input only reports (no new fact); a play whose input differs builds the model again.
+AGAIN = [
+    {"name": "Same input", "hosts": "localhost", "gather_facts": False, "roles": ["esa.s2p.model"]},
+    {"name": "Fewer stations", "hosts": "localhost", "gather_facts": False, "vars": {"s2p_stations": []},
+     "roles": ["esa.s2p.model"],
+     "tasks": [{"name": "Stations seen", "ansible.builtin.debug": {"msg": "{{ s2p_model.stations | length }}"}}]},
+    {"name": "The inventory's again", "hosts": "localhost", "gather_facts": False, "roles": ["esa.s2p.model"],
+     "tasks": [{"name": "Stations again", "ansible.builtin.debug": {"msg": "{{ s2p_model.stations | length }}"}}]},
+]
+
+
 def test_good_model_sets_the_fact_and_changes_nothing(run_playbook):
-    run = run_playbook(PLAY)
+    run = run_playbook(PLAY + AGAIN)
     assert run.rc == 0, run.stdout[-3000:]
     assert run.changed == 0 and run.failed == 0
-    result = run.result(VALIDATE)
+    result, same, fewer, back = run.results(VALIDATE)
+    assert set(result["ansible_facts"]) == {"s2p_model", "s2p_model_input_sha256"}
+    digest = result["ansible_facts"]["s2p_model_input_sha256"]
+    assert "ansible_facts" not in same and same["msg"].endswith("(already validated in this run from the same input)")
+    assert fewer["ansible_facts"]["s2p_model_input_sha256"] != digest
+    assert run.result("Stations seen")["msg"] == 0
+    assert back["ansible_facts"]["s2p_model_input_sha256"] == digest
+    assert run.result("Stations again")["msg"] == 2
     model = result["ansible_facts"]["s2p_model"]
     assert sorted(model["projects"]) == ["archive", "dish", "fragdb", "monitoring", "neocc", "orbit-det", "reentry",
                                          "swe-hapi", "swe-kp", "swe-portal"]

@@ -46,6 +46,10 @@ def test_healthy_lab_passes(run_playbook, check):
     assert all(r[2] == "OK" for r in rows), rows
     assert {"datacenters", "entries", "mounts", "manager quorum"} <= {r[1] for r in rows}
     assert run.result(SUMMARY)["msg"].rstrip().endswith("all ready")
+    # each backend's health module ran on its own in-memory host (at the same time, strategy free)
+    ran = {(e["event_data"]["host"], e["event_data"]["task_action"]) for e in run.events
+           if e.get("event") == "runner_on_ok" and e["event_data"].get("task_action", "").endswith("_health")}
+    assert ran == {(f"s2p-preflight-{b}", f"esa.s2p.{b}_health") for b in BACKENDS}, ran
 
 
 def test_one_broken_backend_fails_at_the_end_and_the_others_are_reported(run_playbook, ldap_connection,
