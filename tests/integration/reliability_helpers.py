@@ -81,7 +81,7 @@ _STATION_STACK = _STATION + "Stacks of the stations (one ingest service per came
 STAGES = [
     Stage("vms", _VMS, (0.5, 4.0), default=True),
     Stage("vms-late", _VMS, (2.0, 8.0)),
-    Stage("dns", "esa.s2p.dns : DNS records of every deployment", (0.5, 3.0), default=True),
+    Stage("dns", "esa.s2p.dns : DNS records of every deployment, in one batch", (0.5, 3.0), default=True),
     Stage("certificates", "esa.s2p.certificate : Certificates of the model", (1.0, 6.0), default=True),
     Stage("vault-projects", "esa.s2p.service_account : Vault policy and AppRole per project environment", (0.3, 1.5)),
     Stage("ldap-groups", "esa.s2p.service_account : LDAP groups of the projects", (0.3, 1.5)),
