@@ -30,6 +30,7 @@ SPEC_LABEL = "esa.s2p.spec"
 HASH_LABEL = "esa.s2p.spec-hash"
 OBJECT_LABEL = "esa.s2p.name"  # a secret's or config's name in the stack, without its version
 MAX_SERVICE_NAME = 63
+MAX_OBJECT_NAME = 64  # swarmkit's limit on secret and config names (their version suffix included)
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
@@ -222,6 +223,10 @@ def _objects(check, where, stack, field, value, name_key=None):
         owhere = "%s: %s %s" % (where, field[:-1], name)
         if name in found:
             check.add(owhere, "listed twice")
+        longest = "%s_%s_%s" % (stack, name, "v9999-12345678" if field == "secrets" else "123456789012")
+        if field != "networks" and len(longest) > MAX_OBJECT_NAME:
+            check.add(owhere, "Docker names such as %s would be longer than %d characters: shorten the stack or %s "
+                      "name" % (longest, MAX_OBJECT_NAME, field[:-1]))
         if field == "networks":
             check.keys(owhere, item, ("name", "driver", "attachable"))
             driver = item.get("driver", "overlay")

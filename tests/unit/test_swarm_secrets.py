@@ -173,3 +173,16 @@ def test_a_race_whose_winner_is_unreadable_fails_clearly():
                                        "the newest version \\(1\\) is deleted"):
         generate_missing(stacks, "s2p", lambda path, data: None, lambda path: {"data": None, "version": 1},
                          lambda value: None)
+
+
+def test_secret_and_config_names_must_fit_dockers_64_characters():
+    stacks = [{"name": "a" * 40, "secrets": [{"name": "b" * 12, "vault_path": PATH}],
+               "configs": [{"name": "c" * 12, "data": "x"}],
+               "services": [{"name": "web", "image": "busybox"}]}]
+    with pytest.raises(ValidationError) as caught:
+        validate_stacks(stacks)
+    assert [e for e in caught.value.errors if "secret bbbbbbbbbbbb: Docker names such as" in e
+            and "_v9999-12345678 would be longer than 64 characters" in e], caught.value.errors
+    assert [e for e in caught.value.errors if "config cccccccccccc: Docker names such as" in e]
+    stacks[0]["name"] = "a" * 30  # 30 + 1 + 12 + 15 = 58
+    validate_stacks(stacks)
