@@ -142,7 +142,9 @@ def fill_vault_secrets(stacks, mount, read):
 
 
 def generate_missing(stacks, mount, write, read, hide):
-    """Create the pending secrets in Vault; True when a name differs from the one planned.
+    """Create the pending secrets in Vault; True when the batch must be planned again: a name differs
+    from the one planned, or another run created a secret first (this run's plan must not say it
+    generated it).
 
     write(path, data) creates version 1 with check-and-set 0 and returns its version, or None when
     another run created the path first; then read(path) gives that run's entry, which is used
@@ -164,7 +166,8 @@ def generate_missing(stacks, mount, write, read, hide):
             where = "stack %s: secret %s: %s/%s" % (stack["name"], secret["name"], mount, secret["vault_path"])
             errors.append("%s: %s" % (where, problem))
             continue
-        renamed = renamed or secret["docker_name"] != planned
+        # plan again when the name moved, or when another run wrote it (then this one generated nothing)
+        renamed = renamed or secret["docker_name"] != planned or version is None
     if errors:
         raise S2PError("generating secrets in Vault: %s" % "; ".join(errors),
                        hint="Run again: the secrets created so far stay in Vault and are used")
