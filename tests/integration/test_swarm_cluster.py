@@ -158,36 +158,39 @@ def test_remove_demotes_first_then_init_then_rejoin(swarm, run_playbook):
             assert token not in run.stdout and token not in json.dumps(run.events)
 
 
-def _tasks_by_node(service):
-    return sorted((t["ID"], t["NodeID"]) for t in service.tasks() if t["DesiredState"] == "running"
+def _running(service):
+    return sorted((t["ID"], t.get("NodeID")) for t in service.tasks() if t["DesiredState"] == "running"
                   and t["Status"]["State"] == "running")
 
 
 def test_pause_keeps_the_tasks_and_takes_no_new_ones(swarm, run_playbook, prefix):
     client = docker.DockerClient(base_url=swarm["docker_host"])
-    service = client.services.create(swarm["image_digests"]["busybox"], name=f"{prefix}-pause",
-                                     command=["sleep", "3600"], mode=docker.types.ServiceMode("replicated", 3),
-                                     maxreplicas=2, preferences=[("spread", "node.labels.site")])
+    image = swarm["image_digests"]["busybox"]
+    old = client.services.create(image, name=f"{prefix}-before", command=["sleep", "3600"],
+                                 mode=docker.types.ServiceMode("global"))  # one task on every node
+    new = None
     try:
-        _wait_for(lambda: len(set(n for _t, n in _tasks_by_node(service))) == 3, "one task per node")
+        _wait_for(lambda: len(_running(old)) == 3, "a task on every node")
         esrin = _spec(swarm, "esrin")["ID"]
-        before = _tasks_by_node(service)
+        before = _running(old)
         paused = _nodes(swarm, esrin={"availability": "pause"})
         predicted = run_playbook(_play(paused), check=True)
         assert predicted.rc == 0 and predicted.result(TASK)["nodes"][2]["actions"] == ["availability active -> pause"]
         run = run_playbook(_play(paused))
         assert run.rc == 0 and run.changed == 1, run.stdout[-3000:]
         assert _spec(swarm, "esrin")["Spec"]["Availability"] == "pause"
-        service.scale(6)  # two per node at most: esrin would get one more unless paused
-        _wait_for(lambda: len(_tasks_by_node(service)) == 5, "five running tasks")  # the sixth has no node
-        after = _tasks_by_node(service)
-        esrin_tasks = [t for t in after if t[1] == esrin]
-        assert esrin_tasks == [t for t in before if t[1] == esrin]  # the same task kept running there
-        assert len(esrin_tasks) == 1
+        new = client.services.create(image, name=f"{prefix}-after", command=["sleep", "3600"],
+                                     mode=docker.types.ServiceMode("global"))
+        _wait_for(lambda: len(_running(new)) == 2, "the new service on the two active nodes")
+        time.sleep(5)  # nothing more comes: the paused node takes no new task
+        assert [t for t in new.tasks() if t.get("NodeID") == esrin] == []  # not even a pending one
+        assert _running(old) == before  # the paused node kept its task
         assert run_playbook(_play(paused)).changed == 0
         assert run_playbook(_play(_nodes(swarm))).changed == 1  # back to active
     finally:
-        service.remove()
+        for service in (old, new):
+            if service is not None:
+                service.remove()
 
 
 def test_a_manager_removed_behind_our_back_rejoins_as_a_manager(swarm, run_playbook):
