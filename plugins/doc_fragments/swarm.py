@@ -41,6 +41,8 @@ options:
     description:
       - PEM file of the CA that signed the daemon's certificate.
       - If not set and E(DOCKER_CERT_PATH) is set, C(ca.pem) in that folder is used when it exists.
+      - When set (or with O(validate_certs=false)), the environment variables E(REQUESTS_CA_BUNDLE) and
+        E(CURL_CA_BUNDLE) do not replace it; without it, they may name the CA bundle.
     type: path
     aliases: [ca_cert, tls_ca_cert, cacert_path]
   client_cert:

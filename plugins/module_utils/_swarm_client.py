@@ -62,6 +62,23 @@ class APIVersionError(SwarmError):
     """The client and daemon cannot agree on a Docker API version."""
 
 
+if HAS_DOCKER:
+    class _APIClient(docker.APIClient):
+        """docker.APIClient whose TLS trust is the one it was given.
+
+        requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a session's `verify` on every
+        request (Session.merge_environment_settings), so ca_path (and validate_certs false) would be
+        silently ignored wherever those variables are set. The session's verify wins here unless it
+        is plain True (no ca_path: then the environment's bundle is a legitimate way to give a CA);
+        proxies and the rest of the environment still apply."""
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            settings = super(_APIClient, self).merge_environment_settings(url, proxies, stream, verify, cert)
+            if verify is None and self.verify is not True:
+                settings["verify"] = self.verify
+            return settings
+
+
 class SwarmClient:
     """One Docker daemon, expected to be a swarm manager."""
 
@@ -85,7 +102,7 @@ class SwarmClient:
     def api(self):
         """docker.APIClient, connected on first use (version "auto" asks the daemon once)."""
         if self._api is None:
-            self._api = self.call(None, docker.APIClient, base_url=self.docker_host, version=self.api_version,
+            self._api = self.call(None, _APIClient, base_url=self.docker_host, version=self.api_version,
                                   timeout=self.timeout, tls=self.tls_config or False, user_agent=USER_AGENT)
         return self._api
 
@@ -150,6 +167,7 @@ class SwarmClient:
             "managers": swarm.get("Managers") or 0,
             "nodes": swarm.get("Nodes") or 0,
             "error": swarm.get("Error") or None,
+            "remote_managers": sorted(m.get("Addr") for m in swarm.get("RemoteManagers") or [] if m.get("Addr")),
         }
 
     def require_manager(self, state=None):

@@ -24,6 +24,18 @@ from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import NoQuo
 
 ROLES = ("manager", "worker")
 AVAILABILITIES = ("active", "drain", "pause")
+SWARM_PORT = 2377
+DEFAULT_LISTEN_ADDR = "0.0.0.0:%d" % SWARM_PORT
+
+
+def default_advertise_addr(docker_host):
+    """The host of a tcp:// docker_host (the address the node is reached on), else None."""
+    if not isinstance(docker_host, str) or not docker_host.startswith(("tcp://", "https://", "http://")):
+        return None
+    host = docker_host.split("://", 1)[1].split("/", 1)[0]
+    if host.startswith("["):
+        return host[1:host.index("]")] if "]" in host else None
+    return host.rsplit(":", 1)[0] if ":" in host else host or None
 
 
 def validate_nodes(nodes):
@@ -46,7 +58,9 @@ def validate_nodes(nodes):
         bad = sorted(str(k) for k, v in labels.items() if not isinstance(v, (str, int)) or isinstance(v, bool))
         if bad:
             errors.append("%s: labels %s must have string values" % (where, ", ".join(bad)))
-        out.append(dict(node, labels=dict((str(k), str(v)) for k, v in labels.items())))
+        out.append(dict(node, labels=dict((str(k), str(v)) for k, v in labels.items()),
+                        listen_addr=node.get("listen_addr") or DEFAULT_LISTEN_ADDR,
+                        advertise_addr=node.get("advertise_addr") or default_advertise_addr(node.get("docker_host"))))
     if not nodes:
         errors.append("nodes: the list is empty; give at least one node (name, docker_host), e.g. the "
                       "inventory's s2p_swarm_nodes")
@@ -131,13 +145,19 @@ class ClusterEngine(object):
         if manager is not None:
             current = dict((s["id"], s) for s in clients[manager["name"]].nodes())
         self._check_quorum(nodes, states, current)
+        cluster = states[manager["name"]]["cluster_id"] if manager is not None else None
+        removed = [n["name"] for n in nodes
+                   if manager is not None and _removed_member(states[n["name"]], current, cluster)]
         outside = [n["name"] for n in nodes if n["state"] == "present" and not n.get("advertise_addr")
-                   and states[n["name"]]["local_node_state"] != "active"]
+                   and (states[n["name"]]["local_node_state"] != "active" or n["name"] in removed)]
         if outside:  # known before anything is written
-            raise ValidationError(["node %s: advertise_addr is needed to %s the swarm" % (
-                name, "join" if manager is not None else "initialise or join") for name in outside])
+            raise ValidationError(["node %s: advertise_addr is needed to %s the swarm (give it, or reach the node's "
+                                   "daemon over tcp:// so that its host is used)" % (
+                                       name, "join" if manager is not None else "initialise or join")
+                                   for name in outside])
         strangers = [n["name"] for n in nodes if states[n["name"]]["local_node_state"] == "active"
-                     and manager is not None and states[n["name"]]["node_id"] not in current]
+                     and manager is not None and states[n["name"]]["node_id"] not in current
+                     and n["name"] not in removed]
         if strangers:
             raise SwarmError("node(s) %s belong to another swarm than %s's" % (", ".join(strangers), manager["name"]),
                              hint="Make them leave that swarm first (docker swarm leave --force), then run again")
@@ -153,6 +173,8 @@ class ClusterEngine(object):
             if not self.check_mode:
                 manager = self._init(initialised, clients, states)
         for node in nodes:
+            if node["name"] in removed:
+                self._leave_removed(node, clients, states, results[node["name"]])
             self._converge_node(node, clients, states, manager, current, results[node["name"]],
                                 initialised=node is initialised)
         changed = any(r["actions"] for r in results.values())
@@ -172,7 +194,7 @@ class ClusterEngine(object):
         """docker swarm init on the first manager; returns it as the manager of the run."""
         client = clients[first["name"]]
         client.call("swarm init on %s" % first["name"], client.api.init_swarm,
-                    advertise_addr=first["advertise_addr"], listen_addr="0.0.0.0:2377")
+                    advertise_addr=first["advertise_addr"], listen_addr=first["listen_addr"])
         states[first["name"]] = client.swarm_state()
         return first
 
@@ -201,11 +223,10 @@ class ClusterEngine(object):
         elif not in_swarm:
             result["actions"].append("join as %s" % node["role"])
             tokens = self._tokens(clients, manager)
-            manager_addr = clients[manager["name"]].swarm_state()["node_addr"]
             client = clients[name]
-            client.call("swarm join of %s" % name, client.api.join_swarm, ["%s:2377" % manager_addr],
+            client.call("swarm join of %s" % name, client.api.join_swarm, [_join_addr(clients[manager["name"]])],
                         tokens["Manager" if node["role"] == "manager" else "Worker"],
-                        listen_addr="0.0.0.0:2377", advertise_addr=node["advertise_addr"])
+                        listen_addr=node["listen_addr"], advertise_addr=node["advertise_addr"])
             states[name] = state = client.swarm_state()
             spec = self._wait_ready(clients[manager["name"]], state["node_id"], name)
         self._update_spec(node, clients[manager["name"]], spec, result)
@@ -256,6 +277,17 @@ class ClusterEngine(object):
                        ["Status"]["State"] == "down", "%s to be seen down" % node["name"])
             manager_client.call("remove node %s" % node["name"], manager_client.api.remove_node, spec["id"])
 
+    def _leave_removed(self, node, clients, states, result):
+        """A node the swarm removed (docker node rm) that still believes it is a member: it leaves
+        (--force: its membership is gone anyway), so that it joins again like a new node."""
+        result["actions"].append("leave (removed from the swarm)")
+        if self.check_mode:
+            states[node["name"]] = dict(states[node["name"]], local_node_state="inactive", node_id=None)
+            return
+        client = clients[node["name"]]
+        client.call("swarm leave of %s" % node["name"], client.api.leave_swarm, force=True)
+        states[node["name"]] = client.swarm_state()
+
     def _wait_ready(self, manager_client, node_id, name):
         found = {}
 
@@ -275,6 +307,31 @@ class ClusterEngine(object):
             if time.time() > deadline:
                 raise SwarmError("timed out after %ss waiting for %s" % (self.join_timeout, what))
             time.sleep(0.5)
+
+
+def _removed_member(state, current, cluster):
+    """Whether a node's daemon believes it is in our swarm although the managers no longer list it
+    (removed with docker node rm, not by leaving): it cannot reach a swarm (pending, error), or it
+    is active with our cluster's ID (a manager) or knows our managers (a worker). Any other active
+    node belongs to another swarm."""
+    if not state["node_id"] or state["node_id"] in current:
+        return False
+    if state["local_node_state"] in ("pending", "error"):
+        return True
+    if state["local_node_state"] != "active":
+        return False
+    ours = set(s["manager_addr"] for s in current.values() if s.get("manager_addr"))
+    known = set(state.get("remote_managers") or ())
+    return (cluster is not None and state["cluster_id"] == cluster) or bool(ours & known)
+
+
+def _join_addr(manager_client):
+    """host:port of the manager's swarm listener as it advertises it (the port need not be 2377)."""
+    state = manager_client.swarm_state()
+    for summary in manager_client.nodes():
+        if summary["id"] == state["node_id"] and summary["manager_addr"]:
+            return summary["manager_addr"]
+    return "%s:%d" % (state["node_addr"], SWARM_PORT)
 
 
 def _raft_role(manager_client, node_id):

@@ -60,12 +60,17 @@ class StackEngine(object):
         self._pinned = {}
 
     # --- entry point -------------------------------------------------------------------
-    def converge(self, stacks):
-        """Plan (and outside check mode apply) every stack; returns (changed, results, diffs)."""
+    def converge(self, stacks, before_apply=None):
+        """Plan (and outside check mode apply) every stack; returns (changed, results, diffs).
+
+        before_apply(): the first write outside the swarm (secrets generated in Vault), once every
+        stack is planned; when it returns True (a secret got another name than planned), plan again."""
         self.require_quorum()
         self._read_all()
         plans = [self.plan(stack) for stack in stacks]  # every read and check before any write
         if not self.check_mode:
+            if before_apply is not None and before_apply():
+                plans = [self.plan(stack) for stack in stacks]
             for plan in plans:
                 self.apply(plan)
             if self.wait:
@@ -149,6 +154,9 @@ class StackEngine(object):
 
     def _plan_present(self, stack, plan, services, before):
         name = stack["name"]
+        for secret in stack["secrets"].values():
+            if secret.get("generate_pending"):
+                plan["actions"].append("generate secret %s in Vault at %s" % (secret["name"], secret["vault_path"]))
         for kind in ("networks", "secrets", "configs"):
             wanted = sorted(o["docker_name"] for o in stack[kind].values())
             for docker_name in wanted:
@@ -331,7 +339,7 @@ class StackEngine(object):
         service = self.client.call("service %s" % name, self.api.inspect_service, service_id)
         update = service.get("UpdateStatus") or {}
         state = update.get("State")
-        fresh = update and _timestamp(update.get("StartedAt")) >= started - 2
+        fresh = update and docker_time(update.get("StartedAt")) >= started - 2
         if fresh and state in ("rollback_started", "rollback_completed", "rollback_paused", "paused"):
             if state == "rollback_started":
                 return False, "%s: Swarm is rolling the update back (%s)" % (name, update.get("Message"))
@@ -346,7 +354,7 @@ class StackEngine(object):
                    and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted_hash]
         if fresh and state in ("updating", "rollback_started"):
             return False, "%s: updating (%d/%s running)" % (name, len(running), expected or len(current))
-        recent = [t for t in tasks if _timestamp(t.get("CreatedAt")) >= started - 2]
+        recent = [t for t in tasks if docker_time(t.get("CreatedAt")) >= started - 2]
         failed = [t for t in recent if t["Status"]["State"] in ("failed", "rejected")]
         if len(failed) >= max(3, 2 * (expected or 1)):
             last = sorted(failed, key=lambda t: t.get("UpdatedAt", ""))[-1]
@@ -367,7 +375,7 @@ class StackEngine(object):
         return done, "%s: %d/%s running" % (name, len(running), expected if expected is not None else len(current))
 
 
-def _timestamp(text):
+def docker_time(text):
     """Seconds since the epoch of a Docker timestamp (nanoseconds dropped); 0 when absent."""
     if not text:
         return 0
@@ -460,47 +468,3 @@ def _service_spec(stack, normalised, networks, ids, order="start-first"):
                                      "PublishedPort": p["published"], "PublishMode": "host"}
                                     for p in normalised["ports"]]},
     }
-
-
-def stack_info(client, names=None):
-    """Services and tasks of the named stacks (every stack when names is empty), per stack."""
-    api = client.api
-    client.require_manager()
-    services = client.call("service list", api.services, filters={"label": STACK_LABEL})
-    nodes = dict((n["id"], n) for n in client.nodes())
-    stacks = {}
-    for service in services:
-        labels = service["Spec"].get("Labels") or {}
-        stack = labels.get(STACK_LABEL)
-        if names and stack not in names:
-            continue
-        tasks = client.call("tasks of %s" % service["Spec"]["Name"], api.tasks, filters={"service": service["ID"]})
-        mode = service["Spec"].get("Mode") or {}
-        entry = {
-            "name": service["Spec"]["Name"], "id": service["ID"],
-            "image": service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image"),
-            "mode": "global" if "Global" in mode else "replicated",
-            "replicas": (mode.get("Replicated") or {}).get("Replicas"),
-            "running": len([t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]),
-            "update_status": (service.get("UpdateStatus") or {}).get("State"),
-            "update_message": (service.get("UpdateStatus") or {}).get("Message"),
-            "spec_hash": labels.get(HASH_LABEL),
-            "tasks": [_task_summary(t, nodes) for t in _newest_first(tasks)],
-        }
-        stacks.setdefault(stack, {"name": stack, "services": []})["services"].append(entry)
-    for name in names or []:
-        stacks.setdefault(name, {"name": name, "services": []})
-    return [stacks[k] for k in sorted(stacks)]
-
-
-def _newest_first(tasks):
-    return sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True)
-
-
-def _task_summary(task, nodes):
-    node = nodes.get(task.get("NodeID")) or {}
-    status = task.get("Status") or {}
-    return {"id": task["ID"], "slot": task.get("Slot"), "node": node.get("hostname"),
-            "site": (node.get("labels") or {}).get("site"), "desired_state": task.get("DesiredState"),
-            "state": status.get("State"), "error": status.get("Err"), "message": status.get("Message"),
-            "image": task["Spec"]["ContainerSpec"].get("Image"), "created": task.get("CreatedAt")}

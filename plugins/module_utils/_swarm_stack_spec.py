@@ -22,6 +22,7 @@ import re
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._naming import name_error, type_name
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_secrets import check_generate, value_version
 
 DEFAULT_SITES = ("esoc", "esec", "esrin")
 STACK_LABEL = "com.docker.stack.namespace"  # the label docker stack deploy uses: the CLI sees our stacks
@@ -29,6 +30,7 @@ SPEC_LABEL = "esa.s2p.spec"
 HASH_LABEL = "esa.s2p.spec-hash"
 OBJECT_LABEL = "esa.s2p.name"  # a secret's or config's name in the stack, without its version
 MAX_SERVICE_NAME = 63
+MAX_OBJECT_NAME = 64  # swarmkit's limit on secret and config names (their version suffix included)
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
@@ -132,8 +134,10 @@ class _Checker(object):
         return value
 
 
-def validate_stacks(stacks, known_sites=DEFAULT_SITES):
-    """The normalised batch, or ValidationError listing every problem of every stack."""
+def validate_stacks(stacks, known_sites=DEFAULT_SITES, name_key=None):
+    """The normalised batch, or ValidationError listing every problem of every stack.
+
+    name_key: the key of the names of secrets given as values (_swarm_secrets.value_version)."""
     check = _Checker()
     if not isinstance(stacks, list):
         raise ValidationError(["stacks: must be a list, got %s" % type_name(stacks)])
@@ -145,7 +149,7 @@ def validate_stacks(stacks, known_sites=DEFAULT_SITES):
             continue
         if isinstance(stack.get("name"), str):
             where = "stack %s" % stack["name"]
-        normalised = _stack(check, where, stack, known_sites, published)
+        normalised = _stack(check, where, stack, known_sites, published, name_key)
         if normalised is None:
             continue
         if normalised["name"] in seen:
@@ -157,7 +161,7 @@ def validate_stacks(stacks, known_sites=DEFAULT_SITES):
     return result
 
 
-def _stack(check, where, stack, known_sites, published):
+def _stack(check, where, stack, known_sites, published, name_key):
     check.keys(where, stack, _STACK_KEYS)
     name = stack.get("name")
     if not check.name("%s: name" % where, "service", name):
@@ -169,7 +173,7 @@ def _stack(check, where, stack, known_sites, published):
     if state == "absent":
         return out
     for field in ("networks", "secrets", "configs"):
-        out[field] = _objects(check, where, name, field, stack.get(field))
+        out[field] = _objects(check, where, name, field, stack.get(field), name_key)
     services = stack.get("services")
     if not isinstance(services, list) or not services:
         check.add(where, "services: a present stack needs a non-empty list of services")
@@ -196,7 +200,7 @@ def _stack(check, where, stack, known_sites, published):
     return out
 
 
-def _objects(check, where, stack, field, value):
+def _objects(check, where, stack, field, value, name_key=None):
     """networks/secrets/configs of a stack: {name: {...}} with the Docker object name."""
     found = {}
     if value is None:
@@ -219,6 +223,10 @@ def _objects(check, where, stack, field, value):
         owhere = "%s: %s %s" % (where, field[:-1], name)
         if name in found:
             check.add(owhere, "listed twice")
+        longest = "%s_%s_%s" % (stack, name, "v9999-12345678" if field == "secrets" else "123456789012")
+        if field != "networks" and len(longest) > MAX_OBJECT_NAME:
+            check.add(owhere, "Docker names such as %s would be longer than %d characters: shorten the stack or %s "
+                      "name" % (longest, MAX_OBJECT_NAME, field[:-1]))
         if field == "networks":
             check.keys(owhere, item, ("name", "driver", "attachable"))
             driver = item.get("driver", "overlay")
@@ -229,21 +237,24 @@ def _objects(check, where, stack, field, value):
             continue
         key = "value" if field == "secrets" else "data"
         if field == "secrets" and item.get("vault_path") is not None:
-            check.keys(owhere, item, ("name", "vault_path", "vault_field"))
+            check.keys(owhere, item, ("name", "vault_path", "vault_field", "generate"))
             found[name] = _vault_secret(check, owhere, name, item)
             continue
-        check.keys(owhere, item, ("name", key))
+        check.keys(owhere, item, ("name", key, "generate") if field == "secrets" else ("name", key))
+        if field == "secrets" and item.get("generate") is not None:
+            check.add(owhere + ": generate", "needs vault_path (a generated value is kept in Vault)")
+            continue
         data = item.get(key)
         if not isinstance(data, str) or data == "":
             check.add(owhere, "%s must be a non-empty string%s" % (
                 key, " (or give vault_path to read it from Vault)" if field == "secrets" else ""))
             continue
-        found[name] = _version(stack, name, data)
+        found[name] = value_version(stack, name, data, name_key) if field == "secrets" else _version(stack, name, data)
     return found
 
 
 def _version(stack, name, data):
-    """One version of a secret or config: its Docker name carries the hash of its content."""
+    """One version of a config: its Docker name carries the hash of its content (configs are not secret)."""
     version = content_hash(data)
     return {"name": name, "hash": version, "docker_name": "%s_%s_%s" % (stack, name, version), "data": data}
 
@@ -256,43 +267,9 @@ def _vault_secret(check, where, name, item):
                   "(filter esa.s2p.vault_path)" % (path,))
     if not isinstance(field, str) or not field:
         check.add(where + ": vault_field", "must be a non-empty string, got %r" % (field,))
-    return {"name": name, "vault_path": path, "vault_field": field, "hash": None, "docker_name": None, "data": None}
-
-
-def vault_secrets(stacks):
-    """(stack, secret) pairs of the normalised batch whose value is still to be read from Vault."""
-    return [(stack, secret) for stack in stacks for secret in stack["secrets"].values()
-            if secret.get("vault_path") and secret["data"] is None]
-
-
-def fill_vault_secrets(stacks, mount, read):
-    """Give every Vault-sourced secret its value: read(path) -> the KV v2 entry of kv_read (or None).
-
-    Raises ValidationError naming each stack, secret and path that has no usable value (missing path,
-    deleted newest version, missing or non-text field). Values never appear in messages."""
-    errors = []
-    for stack, secret in vault_secrets(stacks):
-        where = "stack %s: secret %s: %s/%s" % (stack["name"], secret["name"], mount, secret["vault_path"])
-        entry = read(secret["vault_path"])
-        if entry is None:
-            errors.append("%s: no such secret in Vault (write it first, e.g. with vault kv put)" % where)
-            continue
-        data = entry.get("data")
-        if data is None:
-            errors.append("%s: the newest version (%s) is deleted or destroyed" % (where, entry.get("version")))
-            continue
-        value = data.get(secret["vault_field"])
-        if value is None:
-            fields = ", ".join(sorted(data)) or "none"
-            errors.append("%s: no field %r (fields: %s)" % (where, secret["vault_field"], fields))
-        elif isinstance(value, (dict, list, bool)) or value == "":
-            errors.append("%s: field %r must be non-empty text, got %s" % (where, secret["vault_field"],
-                                                                           type_name(value)))
-        else:
-            secret.update(_version(stack["name"], secret["name"], str(value)),
-                          vault_version=entry.get("version"))
-    if errors:
-        raise ValidationError(errors)
+    generate = check_generate(check.add, where + ": generate", item.get("generate"))
+    return {"name": name, "vault_path": path, "vault_field": field, "generate": generate, "docker_name": None,
+            "data": None}
 
 
 def _service(check, where, stack, service, out, known_sites, published):

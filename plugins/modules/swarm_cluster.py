@@ -20,6 +20,10 @@ description:
     Labels listed are set; labels not listed are left alone.
   - A node with O(nodes[].state=absent) is demoted first when it is a manager, then leaves the
     swarm and is removed from the node list.
+  - A node that the swarm removed (C(docker node rm)) while its daemon still believes it is a member
+    leaves (forced) and joins again in its listed role; a node active in another swarm is refused.
+  - Availability C(pause) keeps the node's tasks running and schedules no new ones there; C(drain)
+    moves its tasks away.
   - Warns (or fails, O(even_managers=fail)) when the swarm would have an even number of managers,
     and fails before changing anything when the swarm has no quorum or when demoting/removing
     would lose it.
@@ -58,8 +62,17 @@ options:
         type: dict
         default: {}
       advertise_addr:
-        description: Address the node advertises to the others; needed to init or join.
+        description:
+          - Address (optionally C(host:port)) the node advertises to the other nodes; needed to init or join.
+          - When not set and O(nodes[].docker_host) is C(tcp://HOST:PORT), HOST is used (the address the
+            node is reached on).
         type: str
+      listen_addr:
+        description:
+          - Address (C(host:port)) of the node's swarm listener for cluster management traffic, used to init or join.
+          - Other nodes join a manager at the address and port it advertises.
+        type: str
+        default: 0.0.0.0:2377
       state:
         description: C(absent) demotes (if a manager), leaves and removes the node.
         type: str
@@ -121,6 +134,7 @@ def main():
                 availability=dict(type="str", default="active", choices=["active", "drain", "pause"]),
                 labels=dict(type="dict", default={}),
                 advertise_addr=dict(type="str"),
+                listen_addr=dict(type="str", default="0.0.0.0:2377"),
                 state=dict(type="str", default="present", choices=["present", "absent"]),
             )),
             even_managers=dict(type="str", default="warn", choices=["warn", "fail"]),

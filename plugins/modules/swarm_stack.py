@@ -24,9 +24,16 @@ description:
     with host-mode ports when no eligible node is left free for a new task); the module waits until every
     changed service converged and fails with Swarm's message when Swarm rolled one back or its
     tasks keep failing (the previous version keeps serving).
-  - Secrets and configs are versioned by content hash (C(<stack>_<name>_<hash12>)); an old version
-    is removed only after the services converged on the new one. Secret values come from Vault KV v2
-    (O(stacks[].secrets[].vault_path)), so a new Vault version rolls out as a new Docker secret.
+  - Secrets and configs are versioned, and an old version is removed only after the services converged
+    on the new one. Secret values come from Vault KV v2 (O(stacks[].secrets[].vault_path)), so a new
+    Vault version rolls out as a new Docker secret, named after its KV version
+    (C(<stack>_<name>_v<version>-<hash8>), the hash of mount, path, field and version, never of the value).
+    A secret given as a value is named by an HMAC of it keyed with O(secret_name_key). Configs (not
+    secret) are named by their content hash (C(<stack>_<name>_<hash12>)).
+  - A Vault-sourced secret with O(stacks[].secrets[].generate) whose path does not exist yet is
+    generated and written to Vault with check-and-set 0 (of two concurrent runs only one writes; the
+    other reads and deploys that value), after every stack was planned and never in check mode (check
+    mode reports the creation). The value is never returned or logged.
   - Only objects labelled with the stack's name are changed or removed.
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
@@ -73,7 +80,7 @@ options:
         elements: raw
       secrets:
         description:
-          - Secrets of the stack; each version becomes a Docker secret C(<stack>_<name>_<hash12>).
+          - Secrets of the stack; each version becomes a Docker secret (see the description for its name).
           - The value is read from Vault KV v2 (O(stacks[].secrets[].vault_path), with one login to O(vault)
             for the whole task) or given as O(stacks[].secrets[].value).
         type: list
@@ -95,6 +102,24 @@ options:
           vault_field:
             description: Key of the Vault secret's data that holds the value (V(value) when not set).
             type: str
+          generate:
+            description:
+              - When O(stacks[].secrets[].vault_path) does not exist in Vault, generate a random value with
+                this policy and write it there as version 1 (check-and-set 0), instead of failing.
+              - Only with O(stacks[].secrets[].vault_path). An existing path, even with a deleted newest
+                version, is never overwritten.
+            type: dict
+            suboptions:
+              length:
+                description: Number of characters (16 to 256).
+                type: int
+                default: 32
+              charset:
+                description:
+                  - Characters to draw from; C(alphanumeric) letters and digits, C(hex), C(urlsafe) also C(-) and C(_).
+                type: str
+                choices: [alphanumeric, hex, urlsafe]
+                default: alphanumeric
       configs:
         description: Configs of the stack, versioned like secrets.
         type: list
@@ -112,6 +137,16 @@ options:
     description: KV v2 mount of O(stacks[].secrets[].vault_path).
     type: str
     default: s2p
+  secret_name_key:
+    description:
+      - Key of the HMAC-SHA256 that names the Docker secrets given as O(stacks[].secrets[].value), so that
+        nobody who can list the swarm's secrets can check a guessed value against a name. Keep it off the
+        swarm (e.g. in the AWX credential) and keep it stable (a new key renames, and so rolls out, every
+        such secret once).
+      - Without it those names come from PBKDF2-HMAC-SHA256 salted with the stack and secret name, which
+        only slows guessing down. Secrets read from Vault do not need it.
+      - The environment variable E(S2P_SWARM_SECRET_NAME_KEY) is used when this is not set.
+    type: str
   known_sites:
     description: Values of the node label C(site) that C(sites) may name.
     type: list
@@ -150,6 +185,7 @@ EXAMPLES = r"""
         secrets:
           - name: db-password
             vault_path: "{{ 'db-password' | esa.s2p.vault_path('pd', 'demo', 'ire') }}"
+            generate: {length: 40}
         services:
           - name: web
             image: registry.s2p.esa.int:5000/demo/web:1.4
@@ -177,16 +213,23 @@ progress:
   elements: str
 """
 
+import contextlib
+
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError, ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import StackEngine
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import (
-    DEFAULT_SITES,
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_secrets import (
+    GENERATE_CHARSETS,
+    GENERATE_DEFAULTS,
     fill_vault_secrets,
-    validate_stacks,
+    generate_missing,
     vault_secrets,
 )
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import StackEngine
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import DEFAULT_SITES, validate_stacks
+from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultCASConflict
 from ansible_collections.esa.s2p.plugins.module_utils._vault_module import (
     CONNECTION_REQUIRED_IF as VAULT_REQUIRED_IF,
     client_from_options as vault_client_from_options,
@@ -194,26 +237,51 @@ from ansible_collections.esa.s2p.plugins.module_utils._vault_module import (
 )
 
 
-def read_vault_secrets(module, stacks):
-    """Values of the batch's Vault-sourced secrets, over one Vault login; each value is added to
-    no_log_values as soon as it is read, so no later message can show it."""
+class VaultSecrets(object):
+    """The batch's Vault-sourced secrets over one Vault login: read, and generate the missing ones.
+    Every value is added to no_log_values as soon as it is read or generated, so no later message
+    can show it."""
+
+    def __init__(self, module, vault):
+        self.module, self.vault, self.mount = module, vault, module.params["kv_mount"]
+        self.written = []
+
+    def hide(self, value):
+        self.module.no_log_values.add(value)
+
+    def read(self, path):
+        entry = self.vault.kv_read(self.mount, path)
+        value = ((entry or {}).get("data") or {})
+        self.module.no_log_values.update(str(v) for v in value.values() if isinstance(v, (str, int, float)))
+        return entry
+
+    def create(self, path, data):
+        """Version 1 of `path` with check-and-set 0; None when another run created it first."""
+        try:
+            version = self.vault.kv_write(self.mount, path, data, cas=0)
+        except VaultCASConflict:
+            return None
+        self.written.append(path)
+        return version
+
+    def generate(self, stacks):
+        """The before_apply hook of StackEngine.converge (never called in check mode)."""
+        return generate_missing(stacks, self.mount, self.create, self.read, self.hide)
+
+
+@contextlib.contextmanager
+def vault_for(module, stacks):
+    """A VaultSecrets over one login when the batch has Vault-sourced secrets, else None."""
     wanted = vault_secrets(stacks)
     if not wanted:
+        yield None
         return
     if not (module.params["vault"] or {}).get("url"):
         need = "vault_path needs the vault connection (vault.url or VAULT_ADDR)"
         raise ValidationError(["stack %s: secret %s: %s" % (stack["name"], secret["name"], need)
                                for stack, secret in wanted])
-    mount = module.params["kv_mount"]
-
-    def read(path):
-        entry = vault.kv_read(mount, path)
-        value = ((entry or {}).get("data") or {})
-        module.no_log_values.update(str(v) for v in value.values() if isinstance(v, (str, int, float)))
-        return entry
-
     with vault_client_from_options(module.params["vault"].get) as vault:
-        fill_vault_secrets(stacks, mount, read)
+        yield VaultSecrets(module, vault)
 
 
 def main():
@@ -235,6 +303,11 @@ def main():
                     value=dict(type="str", no_log=True),
                     vault_path=dict(type="str", no_log=False),
                     vault_field=dict(type="str", no_log=False),
+                    generate=dict(type="dict", no_log=False, options=dict(
+                        length=dict(type="int", default=GENERATE_DEFAULTS["length"], no_log=False),
+                        charset=dict(type="str", default=GENERATE_DEFAULTS["charset"],
+                                     choices=sorted(GENERATE_CHARSETS)),
+                    )),
                 ), mutually_exclusive=[["value", "vault_path"]], required_one_of=[["value", "vault_path"]]),
                 configs=dict(type="list", elements="dict", options=dict(
                     name=dict(type="str", required=True),
@@ -243,6 +316,7 @@ def main():
             )),
             vault=dict(type="dict", options=vault_options, required_if=VAULT_REQUIRED_IF),
             kv_mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
+            secret_name_key=dict(type="str", no_log=True, fallback=(env_fallback, ["S2P_SWARM_SECRET_NAME_KEY"])),
             known_sites=dict(type="list", elements="str", default=list(DEFAULT_SITES)),
             resolve_image=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),
@@ -250,19 +324,28 @@ def main():
         ),
         supports_check_mode=True,
     )
-    engine = None
+    engine, source = None, None
     try:
-        stacks = validate_stacks(module.params["stacks"], module.params["known_sites"])
-        read_vault_secrets(module, stacks)
-        for stack in stacks:  # secret values must never come back, even inside error messages
-            for secret in stack["secrets"].values():
-                module.no_log_values.add(secret["data"])
-        engine = StackEngine(swarm_client(module), check_mode=module.check_mode, wait=module.params["wait"],
-                             wait_timeout=module.params["wait_timeout"],
-                             resolve_image=module.params["resolve_image"])
-        changed, results, diffs = engine.converge(stacks)
+        stacks = validate_stacks(module.params["stacks"], module.params["known_sites"],
+                                 module.params["secret_name_key"])
+        with vault_for(module, stacks) as source:
+            if source is not None:
+                fill_vault_secrets(stacks, source.mount, source.read)
+            for stack in stacks:  # secret values must never come back, even inside error messages
+                for secret in stack["secrets"].values():
+                    if secret["data"] is not None:
+                        module.no_log_values.add(secret["data"])
+            engine = StackEngine(swarm_client(module), check_mode=module.check_mode, wait=module.params["wait"],
+                                 wait_timeout=module.params["wait_timeout"],
+                                 resolve_image=module.params["resolve_image"])
+            changed, results, diffs = engine.converge(
+                stacks, before_apply=(lambda: source.generate(stacks)) if source is not None else None)
     except S2PError as exc:
-        module.fail_json(progress=engine.progress if engine else [], **exc.as_fail_kwargs())
+        failure = exc.as_fail_kwargs()
+        if source is not None and source.written:
+            failure["changed"] = True  # the secrets generated stay in Vault, for the next run
+            failure["generated"] = source.written
+        module.fail_json(progress=engine.progress if engine else [], **failure)
     result = dict(changed=changed, stacks=results, progress=engine.progress)
     if module._diff:
         result["diff"] = diffs

@@ -15,6 +15,7 @@ description:
   - Lists the services of the named stacks (objects labelled C(com.docker.stack.namespace)), with
     image, mode, replicas, running task count, update status and the spec hash that
     M(esa.s2p.swarm_stack) stored, and every task with its node, site label, state and error.
+  - Says whether each service is healthy (what C(playbooks/promote.yml) requires of its source).
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
@@ -61,8 +62,12 @@ stacks:
       type: str
       returned: always
     services:
-      description: Services with name, id, image, mode, replicas, running, update_status, update_message,
-        spec_hash and tasks (id, slot, node, site, desired_state, state, error, message, image, created; newest first).
+      description:
+        - Services with name, id, image, mode, replicas, running, update_status, update_message,
+          spec_hash and tasks (id, slot, node, site, desired_state, state, error, message, image, created,
+          updated; newest first).
+        - C(healthy) is false when an update was rolled back or paused, a wanted task is not running, or a
+          task failed in the last 300 seconds (C(failed_recently) counts them); C(problem) says why.
       type: list
       elements: dict
       returned: always
@@ -70,7 +75,7 @@ stacks:
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import stack_info
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_info import stack_info
 
 
 def main():

@@ -1,6 +1,7 @@
 """esa.s2p.swarm_cluster on a scratch three-site swarm (lab service swarm_sites in its own state
 folder, never the shared lab's): converged cluster unchanged, check mode, labels, drain moves
-tasks, demote/promote with the even-manager warning, removal (demoted first) and re-join, and
+tasks, pause keeps them and takes no new ones, demote/promote with the even-manager warning,
+removal (demoted first) and re-join, a manager removed out of band rejoining as a manager, and
 with managers killed: a demotion or removal that would lose quorum refused with nothing touched,
 no quorum at all failing fast; the scratch swarm is restored after."""
 
@@ -155,6 +156,62 @@ def test_remove_demotes_first_then_init_then_rejoin(swarm, run_playbook):
     for run in (initialised, rejoined, promoted):
         for token in tokens.values():
             assert token not in run.stdout and token not in json.dumps(run.events)
+
+
+def _running(service):
+    return sorted((t["ID"], t.get("NodeID")) for t in service.tasks() if t["DesiredState"] == "running"
+                  and t["Status"]["State"] == "running")
+
+
+def test_pause_keeps_the_tasks_and_takes_no_new_ones(swarm, run_playbook, prefix):
+    client = docker.DockerClient(base_url=swarm["docker_host"])
+    image = swarm["image_digests"]["busybox"]
+    old = client.services.create(image, name=f"{prefix}-before", command=["sleep", "3600"],
+                                 mode=docker.types.ServiceMode("global"))  # one task on every node
+    new = None
+    try:
+        _wait_for(lambda: len(_running(old)) == 3, "a task on every node")
+        esrin = _spec(swarm, "esrin")["ID"]
+        before = _running(old)
+        paused = _nodes(swarm, esrin={"availability": "pause"})
+        predicted = run_playbook(_play(paused), check=True)
+        assert predicted.rc == 0 and predicted.result(TASK)["nodes"][2]["actions"] == ["availability active -> pause"]
+        run = run_playbook(_play(paused))
+        assert run.rc == 0 and run.changed == 1, run.stdout[-3000:]
+        assert _spec(swarm, "esrin")["Spec"]["Availability"] == "pause"
+        new = client.services.create(image, name=f"{prefix}-after", command=["sleep", "3600"],
+                                     mode=docker.types.ServiceMode("global"))
+        _wait_for(lambda: len(_running(new)) == 2, "the new service on the two active nodes")
+        time.sleep(5)  # nothing more comes: the paused node takes no new task
+        assert [t for t in new.tasks() if t.get("NodeID") == esrin] == []  # not even a pending one
+        assert _running(old) == before  # the paused node kept its task
+        assert run_playbook(_play(paused)).changed == 0
+        assert run_playbook(_play(_nodes(swarm))).changed == 1  # back to active
+    finally:
+        for service in (old, new):
+            if service is not None:
+                service.remove()
+
+
+def test_a_manager_removed_behind_our_back_rejoins_as_a_manager(swarm, run_playbook):
+    manager = docker.APIClient(base_url=swarm["docker_host"], timeout=60)
+    esrin = _spec(swarm, "esrin")
+    spec = dict(esrin["Spec"], Role="worker")
+    manager.update_node(esrin["ID"], esrin["Version"]["Index"], spec)
+    _wait_for(lambda: (_spec(swarm, "esrin").get("ManagerStatus") or {}) == {}, "esrin to leave the raft")
+    manager.remove_node(esrin["ID"], force=True)
+    _wait_for(lambda: _spec(swarm, "esrin") is None, "esrin to be removed")
+    local = docker.APIClient(base_url=swarm["managers"]["esrin"]).info()["Swarm"]
+    print("esrin after docker node rm: %s %s" % (local.get("LocalNodeState"), local.get("Error")))
+    predicted = run_playbook(_play(_nodes(swarm)), check=True)
+    assert predicted.rc == 0, predicted.stdout[-3000:]
+    actions = predicted.result(TASK)["nodes"][2]["actions"]
+    assert actions[-2:] == ["join as manager", "label site=esrin"], actions
+    rejoined = run_playbook(_play(_nodes(swarm)))
+    assert rejoined.rc == 0, rejoined.stdout[-3000:]
+    assert rejoined.result(TASK)["nodes"][2]["actions"] == actions
+    _wait_for(lambda: _reachability(swarm)["esrin"] == ("manager", "reachable"), "esrin to be a reachable manager")
+    assert run_playbook(_play(_nodes(swarm))).changed == 0
 
 
 def _reachability(swarm):

@@ -1,9 +1,11 @@
 """esa.s2p.swarm_stack with a stack secret read from Vault KV v2 (lab OpenBao, AppRole login) on the
-lab's three-site swarm: a new Vault version becomes a new Docker secret, the service converges on
-it while some site serves at every moment, the old version is removed afterwards, a changed config
-is versioned the same way, a rerun changes nothing, and `absent` removes services, networks,
-secrets and configs. Both secret values are markers that must appear in no output (stdout at
--vvvv, ANSIBLE_LOG_PATH, ansible-runner events)."""
+lab's three-site swarm: a missing secret is generated in Vault exactly once, even by two concurrent
+runs (check-and-set 0), with check mode predicting it; a new Vault version becomes a new Docker
+secret (named after its version, never after its value), the service converges on it while some
+site serves at every moment, the old version is removed afterwards, a changed config is versioned
+the same way, a rerun changes nothing, and `absent` removes services, networks, secrets and
+configs. The secret values must appear in no output (stdout at -vvvv, ANSIBLE_LOG_PATH,
+ansible-runner events)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import threading
 import time
 
 import docker
+import hvac
 import pytest
 from identity_helpers import vault_root
 from swarm_helpers import served
@@ -25,11 +28,26 @@ def _short(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
+def _vault_name(stack: str, secret: str, path: str, version: int) -> str:
+    """The Docker name of a Vault version: KV version and a hash of mount/path#field@version."""
+    where = hashlib.sha256(f"s2p/{path}#value@{version}".encode()).hexdigest()[:8]
+    return f"{stack}_{secret}_v{version}-{where}"
+
+
+def _no_value_hash(names, *values):
+    """No Docker name carries any prefix (6+ hex) of the plain sha256 of a secret value."""
+    for value in values:
+        digest = hashlib.sha256(value.encode()).hexdigest()
+        for name in names:
+            assert not [n for n in range(6, 13) if digest[:n] in name], f"{name} carries a hash of a value"
+
+
 def _play(stack, **options):
     return [{"name": "stacks", "hosts": "localhost", "gather_facts": False,
              "module_defaults": {"group/esa.s2p.swarm": "{{ s2p_swarm_connection }}"},
              "tasks": [{"name": TASK, "esa.s2p.swarm_stack": dict(
-                 stacks=[stack], vault="{{ s2p_vault_connection }}", wait_timeout=180, **options)}]}]
+                 stacks=stack if isinstance(stack, list) else [stack], vault="{{ s2p_vault_connection }}",
+                 wait_timeout=180, **options)}]}]
 
 
 def _stack(lab, name, path, port, settings):
@@ -84,7 +102,8 @@ def test_new_vault_version_rolls_out_as_a_new_docker_secret(lab, prefix, vault_p
     try:
         runs.append(run(_stack(lab, name, vault_path, port, "v=1\n")))
         assert runs[-1].rc == 0, runs[-1].stdout[-3000:]
-        old_secret, old_config = f"{name}_api-key_{_short(first_value)}", f"{name}_settings_{_short('v=1' + chr(10))}"
+        old_secret = _vault_name(name, "api-key", vault_path, 1)
+        old_config = f"{name}_settings_{_short('v=1' + chr(10))}"
         assert mine("secrets") == [old_secret] and mine("configs") == [old_config]
         networks = [n["Id"] for n in manager.networks() if n["Name"] == f"{name}_front"]
         assert len(networks) == 1
@@ -96,7 +115,8 @@ def test_new_vault_version_rolls_out_as_a_new_docker_secret(lab, prefix, vault_p
 
         # a new Vault version and a new config: check mode predicts the roll-out and touches nothing
         vault.secrets.kv.v2.create_or_update_secret(path=vault_path, secret={"value": second_value}, mount_point=mount)
-        new_secret, new_config = f"{name}_api-key_{_short(second_value)}", f"{name}_settings_{_short('v=2' + chr(10))}"
+        new_secret = _vault_name(name, "api-key", vault_path, 2)
+        new_config = f"{name}_settings_{_short('v=2' + chr(10))}"
         stack = _stack(lab, name, vault_path, port, "v=2\n")
         runs.append(run(stack, check=True, diff=True))
         predicted = runs[-1].result(TASK)
@@ -136,6 +156,7 @@ def test_new_vault_version_rolls_out_as_a_new_docker_secret(lab, prefix, vault_p
         runs.append(run(stack))
         assert runs[-1].rc == 0 and runs[-1].changed == 0, runs[-1].stdout[-3000:]
         _hidden(runs, log, first_value, second_value)
+        _no_value_hash([old_secret, new_secret], first_value, second_value)
     finally:
         gone = run_playbook(_play({"name": name, "state": "absent"}))
     assert gone.rc == 0, gone.stdout[-3000:]
@@ -159,3 +180,67 @@ def test_vault_problems_fail_before_the_swarm_is_touched(lab, prefix, vault_path
     assert expected in no_connection.result(TASK)["msg"]
     assert not [s for s in manager.services() if s["Spec"]["Name"].startswith(prefix)]
     assert not [s for s in manager.secrets() if s["Spec"]["Name"].startswith(prefix)]
+
+
+def test_missing_secrets_are_generated_in_vault_once_even_by_two_concurrent_runs(lab, prefix, vault_path,
+                                                                                 run_playbook, tmp_path):
+    vault, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    manager = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"], timeout=60)
+    log = tmp_path / "ansible.log"
+    names = [f"{prefix}-ire", f"{prefix}-ope"]  # two stacks sharing one Vault path
+    stacks = [_stack(lab, name, vault_path, random.randrange(33000, 34000), "v=1\n") for name in names]
+    for stack in stacks:
+        stack["secrets"][0]["generate"] = {"length": 24, "charset": "hex"}
+        stack["services"][0].pop("healthcheck")
+    expected = [_vault_name(name, "api-key", vault_path, 1) for name in names]
+
+    def run(batch, **kw):
+        return run_playbook(_play(batch), verbosity=4, envvars={"ANSIBLE_LOG_PATH": str(log)}, **kw)
+
+    def in_vault():
+        try:
+            return vault.secrets.kv.v2.read_secret_version(path=vault_path, mount_point=mount,
+                                                           raise_on_deleted_version=False)["data"]
+        except hvac.exceptions.InvalidPath:
+            return None
+
+    runs = []
+    try:
+        runs.append(run(stacks[:1], check=True))  # check mode predicts the creation, writes nothing
+        assert runs[-1].rc == 0, runs[-1].stdout[-3000:]
+        predicted = runs[-1].result(TASK)["stacks"][0]["actions"]
+        assert predicted[:1] == [f"generate secret api-key in Vault at {vault_path}"], predicted
+        assert f"create secret {expected[0]}" in predicted
+        assert in_vault() is None
+
+        racing = [None, None]
+
+        def deploy(index):
+            racing[index] = run([stacks[index]])
+
+        threads = [threading.Thread(target=deploy, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        runs.extend(racing)
+        for done in racing:
+            assert done.rc == 0 and done.changed == 1, done.stdout[-3000:]
+        generated = [r for r in racing if f"generate secret api-key in Vault at {vault_path}"
+                     in r.result(TASK)["stacks"][0]["actions"]]
+        assert len(generated) == 1  # one run generated it; the other read it (and says so)
+        actions = racing[0].result(TASK)["stacks"][0]["actions"]
+        assert actions == (predicted if generated[0] is racing[0] else predicted[1:])  # the prediction was exact
+        entry = in_vault()
+        assert entry["metadata"]["version"] == 1  # written once: the other run read it
+        value = entry["data"]["value"]
+        assert len(value) == 24 and set(value) <= set("0123456789abcdef")
+        mine = sorted(s["Spec"]["Name"] for s in manager.secrets() if s["Spec"]["Name"].startswith(prefix))
+        assert mine == sorted(expected)
+        runs.append(run(stacks))
+        assert runs[-1].rc == 0 and runs[-1].changed == 0, runs[-1].stdout[-3000:]
+        _hidden(runs, log, value)
+        _no_value_hash(mine, value)
+    finally:
+        gone = run_playbook(_play([{"name": name, "state": "absent"} for name in names]))
+    assert gone.rc == 0, gone.stdout[-3000:]

@@ -8,7 +8,13 @@ import pytest
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import NoQuorum
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_cluster import _view, plan_managers, validate_nodes
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_cluster import (
+    _removed_member,
+    _view,
+    default_advertise_addr,
+    plan_managers,
+    validate_nodes,
+)
 
 SITES = ("esoc", "esec", "esrin")
 
@@ -155,3 +161,45 @@ def test_view_merges_wanted_labels_over_current_ones():
     assert _view(current, node) == {"role": "manager", "availability": "drain",
                                     "labels": {"site": "esoc", "segment": "ops", "rack": "7"}}
     assert _view(None, node)["labels"] == {"rack": "7"}
+
+
+@pytest.mark.parametrize("docker_host, expected", [
+    ("tcp://10.11.0.10:2376", "10.11.0.10"), ("tcp://swarm-esoc.s2p.esa.int:2376", "swarm-esoc.s2p.esa.int"),
+    ("tcp://[fd00::10]:2376", "fd00::10"), ("tcp://10.11.0.10", "10.11.0.10"),
+    ("unix:///var/run/docker.sock", None), ("ssh://root@host", None), (None, None),
+])
+def test_advertise_addr_defaults_to_the_host_of_a_tcp_docker_host(docker_host, expected):
+    assert default_advertise_addr(docker_host) == expected
+
+
+def test_listen_and_advertise_addresses_are_options_with_defaults():
+    (plain, own) = validate_nodes([
+        {"name": "a", "docker_host": "tcp://10.0.0.1:2376", "role": "manager", "state": "present"},
+        {"name": "b", "docker_host": "unix:///b", "role": "manager", "state": "present",
+         "advertise_addr": "10.0.0.2:4567", "listen_addr": "10.0.0.2:4567"}])
+    assert (plain["advertise_addr"], plain["listen_addr"]) == ("10.0.0.1", "0.0.0.0:2377")
+    assert (own["advertise_addr"], own["listen_addr"]) == ("10.0.0.2:4567", "10.0.0.2:4567")
+
+
+def state(local, node_id="esrin-old", cluster=None, remote=()):
+    return {"local_node_state": local, "node_id": node_id, "cluster_id": cluster, "remote_managers": list(remote)}
+
+
+def with_addresses(current):
+    for summary_ in current.values():
+        summary_["manager_addr"] = "10.0.0.%d:2377" % len(summary_["id"])
+    return current
+
+
+@pytest.mark.parametrize("node, removed", [
+    (state("active", cluster="ours"), True),       # a removed manager still believing in our swarm
+    (state("error"), True), (state("pending"), True),  # cannot reach the swarm it believes in
+    (state("active", cluster="theirs"), False),    # a manager of another swarm: refused as a stranger
+    (state("active"), False),                      # a worker of nobody we know: not ours to take
+    (state("active", remote=["10.0.0.8:2377"]), True),   # a removed worker that knows our managers
+    (state("active", remote=["10.9.9.9:2377"]), False),  # a worker of another swarm
+    (state("inactive", node_id=None), False),      # outside any swarm: joins normally
+    (state("active", node_id="esoc-id", cluster="ours"), False),  # listed by the managers: a member
+])
+def test_a_node_removed_by_the_managers_is_told_from_a_stranger(node, removed):
+    assert _removed_member(node, with_addresses(swarm()), "ours") is removed

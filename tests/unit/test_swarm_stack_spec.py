@@ -7,14 +7,18 @@ import copy
 import pytest
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils._swarm_secrets import (
+    fill_vault_secrets,
+    value_version,
+    vault_docker_name,
+    vault_secrets,
+)
 from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import (
     content_hash,
-    fill_vault_secrets,
     parse_image,
     parse_memory,
     spec_hash,
     validate_stacks,
-    vault_secrets,
 )
 
 DIGEST = "sha256:" + "a" * 64
@@ -47,7 +51,9 @@ def test_good_batch_is_normalised():
     assert web["secrets"] == [{"source": "db-password", "target": "db-password"}]
     assert web["update"]["monitor"] == 10
     secret = stack["secrets"]["db-password"]
-    assert secret["docker_name"] == "demo-ire_db-password_" + content_hash("s3cret")
+    assert secret["docker_name"] == value_version("demo-ire", "db-password", "s3cret")["docker_name"]
+    assert content_hash("s3cret") not in secret["docker_name"]  # never a plain hash of a secret value
+    assert stack["configs"]["index"]["docker_name"] == "demo-ire_index_" + content_hash("<h1>hi</h1>")
     assert stack["networks"]["front"]["docker_name"] == "demo-ire_front"
 
 
@@ -177,7 +183,7 @@ def vault_batch(path="pd/demo/ire/db-password", **extra):
     return batch
 
 
-def test_a_vault_secret_waits_for_its_value_then_is_versioned_like_a_given_one():
+def test_a_vault_secret_waits_for_its_value_then_is_named_after_its_vault_version():
     stacks = validate_stacks(vault_batch())
     (pending,) = vault_secrets(stacks)
     assert pending[1]["data"] is None and pending[1]["docker_name"] is None
@@ -185,8 +191,9 @@ def test_a_vault_secret_waits_for_its_value_then_is_versioned_like_a_given_one()
     fill_vault_secrets(stacks, "s2p", lambda path: read.append(path) or {"data": {"value": "s3cret"}, "version": 4})
     assert read == ["pd/demo/ire/db-password"] and not vault_secrets(stacks)
     secret = stacks[0]["secrets"]["db-password"]
-    given = validate_stacks(good())[0]["secrets"]["db-password"]
-    assert secret["docker_name"] == given["docker_name"] and secret["vault_version"] == 4
+    assert secret["docker_name"] == vault_docker_name("demo-ire", "db-password", "s2p", "pd/demo/ire/db-password",
+                                                      "value", 4)
+    assert secret["docker_name"].startswith("demo-ire_db-password_v4-") and secret["vault_version"] == 4
 
 
 def test_vault_field_names_the_key_of_the_secret_data():
