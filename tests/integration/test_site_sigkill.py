@@ -30,6 +30,7 @@ from site_helpers import cleanup, prefixed_model
 PROJECTS = ["orbit-det", "swe-kp"]  # pd at esrin (with an LDAP group), swe at esoc; ire, preope, ope
 STATIONS = ["flyeye-1"]  # esrin: 3 VMs, 16 cameras, 17 services
 
+
 @pytest.fixture
 def model(lab, prefix):
     model = prefixed_model(prefix, projects=PROJECTS, stations=STATIONS)
