@@ -145,14 +145,15 @@ def _plan(client, params, rrsets, zones, serials):
             serials[zone] = client.soa(zone.to_text())["serial"]
         current = reader.read(dns_plan.names_to_read(rrsets + removals), serials.keys())
         rrsets = rrsets + removals
-    changes = plan_by_owner(rrsets, current, params["exclusive"], zones)
+    changes = plan_by_owner(rrsets, current, params["exclusive"], zones, owner=params.get("owner"))
     return changes, dns_plan.build_updates(changes, current, rrsets), reader.used
 
 
-def plan_by_owner(rrsets, current, exclusive, zones):
+def plan_by_owner(rrsets, current, exclusive, zones, owner=None):
     """dns_plan.plan for each owner's RRsets (a batch may hold several owners, a name only one),
-    all against the same read; every owner's problems are reported together."""
-    by_owner = {}
+    all against the same read; every owner's problems are reported together. The task's own
+    `owner` is planned even without items: exclusive with no records removes all it manages."""
+    by_owner = {owner: []} if owner is not None else {}
     for rrset in rrsets:
         by_owner.setdefault(rrset.owner, []).append(rrset)
     changes, errors = [], []
