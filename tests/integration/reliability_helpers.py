@@ -306,8 +306,9 @@ def expected_state(variables: dict) -> dict:
     credentials.update((s["service_account"]["dn"].lower(), s["credential_path"]) for s in stations)
     certificates = {c["vault_kv_path"]: set(c["names"]) for c in _dns_model.certificates(model)}
     certificates.update((s["tls_path"], {s["ingest_fqdn"]}) for s in stations)
-    services = {f"{d['stack']}_{svc['name']}" for d in deployments if d["environment"] in ("ire", "preope", "ope")
-                for svc in d["services"]}
+    stacked = [d for d in deployments if d["environment"] in ("ire", "preope", "ope")]  # stacks.yml's default
+    services = {f"{d['stack']}_{svc['name']}" for d in stacked for svc in d["services"]}
+    app_secrets = {secret["path"] for d in stacked for secret in d["secrets"]}  # generated in Vault by swarm_stack
     for station in stations:
         services |= {f"{station['stack']}_{c['service']}" for c in station["cameras"]}
         services.add(f"{station['stack']}_{station['pipeline_service']}")
@@ -316,7 +317,7 @@ def expected_state(variables: dict) -> dict:
         "a": a_sets, "ptr": ptrs, "domain": model["domain"],
         "ldap": set(credentials) | {g["dn"].lower() for g in model["ldap_groups"]},
         "credentials": credentials, "certificates": certificates,
-        "kv": set(credentials.values()) | set(certificates),
+        "kv": set(credentials.values()) | set(certificates) | app_secrets,
         "policies": {d["vault_policy"] for d in deployments},
         "services": services,
     }
