@@ -4,7 +4,10 @@ at a closed port through extra vars; the shared lab services are never stopped."
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,18 @@ def test_site_validates_the_model_then_runs_the_preflight(run_playbook):
     rows = summary_rows(run)
     datacenters = [r for r in rows if r[0] == "vsphere" and r[1] == "datacenters"]
     assert datacenters and all(dc in datacenters[0][3] for dc in ("ESOC", "ESEC", "ESRIN"))
+
+
+def test_lab_inventory_finds_the_lab_without_s2p_lab_dir(lab):
+    """`make run` runs ansible-playbook with no S2P_LAB_DIR: the lab inventory then finds the lab
+    from its own folder, also for preflight's in-memory hosts (which have no inventory_dir)."""
+    lab_dir = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab")).resolve()
+    if lab_dir != (ROOT / ".lab").resolve():
+        pytest.skip("the lab is not this checkout's .lab folder, which the fallback finds")
+    env = {k: v for k, v in os.environ.items() if k != "S2P_LAB_DIR"}
+    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    run = subprocess.run([str(playbook), "-i", str(ROOT / "inventories" / "lab"), str(PREFLIGHT)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "Preflight | summary" in run.stdout
