@@ -130,6 +130,6 @@ def test_lab_inventory_finds_the_lab_without_s2p_lab_dir(lab):
     env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     playbook = Path(sys.executable).parent / "ansible-playbook"
     run = subprocess.run([str(playbook), "-i", str(ROOT / "inventories" / "lab"), str(PREFLIGHT)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "Preflight | summary" in run.stdout

@@ -76,7 +76,6 @@ def test_exclusive_deletes_each_owners_undeclared_records_only():
     assert deleted == {("old.proja.s2p.esa.int", "A", "delete"), ("_s2p-owner.old.proja.s2p.esa.int", "TXT", "delete")}
 
 
-
 def test_exclusive_without_records_removes_everything_the_tasks_owner_manages():
     """The teardown of a unit (project_environment state absent): records [] with owner and exclusive."""
     old_a = validate_records([{"name": "old.proja.s2p.esa.int", "type": "A", "values": ["10.1.0.9"]}], ZONES)[0]
@@ -88,6 +87,7 @@ def test_exclusive_without_records_removes_everything_the_tasks_owner_manages():
     assert keys(changes) == {("old.proja.s2p.esa.int", "A", "delete"),
                              ("_s2p-owner.old.proja.s2p.esa.int", "TXT", "delete")}
     assert plan_by_owner([], current, True, zones()) == []
+
 
 @pytest.mark.parametrize("records, expected", [
     ([A, dict(A, type="TXT", values=["t"], ptr=False, owner="projb/ope")],
