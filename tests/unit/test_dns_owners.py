@@ -65,12 +65,18 @@ def test_a_name_held_by_another_owner_is_refused_for_that_item_only_and_all_prob
         "web.projb.s2p.esa.int is owned by projc/ire: only that owner may change it"]
 
 
-def test_exclusive_deletes_each_owners_undeclared_records_only():
+def old_records_of_two_owners():
+    """The zones' state: old.proja (owned by proja/dev) and old.projc (projc/dev), A records."""
     old_a = validate_records([{"name": "old.proja.s2p.esa.int", "type": "A", "values": ["10.1.0.9"]}], ZONES)[0]
     old_c = validate_records([{"name": "old.projc.s2p.esa.int", "type": "A", "values": ["10.3.0.9"]}], ZONES)[0]
     current = {old_a.name: {"A": (3600, old_a.rdatas)}, old_c.name: {"A": (3600, old_c.rdatas)}}
     current.update([owned("old.proja.s2p.esa.int", "proja/dev", {"A"}),
                     owned("old.projc.s2p.esa.int", "projc/dev", {"A"})])
+    return current
+
+
+def test_exclusive_deletes_each_owners_undeclared_records_only():
+    current = old_records_of_two_owners()
     changes = plan_by_owner(validate_records([A, B], ZONES), current, True, zones())
     deleted = {k for k in keys(changes) if k[2] == "delete"}
     assert deleted == {("old.proja.s2p.esa.int", "A", "delete"), ("_s2p-owner.old.proja.s2p.esa.int", "TXT", "delete")}
@@ -78,11 +84,7 @@ def test_exclusive_deletes_each_owners_undeclared_records_only():
 
 def test_exclusive_without_records_removes_everything_the_tasks_owner_manages():
     """The teardown of a unit (project_environment state absent): records [] with owner and exclusive."""
-    old_a = validate_records([{"name": "old.proja.s2p.esa.int", "type": "A", "values": ["10.1.0.9"]}], ZONES)[0]
-    old_c = validate_records([{"name": "old.projc.s2p.esa.int", "type": "A", "values": ["10.3.0.9"]}], ZONES)[0]
-    current = {old_a.name: {"A": (3600, old_a.rdatas)}, old_c.name: {"A": (3600, old_c.rdatas)}}
-    current.update([owned("old.proja.s2p.esa.int", "proja/dev", {"A"}),
-                    owned("old.projc.s2p.esa.int", "projc/dev", {"A"})])
+    current = old_records_of_two_owners()
     changes = plan_by_owner([], current, True, zones(), owner="proja/dev")
     assert keys(changes) == {("old.proja.s2p.esa.int", "A", "delete"),
                              ("_s2p-owner.old.proja.s2p.esa.int", "TXT", "delete")}
