@@ -58,6 +58,7 @@ class StackEngine(object):
         self.resolve_image = resolve_image
         self.progress = []
         self._pinned = {}
+        self._running_since = {}  # task id -> when this run first saw it running
 
     # --- entry point -------------------------------------------------------------------
     def converge(self, stacks, before_apply=None):
@@ -352,6 +353,7 @@ class StackEngine(object):
         current = [t for t in tasks if t["DesiredState"] == "running"]
         running = [t for t in current if t["Status"]["State"] == "running"
                    and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted_hash]
+        settling = self._settling(running, normalised["update"]["monitor"])
         if fresh and state in ("updating", "rollback_started"):
             return False, "%s: updating (%d/%s running)" % (name, len(running), expected or len(current))
         recent = [t for t in tasks if docker_time(t.get("CreatedAt")) >= started - 2]
@@ -372,7 +374,20 @@ class StackEngine(object):
             done = len(running) == expected and len(current) == expected and not stopping
         else:
             done = bool(current) and len(running) == len(current) and not stopping
-        return done, "%s: %d/%s running" % (name, len(running), expected if expected is not None else len(current))
+        note = "%s: %d/%s running" % (name, len(running), expected if expected is not None else len(current))
+        if done and settling:
+            monitor = normalised["update"]["monitor"]
+            return False, note + " (%d for less than the %gs monitor period)" % (settling, monitor)
+        return done, note
+
+    def _settling(self, running, monitor):
+        """How many running tasks this run has seen running for less than the monitor period.
+
+        A task whose command exits at once is "running" for a few milliseconds before it fails: a
+        new service (Swarm monitors only updates) counts as healthy only once each task has kept
+        running for update.monitor seconds, the period Swarm itself uses for updates."""
+        now = time.time()
+        return sum(1 for t in running if now - self._running_since.setdefault(t["ID"], now) < monitor)
 
 
 def docker_time(text):

@@ -157,7 +157,12 @@ options:
     type: bool
     default: true
   wait:
-    description: Wait until changed services converged.
+    description:
+      - Wait until changed services converged.
+      - A changed service has converged when every task of the wanted version runs and has kept running
+        for the C(update.monitor) seconds of its service (default 10), the period Swarm
+        itself watches an update for. A command that exits at once therefore fails the task instead of
+        passing as running. Lower C(update.monitor) to shorten the wait.
     type: bool
     default: true
   wait_timeout:

@@ -264,13 +264,21 @@ def test_name_conflict_with_a_service_outside_the_stack(prefix, run_playbook, si
         other.remove()
 
 
-def test_a_new_service_that_never_gets_healthy_fails_clearly(prefix, run_playbook, sites, manager):
-    """No previous version to roll back to: the task fails saying so, instead of waiting out the timeout."""
-    stack = {"name": "%s-ire" % prefix, "services": [{
-        "name": "web", "image": sites["image_digests"]["busybox"], "replicas": 1, "stop_grace_period": 1,
+UNHEALTHY = {
+    "healthcheck fails": {
         "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
         "healthcheck": {"test": ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:9/"],  # nothing listens on 9
-                        "interval": 1, "timeout": 1, "retries": 1}}]}
+                        "interval": 1, "timeout": 1, "retries": 1}},
+    # runs for 2 s, then exits: "running" at the first polls, yet never healthy
+    "exits after two seconds": {"command": ["sh", "-c", "sleep 2; exit 3"]},
+}
+
+
+@pytest.mark.parametrize("how", sorted(UNHEALTHY))
+def test_a_new_service_that_never_gets_healthy_fails_clearly(how, prefix, run_playbook, sites, manager):
+    """No previous version to roll back to: the task fails saying so, instead of waiting out the timeout."""
+    stack = {"name": "%s-ire" % prefix, "services": [dict(
+        UNHEALTHY[how], name="web", image=sites["image_digests"]["busybox"], replicas=1, stop_grace_period=1)]}
     try:
         run = run_playbook(_play([stack]))
         result = run.result(TASK)
