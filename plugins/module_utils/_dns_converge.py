@@ -152,19 +152,64 @@ def _plan(client, params, rrsets, zones, serials):
 def plan_by_owner(rrsets, current, exclusive, zones, owner=None):
     """dns_plan.plan for each owner's RRsets (a batch may hold several owners, a name only one),
     all against the same read; every owner's problems are reported together. The task's own
-    `owner` is planned even without items: exclusive with no records removes all it manages."""
+    `owner` is planned even without items: exclusive with no records removes all it manages.
+
+    A name one owner gives up in this batch (its records and ownership deleted) may be taken by
+    another owner of the same batch, e.g. an address and its PTR moving from a removed VM to a new
+    one: owners refused at first are planned again against the state the others leave, and the
+    changes of one RRset are merged into one (from what was read to what the last owner wants).
+    Two owners swapping names with each other are still refused: run them as two batches."""
     by_owner = {owner: []} if owner is not None else {}
     for rrset in rrsets:
         by_owner.setdefault(rrset.owner, []).append(rrset)
-    changes, errors = [], []
-    for owner in sorted(by_owner, key=lambda o: o or ""):
-        try:
-            changes.extend(dns_plan.plan(by_owner[owner], current, owner=owner, exclusive=exclusive, zones=zones))
-        except ValidationError as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise ValidationError(errors)
-    return changes
+    order = sorted(by_owner, key=lambda o: o or "")
+    planned, refused = {}, {}
+    for name in order:
+        _plan_owner(name, by_owner[name], current, exclusive, zones, planned, refused)
+    if refused and planned:
+        left = _state_after(current, [c for o in order if o in planned for c in planned[o]])
+        for name in [o for o in order if o in refused]:
+            _plan_owner(name, by_owner[name], left, exclusive, zones, planned, refused)
+    if refused:
+        raise ValidationError([e for o in order if o in refused for e in refused[o]])
+    return _merged([c for o in order for c in planned[o]])
+
+
+def _plan_owner(owner, rrsets, state, exclusive, zones, planned, refused):
+    try:
+        planned[owner] = dns_plan.plan(rrsets, state, owner=owner, exclusive=exclusive, zones=zones)
+        refused.pop(owner, None)
+    except ValidationError as exc:
+        refused[owner] = exc.errors
+
+
+def _state_after(current, changes):
+    """`current` ({name: {type: (ttl, rdatas)}}) with the changes applied."""
+    state = dict((name, dict(types)) for name, types in current.items())
+    for change in changes:
+        types = state.setdefault(change.name, {})
+        if change.after is None:
+            types.pop(change.rdtype, None)
+        else:
+            types[change.rdtype] = change.after
+    return state
+
+
+def _merged(changes):
+    """One Change per RRset: from the first change's `before` (what was read) to the last `after`."""
+    by_key, order = {}, []
+    for change in changes:
+        key = (change.name, change.rdtype)
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = change
+            order.append(key)
+            continue
+        merged = dns_plan.Change(first.zone, first.name, first.rdtype, first.before, change.after,
+                                 ownership=first.ownership or change.ownership)
+        merged.owner = change.owner
+        by_key[key] = merged
+    return [by_key[k] for k in order if by_key[k].before != by_key[k].after]
 
 
 def _send(client, updates):

@@ -96,6 +96,9 @@ options:
             converges the records of many owners (for example every deployment of the model) in one
             read and one UPDATE per zone. A name has one owner; automatic PTR records take the owner
             of their A/AAAA item.
+          - A name that one owner of the batch gives up (with O(exclusive), or deleting it) may be taken
+            by another owner of the same batch, for example an address and its PTR moving from a
+            removed VM of one project to a VM of another; two owners swapping names need two tasks.
         type: str
   zones:
     description:

@@ -284,3 +284,28 @@ def test_exclusive_never_deletes_another_owners_records(run_playbook, bind, pref
     assert "names[0] (x.example.org): outside the managed zones" in run.result("info outside")["msg"]
     names = {(r["name"], r["type"]): r["owner"] for r in run.result("info names")["records"]}
     assert names == {(b_rec["name"], "A"): owner_b, (unowned["name"], "TXT"): None}
+
+
+def test_an_address_moves_between_owners_in_one_batch(run_playbook, bind, prefix):
+    """One exclusive batch: owner a drops web-a and owner b takes its address; the PTR and its
+    ownership pass to b in the same UPDATE. Check mode predicts it, a second run changes nothing."""
+    d, address = f"{prefix}.s2p.esa.int", f"{net(prefix)}.20"
+    reverse = ".".join(reversed(address.split("."))) + ".in-addr.arpa"
+    owner_a, owner_b = f"{prefix}a/dev", f"{prefix}b/dev"
+    keep = {"name": f"keep-a.{d}", "type": "A", "values": [f"{net(prefix)}.21"], "owner": owner_a}
+    web_a = {"name": f"web-a.{d}", "type": "A", "values": [address], "ptr": True, "owner": owner_a}
+    web_b = {"name": f"web-b.{d}", "type": "A", "values": [address], "ptr": True, "owner": owner_b}
+    moved = {"records": [keep, web_b], "exclusive": True}
+    run = run_playbook(record_play(
+        {"name": "before", "records": [keep, web_a]},
+        {"name": "check", "check_mode": True, **moved},
+        {"name": TASK, **moved},
+        {"name": "again", **moved},
+    ))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.result("check")["changes"] == run.result(TASK)["changes"]
+    assert not run.result("again")["changed"]
+    assert bind.rrset(reverse, "PTR") == {f"web-b.{d}."}
+    assert bind.rrset(f"_s2p-owner.{reverse}", "TXT") == {f"s2p-owner={owner_b} types=PTR"}
+    assert bind.rrset(web_a["name"], "A") == set() and bind.rrset(web_b["name"], "A") == {address}
+    assert sum(z["messages"] for z in run.result(TASK)["zones"]) == 2  # one UPDATE per zone

@@ -103,3 +103,40 @@ def test_owner_problems_are_named_with_the_item(records, expected):
     with pytest.raises(ValidationError) as info:
         validate_records(records, ZONES)
     assert any(e.startswith(expected) for e in info.value.errors), info.value.errors
+
+
+def moved_address_state():
+    """web.proja (proja/dev) holds 10.1.0.5 and its PTR."""
+    a_rec = validate_records([{"name": "web.proja.s2p.esa.int", "type": "A", "values": ["10.1.0.5"], "ptr": True}],
+                             ZONES)
+    current = {}
+    for rrset in a_rec:
+        current[rrset.name] = {rrset.rdtype: (3600, rrset.rdatas)}
+        current.update([owned(rrset.name.to_text(omit_final_dot=True), "proja/dev", {rrset.rdtype})])
+    return current
+
+
+def test_an_address_given_up_by_one_owner_is_taken_by_another_in_the_same_batch():
+    """proja drops web.proja (exclusive) and projb takes its address: one change per RRset, from
+    what was read to what projb wants, and the PTR's ownership passes from proja to projb."""
+    keep = {"name": "db.proja.s2p.esa.int", "type": "A", "values": ["10.1.0.6"], "owner": "proja/dev"}
+    takes = dict(B, values=["10.1.0.5"])
+    current = moved_address_state()
+    changes = plan_by_owner(validate_records([keep, takes], ZONES), current, True, zones())
+    by_key = {(c.name.to_text(omit_final_dot=True), c.rdtype): c for c in changes}
+    assert len(by_key) == len(changes)  # one change per RRset
+    ptr = by_key[("5.0.1.10.in-addr.arpa", "PTR")]
+    assert ptr.before == current[ptr.name]["PTR"]  # pinned to what was read
+    assert [r.to_text() for r in ptr.after[1]] == ["web.projb.s2p.esa.int."]
+    assert owner_of(changes, "5.0.1.10.in-addr.arpa") == "projb/ope"
+    assert ("web.proja.s2p.esa.int", "A", "delete") in keys(changes)
+    assert ("_s2p-owner.web.proja.s2p.esa.int", "TXT", "delete") in keys(changes)
+
+
+def test_an_address_still_held_by_its_owner_is_refused():
+    """proja keeps web.proja (no exclusive, nothing given up): projb may not take its PTR."""
+    current = moved_address_state()
+    with pytest.raises(ValidationError) as info:
+        plan_by_owner(validate_records([dict(B, values=["10.1.0.5"])], ZONES), current, True, zones(),
+                      owner="projc/dev")
+    assert info.value.errors == ["5.0.1.10.in-addr.arpa is owned by proja/dev: only that owner may change it"]
