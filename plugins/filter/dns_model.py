@@ -29,6 +29,20 @@ def dns_records(model, addresses=None, ttl=3600, ptr=True):
         raise AnsibleFilterError(str(exc)) from exc
 
 
+def owned_records(records_by_owner, state=None):
+    """{owner: [items]} (the output of dns_records) as one flat list of items carrying their owner,
+    the records option of one esa.s2p.dns_record task for every owner."""
+    if not isinstance(records_by_owner, dict):
+        raise AnsibleFilterError("owned_records: the input must be a mapping of owner to record items "
+                                 "(the output of esa.s2p.dns_records), got %s" % type(records_by_owner).__name__)
+    extra = {} if state is None else {"state": state}
+    out = []
+    for owner, items in records_by_owner.items():
+        for item in items:
+            out.append(dict(item, owner=owner, **extra))
+    return out
+
+
 def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, environments=None):
     try:
         return _dns_model.certificates(_model(model), path=path, issuer=issuer, pki_roles=pki_roles, kv=kv,
@@ -39,4 +53,4 @@ def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, envir
 
 class FilterModule(object):
     def filters(self):
-        return {"dns_records": dns_records, "certificates": certificates}
+        return {"dns_records": dns_records, "owned_records": owned_records, "certificates": certificates}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+from ansible.errors import AnsibleFilterError
 
+from ansible_collections.esa.s2p.plugins.filter.dns_model import owned_records
 from ansible_collections.esa.s2p.plugins.module_utils import _dns_model
 from ansible_collections.esa.s2p.plugins.module_utils._dns_records import validate_records
 from ansible_collections.esa.s2p.plugins.module_utils._model import build_model
@@ -44,3 +47,17 @@ def test_certificates_one_per_deployment_with_services():
     assert "web.neocc.s2p.esa.int" in by_name["neocc-ope"]["names"]
     assert by_name["neocc-ire"]["vault_kv_path"].endswith("/neocc/ire/tls")
     assert all(c["name"].endswith(("-ope", "-ire")) for c in certs)
+
+
+def test_owned_records_flattens_the_owners_into_one_valid_batch():
+    found = _dns_model.records_by_owner(lab_model(), {"esrin-neocc-ire-app01": "10.250.9.1",
+                                                      "flyeye-1-cam01": "10.250.9.11"})
+    items = owned_records(found)
+    assert len(items) == sum(len(v) for v in found.values())
+    assert {i["owner"] for i in items} == {"neocc/ire", "telescopes/ope"}
+    assert all("state" not in i for i in items) and "owner" not in found["neocc/ire"][0]  # input untouched
+    assert {i["state"] for i in owned_records(found, state="absent")} == {"absent"}
+    rrsets = validate_records(items, ["s2p.esa.int", "10.in-addr.arpa"])
+    assert {r.owner for r in rrsets} == {"neocc/ire", "telescopes/ope"}
+    with pytest.raises(AnsibleFilterError, match="mapping of owner to record items"):
+        owned_records([])
