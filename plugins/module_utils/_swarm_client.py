@@ -141,6 +141,14 @@ class SwarmClient:
             return NoQuorum("the swarm behind %s has no quorum: %s" % (self.docker_host, text), obj=what,
                             hint="Bring enough managers back online, or recover with docker swarm init "
                                  "--force-new-cluster on one manager")
+        if exc.status_code == 500 and "rpc error" in lowered and "deadline exceeded" in lowered:
+            # A manager that lost its majority forwards calls to a leader no one elects, until the
+            # raft call times out; which of the two errors comes first depends on timing.
+            return NoQuorum("the swarm behind %s most likely has no quorum: the manager timed out asking the "
+                            "swarm's leader (%s)" % (self.docker_host, text), obj=what,
+                            hint="Check that a majority of the managers are up and reachable (docker node ls on "
+                                 "another manager); bring enough managers back online, or recover with docker "
+                                 "swarm init --force-new-cluster on one manager")
         return SwarmError("the Docker daemon at %s answered HTTP %s: %s" % (self.docker_host, exc.status_code, text),
                           obj=what)
 
