@@ -9,17 +9,25 @@ from outside the collection.
 Vault is the source of truth. One KV v2 secret per account holds
   password          the current password (what LDAP has once a run finished)
   rotated_at        when it became current (ISO 8601, UTC)
-  ldap_changed      the entry's pwdChangedTime right after we set it
+  ldap_changed      the entry's pwdChangedTime right after we set it (promoted versions)
   pending_password  only between the phases of a rotation
-A rotation (or a first password) runs in three phases over the whole batch:
+A rotation (or a first password of an account that already has one) runs in three phases over
+the whole batch:
   1. pending:  write a version with pending_password (check-and-set on the version read)
   2. applied:  set pending_password in LDAP (Password Modify), read pwdChangedTime back
   3. promoted: write a version with password = the pending one and no pending_password
 then the custom metadata (owner, project, rotation_period_days, rotated_at).
-A run killed anywhere leaves either no pending (nothing happened, or all done) or a pending
-version, which the next run applies and promotes before anything else. Whether LDAP still
-holds the current password is decided from Vault (ldap_changed against the entry's
-pwdChangedTime), never by binding with it (failed binds lock accounts).
+A first password for an account that has none yet (no pwdChangedTime, no secret) has no old
+password to keep working, so it needs no pending version: phase 1 writes it as the current
+password right away (check-and-set 0) but UNCONFIRMED, phase 2 applies it, and phase 3 writes
+only the custom metadata with the confirmation (ldap_changed and applied_version, the version
+it confirms): two Vault writes instead of three. A re-applied password is confirmed the same
+way (no new version). A version without a confirmation is re-applied by the next run.
+A run killed anywhere leaves either no pending (nothing happened, or all done), a pending
+version, which the next run applies and promotes before anything else, or an unconfirmed
+current version, which the next run re-applies. Whether LDAP still holds the current password
+is decided from Vault (the confirmed pwdChangedTime against the entry's), never by binding
+with it (failed binds lock accounts).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -110,12 +118,29 @@ def validate(items, base_dn, length, classes):
     return out
 
 
-def wanted_metadata(item, data):
-    """The custom metadata of a credential; Vault refuses empty values, so unset ones are left out."""
+def wanted_metadata(item, data, confirmation=None):
+    """The custom metadata of a credential (plus `confirmation`, see confirmation()); Vault refuses
+    empty values, so unset ones are left out."""
     wanted = {"owner": item.get("owner"), "project": item.get("project"),
               "rotation_period_days": str(item["rotation_period_days"]), "rotated_at": data.get("rotated_at"),
               "account": item["dn"]}
+    wanted.update(confirmation or {})
     return dict((key, value) for key, value in wanted.items() if value)
+
+
+def confirmation(kv):
+    """{ldap_changed, applied_version} from the custom metadata when they confirm the newest
+    version (a first password written without a pending phase, or a re-applied one), else {}."""
+    meta = (kv or {}).get("custom_metadata") or {}
+    if meta.get("ldap_changed") and meta.get("applied_version") == str((kv or {}).get("version")):
+        return {"ldap_changed": meta["ldap_changed"], "applied_version": meta["applied_version"]}
+    return {}
+
+
+def confirmed_change(kv):
+    """The entry's pwdChangedTime Vault vouches for (LDAP got the current password then), or None:
+    a confirmation of the newest version wins over the one a promoted version carries."""
+    return confirmation(kv).get("ldap_changed") or ((kv or {}).get("data") or {}).get("ldap_changed") or None
 
 
 def decide(item, kv, changed_time, moment, force):
@@ -132,9 +157,9 @@ def decide(item, kv, changed_time, moment, force):
     if force or item.get("force") or rotated is None or \
             moment - rotated >= datetime.timedelta(days=item["rotation_period_days"]):
         return "rotate"
-    if changed_time is None or data.get("ldap_changed") != changed_time:
+    if changed_time is None or confirmed_change(kv) != changed_time:
         return "reapply"
-    if (kv.get("custom_metadata") or {}) != wanted_metadata(item, data):
+    if (kv.get("custom_metadata") or {}) != wanted_metadata(item, data, confirmation(kv)):
         return "metadata"
     return "none"
 
@@ -144,6 +169,11 @@ def pending_data(kv, password, moment):
     data = dict((kv or {}).get("data") or {})
     data.update(pending_password=password, pending_since=iso(moment))
     return data
+
+
+def direct_data(item, password, moment):
+    """Phase 1 of a first password without a pending phase: current at once, not yet confirmed."""
+    return {"password": password, "rotated_at": iso(moment), "account": item["dn"]}
 
 
 def promoted_data(item, password, moment, changed_time):
@@ -253,23 +283,25 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
     try:
         work = [p for p in plans if p["action"] in CHANGES]
         fresh = []
-        for p in work:  # phase 1: pending (new passwords written to Vault before LDAP sees them)
+        for p in work:  # phase 1: new passwords written to Vault before LDAP sees them
             kv = p["kv"]
             data = (kv or {}).get("data") or {}
             p["version"] = (kv or {}).get("version") or 0
             p["rotated_at"] = moment
             if p["action"] in ("create", "rotate"):
                 p["password"] = generate_password(length, classes)
+                # no password in LDAP and none in Vault: nothing to keep working, no pending phase
+                p["direct"] = p["action"] == "create" and p["changed_time"] is None
                 fresh.append(p)
             elif p["action"] == "complete":
                 p["password"] = data["pending_password"]
             else:  # reapply: the current password, unchanged
                 p["password"] = data["password"]
                 p["rotated_at"] = parse_iso(data.get("rotated_at")) or moment
-        versions, succeeded, error = parallel(
-            lambda p: vault.kv_write(mount, p["item"]["path"], pending_data(p["kv"], p["password"], moment),
-                                     p["version"]), fresh)
-        done.extend("pending %s" % p["item"]["path"] for p in succeeded)
+        versions, succeeded, error = parallel(lambda p: vault.kv_write(mount, p["item"]["path"], phase_one_data(
+            p, moment), p["version"]), fresh)
+        done.extend("%s %s" % ("current (unconfirmed)" if p["direct"] else "pending", p["item"]["path"])
+                    for p in succeeded)
         if error:
             raise error
         for p, version in zip(fresh, versions):
@@ -279,12 +311,20 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         done.extend("LDAP %s" % p["item"]["dn"] for p in applied)
         changed_times = read_changed_times() if applied else {}
         pause_at("applied")
-        for p in applied:  # phase 3: promoted (check-and-set on our pending version), then metadata
-            p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_times.get(p["item"]["dn"]))
+        for p in applied:  # phase 3: promoted (check-and-set on our pending version) or confirmed, then metadata
+            changed_time = changed_times.get(p["item"]["dn"])
+            if p.get("direct") or p["action"] == "reapply":  # the version is current already: confirm it
+                p["current"] = direct_data(p["item"], p["password"], p["rotated_at"]) if p.get("direct") \
+                    else p["kv"]["data"]
+                p["confirm"] = {"ldap_changed": changed_time or "", "applied_version": str(p["version"])}
+            else:
+                p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_time)
+                p["confirm"] = {}
         applied_ids = set(id(p) for p in applied)
         meta = [p for p in plans if id(p) in applied_ids or p["action"] == "metadata"]
         _results, _succeeded, error = parallel(lambda p: promote(vault, mount, p), meta)
         done.extend("current %s" % p["item"]["path"] for p in meta if p.get("promoted"))
+        done.extend("confirmed %s" % p["item"]["path"] for p in meta if p.get("confirmed"))
         if ldap_error or error:
             raise ldap_error or error
         pause_at("promoted")
@@ -294,21 +334,31 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         raise CredentialRunError(exc, done) from None
 
 
+def phase_one_data(p, moment):
+    """What phase 1 writes: the new password as current (unconfirmed) or as pending."""
+    if p["direct"]:
+        return direct_data(p["item"], p["password"], moment)
+    return pending_data(p["kv"], p["password"], moment)
+
+
 def metadata_to_write(p):
     """The custom metadata phase 3 must write for plan `p`, or None when Vault already has exactly
-    that (a re-applied password keeps its rotated_at: no write)."""
-    wanted = wanted_metadata(p["item"], p.get("data") or p["kv"]["data"])
+    that (a promoted version carries its own ldap_changed; a confirmed one gets it here)."""
+    data = p.get("data") or p.get("current") or p["kv"]["data"]
+    wanted = wanted_metadata(p["item"], data, p["confirm"] if "confirm" in p else confirmation(p["kv"]))
     return None if wanted == ((p["kv"] or {}).get("custom_metadata") or {}) else wanted
 
 
 def promote(vault, mount, p):
-    """Phase 3 for one account (promote, then its metadata if it changes), or only the metadata."""
+    """Phase 3 for one account (promote, then its metadata if it changes), or only the metadata
+    (which confirms a version that is current already, or fixes drifted metadata)."""
     if "data" in p:
         vault.kv_write(mount, p["item"]["path"], p["data"], p["version"])
         p["promoted"] = True
     metadata = metadata_to_write(p)
     if metadata is not None:
         vault.kv_write_metadata(mount, p["item"]["path"], metadata)
+        p["confirmed"] = bool(p.get("confirm"))
 
 
 def current_password(p):

@@ -48,6 +48,24 @@ from ansible_collections.esa.s2p.plugins.module_utils._errors import (
 from ansible_collections.esa.s2p.plugins.module_utils._health import HealthReport, check
 
 SCOPES = {"base": "BASE", "one": "LEVEL", "subtree": "SUBTREE"}
+# LDAP transactions (RFC 5805): start and end extended operations, and the control on each update.
+TXN_START, TXN_END, TXN_SPECIFICATION = "1.3.6.1.1.21.1", "1.3.6.1.1.21.3", "1.3.6.1.1.21.2"
+
+
+def _ber_length(size):
+    if size < 0x80:
+        return bytes(bytearray([size]))
+    octets = []
+    while size:
+        octets.insert(0, size & 0xFF)
+        size >>= 8
+    return bytes(bytearray([0x80 | len(octets)] + octets))
+
+
+def _txn_end_value(identifier, commit=True):
+    """BER of txnEndReq ::= SEQUENCE { commit BOOLEAN DEFAULT TRUE, identifier OCTET STRING }."""
+    body = (b"" if commit else b"\x01\x01\x00") + b"\x04" + _ber_length(len(identifier)) + identifier
+    return b"\x30" + _ber_length(len(body)) + body
 
 
 class LDAPError(S2PError):
@@ -289,6 +307,36 @@ class LDAPClient:
         result = conn.result or {}
         if result.get("description") != "success":
             raise self._result_error(result, "setting the password (Password Modify)", dn)
+
+    def write_in_transaction(self, ops):
+        """Run `ops` ([("add", dn, attributes) or ("modify", dn, changes)]) as ONE LDAP transaction
+        (RFC 5805): the server commits them together (one database commit instead of one each), or
+        none. Returns True when committed; False when nothing was written (no transaction support,
+        or any operation or the commit refused), so the caller writes them one by one instead, with
+        the per-entry errors of add() and modify()."""
+        conn = self._require()
+        try:
+            conn.extended(TXN_START)
+            if (conn.result or {}).get("description") != "success":
+                return False
+            identifier = (conn.result or {}).get("responseValue") or b""
+            control = [(TXN_SPECIFICATION, True, identifier)]
+            accepted = True
+            for kind, dn, payload in ops:
+                if kind == "add":
+                    accepted = conn.add(dn, attributes=payload, controls=control)
+                else:
+                    operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE,
+                                  "replace": ldap3.MODIFY_REPLACE}
+                    accepted = conn.modify(dn, dict((name, [(operations[op], list(values))])
+                                                    for name, (op, values) in payload.items()), controls=control)
+                if not accepted:
+                    break
+            conn.extended(TXN_END, _txn_end_value(identifier, commit=bool(accepted)))
+            return bool(accepted) and (conn.result or {}).get("description") == "success"
+        except ldap3_exceptions.LDAPException as exc:
+            raise LDAPUnreachable("an LDAP transaction failed on %s: %s" % (self.endpoint, _exception_text(exc)),
+                                  hint="Nothing of it was committed; run again") from exc
 
     def _result_error(self, result, action, dn):
         description = result.get("description")

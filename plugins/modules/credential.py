@@ -18,10 +18,16 @@ description:
   - Vault is the source of truth. A new password is written to Vault as C(pending_password) first, then set
     in LDAP with the Password Modify extended operation, then promoted to C(password) in Vault. A run killed
     at any point is completed by the next run; afterwards LDAP holds Vault's current password.
+  - The first password of an account that has none yet (no secret in Vault, no C(pwdChangedTime) in LDAP)
+    has no old password to keep working, so it skips the pending version. It is written to Vault as the
+    current C(password) first, not yet confirmed, then set in LDAP, then confirmed in the custom metadata.
+    A version that is not confirmed is re-applied by the next run.
   - Whether LDAP still holds the current password is decided from Vault (the entry's C(pwdChangedTime)
-    recorded when the password was set), never by binding with it, so accounts are never locked out.
+    recorded when the password was set, in the version or in the metadata's confirmation of that version),
+    never by binding with it, so accounts are never locked out.
   - The secret's custom metadata holds C(owner), C(project), C(rotation_period_days), C(rotated_at) and
-    C(account).
+    C(account). When it confirms a version without a new version (a first password, a re-applied one), it
+    also holds C(ldap_changed) and C(applied_version).
   - One Vault login per task. Secrets that do not exist yet are found with folder listings, not one read
     each (see the notes). The whole batch is validated first; Vault and LDAP are
     both read before anything is written, so a sealed Vault, an expired token or a forbidden path fails the
@@ -104,7 +110,8 @@ notes:
   - A run that stalls after reading (for example a module process that outlives its killed controller)
     does not overwrite a newer password. Right before Password Modify it re-reads the entry's
     C(pwdChangedTime). If someone set a password after the run read it, the account is neither applied nor
-    promoted, and the task fails naming it. The promotion is a check-and-set on the run's own pending version.
+    promoted, and the task fails naming it. The promotion is a check-and-set on the run's own pending version;
+    a confirmation names the version it confirms, so one that a newer version overtook confirms nothing.
   - What that does not cover is a Password Modify already in flight while another run rotates, or a
     process stopped between that re-read and its Password Modify (a window of milliseconds). C(pwdChangedTime)
     also has a one-second resolution. In those cases LDAP ends with an older password than Vault's current
@@ -160,8 +167,8 @@ credentials:
     action:
       description:
         - V(create) (first password), V(rotate), V(complete) (a rotation a killed run left pending),
-          V(reapply) (LDAP no longer had the current password), V(metadata) (only the metadata was fixed)
-          or V(none).
+          V(reapply) (LDAP no longer had the current password, or a killed run left it unconfirmed),
+          V(metadata) (only the metadata was fixed) or V(none).
       type: str
   sample:
     - {uid: neocc-ope, path: pd/neocc/ope/ldap-bind, action: rotate}

@@ -21,6 +21,10 @@ description:
   - Reads and small batches use one connection. Writes of larger batches (from 32 accounts) run over up to
     4 connections at a time, opened once per task; each account's own steps (create or update, then
     password) stay in order, and group memberships and removals follow.
+  - From 8 creates or updates, they are sent as LDAP transactions (RFC 5805) of up to 500 entries, which
+    the server commits at once (one database commit instead of one per entry). A transaction the server
+    refuses (or a server without transactions) writes nothing, and its entries are then written one by one,
+    so errors still name the entry.
   - DNs are built with RFC 4514 escaping and search filters with RFC 4515 escaping; no input is ever pasted
     into a DN or filter as is.
   - Passwords are set with the Password Modify extended operation (RFC 3062), so the server hashes them and

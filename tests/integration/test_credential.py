@@ -53,7 +53,8 @@ def test_create_idempotent_rotate_reapply(run_playbook, lab, prefix, accounts):
         secret = kv_read(lab, cred["path"])
         data, meta = secret["data"], secret["metadata"]
         assert "pending_password" not in data and len(data["password"]) == 32
-        assert meta["version"] == 2  # pending, then promoted
+        assert meta["version"] == 1  # a first password: current at once (no pending version), then confirmed
+        assert meta["custom_metadata"]["applied_version"] == "1" and meta["custom_metadata"]["ldap_changed"]
         assert meta["custom_metadata"]["owner"] == cred["owner"]
         assert meta["custom_metadata"]["rotation_period_days"] == "90"
         assert meta["custom_metadata"]["rotated_at"] == data["rotated_at"]
@@ -67,7 +68,7 @@ def test_create_idempotent_rotate_reapply(run_playbook, lab, prefix, accounts):
     old = kv_read(lab, creds[0]["path"])["data"]
     aged = dict(old, rotated_at=(datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=91))
                 .strftime("%Y-%m-%dT%H:%M:%SZ"))
-    root.secrets.kv.v2.create_or_update_secret(path=creds[0]["path"], secret=aged, mount_point=mount, cas=2)
+    root.secrets.kv.v2.create_or_update_secret(path=creds[0]["path"], secret=aged, mount_point=mount, cas=1)
     creds[1]["force"] = True
     # drift: someone set another password on the third account directly in LDAP
     conn = ldap_admin(lab)

@@ -99,9 +99,9 @@ def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, pre
 
 
 def test_another_writer_between_pending_and_promote_wins(run_playbook, lab, prefix, tmp_path):
-    """Check-and-set: a first password is paused after its pending write; meanwhile someone writes
-    another version of the secret. The paused run must not promote over it (its write is refused by
-    check-and-set); the next run converges LDAP to Vault's current password."""
+    """A first password is paused after its first write (current, not yet confirmed); meanwhile someone
+    writes another version of the secret. The paused run must not overwrite it nor confirm it (its
+    confirmation names the version it wrote); the next run converges LDAP to Vault's current password."""
     uid = f"{prefix}w-ope"
     dn = f"uid={uid},ou=services,{BASE}"
     cred = {"uid": uid, "path": f"{prefix}/sd/{uid}/ldap-bind"}
@@ -110,8 +110,9 @@ def test_another_writer_between_pending_and_promote_wins(run_playbook, lab, pref
     try:
         assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": uid}]}))).rc == 0
         module_pid = start_stalled(tmp_path, normal, reached, resume)
-        pending = kv_read(lab, cred["path"])
-        assert pending["metadata"]["version"] == 1 and "pending_password" in pending["data"]
+        first = kv_read(lab, cred["path"])  # a first password: current at once, not yet confirmed
+        assert first["metadata"]["version"] == 1 and "pending_password" not in first["data"]
+        assert "applied_version" not in (first["metadata"]["custom_metadata"] or {})
         other = "Other-writer-" + prefix * 4
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # not due: the next run re-applies it
         vault_root(lab).secrets.kv.v2.create_or_update_secret(
@@ -121,6 +122,7 @@ def test_another_writer_between_pending_and_promote_wins(run_playbook, lab, pref
         wait_gone(module_pid)
         data = kv_read(lab, cred["path"])
         assert data["metadata"]["version"] == 2 and data["data"]["password"] == other, "the paused run promoted"
+        assert (data["metadata"]["custom_metadata"] or {}).get("applied_version") != "2", "the paused run confirmed v2"
         run = run_playbook(normal)
         assert run.rc == 0 and run.result("t")["credentials"][0]["action"] == "reapply", run.stdout[-3000:]
         current = kv_read(lab, cred["path"])["data"]

@@ -137,6 +137,23 @@ def test_whole_batch_validated_before_any_write(run_playbook, prefix, directory)
     assert entries_with_prefix(directory, prefix) == []
 
 
+def test_refused_transaction_falls_back_to_per_entry_writes(run_playbook, prefix, directory):
+    """Batches of creates go to slapd in one LDAP transaction. One entry the server refuses (an
+    attribute type its schema does not know) makes it refuse the transaction, which writes nothing;
+    the batch is then written entry by entry: the others are created and the error names the bad one."""
+    good = [{"uid": f"{prefix}t{i:02d}-ope"} for i in range(9)]
+    bad = {"uid": f"{prefix}bad-ope", "attributes": {"s2pNoSuchAttribute": "x"}}
+    run = run_playbook(play(task("ldap_account", {"accounts": good[:5] + [bad] + good[5:]})))
+    result = run.result("t")
+    assert run.rc != 0 and result["changed"] is True, run.stdout[-3000:]
+    assert f"uid={prefix}bad-ope,ou=services,{BASE}" in result["msg"]
+    assert "changed before the failure" in result["msg"] and f"created uid={prefix}t00-ope" in result["msg"]
+    assert sorted(entries_with_prefix(directory, prefix)) == sorted(
+        f"uid={a['uid']},ou=services,{BASE}" for a in good)
+    again = run_playbook(play(task("ldap_account", {"accounts": good})))
+    assert again.rc == 0 and again.changed == 0
+
+
 def probe(prefix: str) -> dict:
     """A bind DN nobody else uses, to look for in slapd's log."""
     return {"bind_dn": f"cn={prefix}probe,{BASE}", "bind_pw": "probe-" + prefix}

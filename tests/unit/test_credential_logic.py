@@ -69,17 +69,57 @@ def test_metadata_drift_is_fixed_alone():
     assert cred.decide(item(), stale, "20261125110000Z", NOW, False) == "metadata"
 
 
+def direct_kv(version=1, **meta):
+    """A first password written without a pending phase (version 1), confirmed by `meta` or not."""
+    body = cred.direct_data(item(), "p" * 20, NOW - datetime.timedelta(days=1))
+    return {"data": body, "version": version, "custom_metadata": cred.wanted_metadata(item(), body, meta)}
+
+
+@pytest.mark.parametrize("secret, changed_time, expected", [
+    (direct_kv(), None, "reapply"),                                             # killed before LDAP
+    (direct_kv(), "20261125110000Z", "reapply"),                                # killed before confirming
+    (direct_kv(ldap_changed="20261125110000Z", applied_version="1"), "20261125110000Z", "none"),
+    (direct_kv(ldap_changed="20261125110000Z", applied_version="1"), "20261125115959Z", "reapply"),  # drift
+    # confirms version 1, but someone wrote version 2 since: not confirmed
+    (direct_kv(version=2, ldap_changed="20261125110000Z", applied_version="1"), "20261125110000Z", "reapply"),
+    # a confirmation of the newest version wins over the ldap_changed a promoted version carries
+    (dict(kv(), custom_metadata=cred.wanted_metadata(item(), kv()["data"], {
+        "ldap_changed": "20261125115959Z", "applied_version": "3"})), "20261125115959Z", "none"),
+])
+def test_decide_with_a_confirmation_in_the_metadata(secret, changed_time, expected):
+    assert cred.decide(item(), secret, changed_time, NOW, False) == expected
+
+
+def test_only_a_confirmation_of_the_newest_version_counts():
+    assert cred.confirmation(direct_kv(ldap_changed="T", applied_version="1")) == {
+        "ldap_changed": "T", "applied_version": "1"}
+    assert cred.confirmation(direct_kv(version=2, ldap_changed="T", applied_version="1")) == {}
+    assert cred.confirmation(direct_kv()) == {} and cred.confirmation(None) == {}
+    assert cred.confirmed_change(kv()) == "20261125110000Z"  # a promoted version carries its own
+
+
 def test_metadata_is_written_only_when_it_changes():
     current = kv()
-    reapplied = {"item": item(), "kv": current, "data": cred.promoted_data(
-        item(), current["data"]["password"], cred.parse_iso(current["data"]["rotated_at"]), "20261125120001Z")}
-    assert cred.metadata_to_write(reapplied) is None  # same owner, project, period, rotated_at: no write
-    rotated = dict(reapplied, data=cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z"))
+    unchanged = {"item": item(), "kv": current}  # action none/metadata keeps what the metadata confirms
+    assert cred.metadata_to_write(unchanged) is None
+    reapplied = {"item": item(), "kv": current, "current": current["data"],
+                 "confirm": {"ldap_changed": "20261125120001Z", "applied_version": "3"}}
+    assert cred.metadata_to_write(reapplied)["applied_version"] == "3"  # no new version, the metadata confirms
+    rotated = {"item": item(), "kv": current, "confirm": {},
+               "data": cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z")}
     assert cred.metadata_to_write(rotated)["rotated_at"] == cred.iso(NOW)
-    created = {"item": item(), "kv": None, "data": cred.promoted_data(item(), "n" * 20, NOW, None)}
-    assert cred.metadata_to_write(created) == cred.wanted_metadata(item(), created["data"])
+    assert "applied_version" not in cred.metadata_to_write(rotated)
+    first = {"item": item(), "kv": None, "current": cred.direct_data(item(), "n" * 20, NOW),
+             "confirm": {"ldap_changed": "20261125120001Z", "applied_version": "1"}}
+    assert cred.metadata_to_write(first) == dict(cred.wanted_metadata(item(), first["current"]),
+                                                 ldap_changed="20261125120001Z", applied_version="1")
     drifted = {"item": item(owner="new-team"), "kv": current}  # action metadata: no new version
     assert cred.metadata_to_write(drifted)["owner"] == "new-team"
+
+
+def test_direct_data_is_current_and_has_nothing_pending():
+    data = cred.direct_data(item(), "n" * 20, NOW)
+    assert data == {"password": "n" * 20, "rotated_at": cred.iso(NOW), "account": item()["dn"]}
 
 
 def test_promoted_data_has_no_pending():
