@@ -77,9 +77,13 @@ options:
 notes:
   - Hardware and per-NIC guest data are not read (they are most of the bytes); C(s2p_ips) holds the guest's primary
     address only. Use M(esa.s2p.vsphere_vm_info) for every address.
-  - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_project), C(s2p_power), C(s2p_instance_uuid)...);
-    a field vCenter does not hold for a VM (no guest address, no project attribute) is left undefined rather
-    than set to null. The host name is the VM name.
+  - Host variables are prefixed C(s2p_) (C(s2p_site), C(s2p_segment), C(s2p_project), C(s2p_environment),
+    C(s2p_owner), C(s2p_power), C(s2p_instance_uuid), C(s2p_vcenter), C(s2p_datacenter), C(s2p_folder),
+    C(s2p_managed), C(s2p_build_state), C(s2p_hostname), C(s2p_ips)); a field vCenter does not hold for a VM
+    (no guest address, no project attribute) is left undefined rather than set to null. The host name is the
+    VM name. Every variable costs each host in Ansible's variable merging and in C(ansible-inventory) output,
+    so there are no copies - the guest's address is C(ansible_host), not also C(s2p_ip) - and no moid (a VM is
+    identified by C(s2p_instance_uuid) on C(s2p_vcenter)).
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 """
@@ -109,12 +113,13 @@ from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereClient
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
     INVENTORY_VM_PROPERTIES,
+    host_summaries,
     read_inventory,
-    select_vms,
 )
 
 CONNECTION = ("hostname", "port", "username", "password", "validate_certs", "ca_path", "protocol")
 GROUPED = ("site", "segment", "project", "environment", "power")
+SKIPPED = ("name", "ip")  # the host name; ansible_host
 
 
 def _group_name(kind, value):
@@ -138,7 +143,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 with VSphereClient(**endpoint) as client:
                     inventory = read_inventory(client, INVENTORY_VM_PROPERTIES, placement=False, fast=True)
-                    for vm in select_vms(inventory, managed_only=self.get_option("managed_only")):
+                    for vm in host_summaries(inventory, managed_only=self.get_option("managed_only")):
                         vm["vcenter"] = client.endpoint
                         hosts.append(vm)
             except S2PError as exc:
@@ -176,8 +181,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if powered_on_only and vm["power"] != "poweredon":
                 continue
             name = inventory.add_host(vm["name"])
-            # Unset fields are left out rather than set to None: fewer variables per host.
-            variables = dict(("s2p_%s" % k, v) for k, v in vm.items() if v is not None and v != [] and k != "name")
+            # Unset fields are left out rather than set to None: fewer variables per host. The
+            # guest's address is ansible_host (and s2p_ips), not a third copy in s2p_ip.
+            variables = dict(("s2p_%s" % k, v) for k, v in vm.items() if v is not None and v != [] and k not in SKIPPED)
             if vm.get("ip"):
                 variables["ansible_host"] = vm["ip"]
             # One update of the new host's variables instead of a set_variable() per variable: the

@@ -250,3 +250,47 @@ def select_vms(inventory, filters=None, managed_only=True):
             continue
         out.append(summary)
     return sorted(out, key=lambda s: (s["name"], s["folder"] or ""))
+
+
+def host_summaries(inventory, managed_only=True):
+    """What the inventory plugin makes hosts of: for each (non-template) VM, the fields of
+    vm_summary() that INVENTORY_VM_PROPERTIES hold (no moid, no hardware), in vCenter's order.
+
+    vm_summary() builds the full per-VM state (devices, disks, networks) for vsphere_vm_info;
+    for thousands of hosts the inventory skips that, and the folder path and datacenter are
+    worked out once per parent folder instead of once per VM."""
+    by_parent = {}
+    out = []
+    names = inventory.field_names
+    for vm in inventory.vms():
+        if vm.get("config.template"):
+            continue
+        marker = build_state = None
+        for option in vm.get("config.extraConfig") or ():
+            if option.key == MARKER_KEY:
+                marker = option.value
+            elif option.key == STATE_KEY:
+                build_state = option.value
+        if managed_only and marker is None:
+            continue
+        parent = inventory.parent(vm.moid)
+        place = by_parent.get(parent)
+        if place is None:
+            place = by_parent[parent] = ((inventory.path(parent), inventory.datacenter(parent)) if parent
+                                         else (None, None))
+        power = str(vm.get("runtime.powerState"))
+        ip = vm.get("guest.ipAddress")
+        summary = {"name": vm.get("name"), "instance_uuid": vm.get("config.instanceUuid"), "datacenter": place[1],
+                   "folder": place[0], "managed": marker is not None, "build_state": build_state,
+                   "power": _POWER.get(power, power), "hostname": vm.get("guest.hostName"),
+                   "ips": [ip] if ip else []}
+        if ip and ":" not in ip:
+            summary["ip"] = ip
+        for value in vm.get("customValue") or ():
+            name = names.get(value.key, value.key)
+            if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX) and \
+                    name[len(ATTRIBUTE_PREFIX):] in ATTRIBUTES and value.value is not None:
+                summary[name[len(ATTRIBUTE_PREFIX):]] = value.value
+        out.append(summary)
+    out.sort(key=lambda s: (s["name"], s["folder"] or ""))
+    return out

@@ -82,6 +82,13 @@ def test_info_and_inventory(run_playbook, vcsim, vcsim_endpoint, lab, prefix, tm
         assert item["name"] in data["power_poweredon"]["hosts"] and item["name"] in data["env_ire"]["hosts"]
         assert _plain(hostvars[item["name"]]["s2p_label"]) == f"{item['site']}-{prefix}"
     assert _plain(hostvars[vms[0]["name"]]["ansible_host"]) == "10.11.7.7"
+    # The documented variables, and no copies (every variable costs each host of a large inventory).
+    first = hostvars[vms[0]["name"]]
+    documented = {"s2p_site", "s2p_segment", "s2p_project", "s2p_environment", "s2p_owner", "s2p_power",
+                  "s2p_instance_uuid", "s2p_vcenter", "s2p_datacenter", "s2p_folder", "s2p_managed",
+                  "s2p_build_state", "s2p_ips"}
+    assert documented <= set(first) and not {"s2p_ip", "s2p_moid", "s2p_name"} & set(first), sorted(first)
+    assert [_plain(ip) for ip in first["s2p_ips"]] == ["10.11.7.7"] and first["s2p_managed"] is True
     assert _plain(hostvars[vms[1]["name"]]["s2p_owner"]) == TEMPLATED
 
     # From a playbook: the remote string stays literal.

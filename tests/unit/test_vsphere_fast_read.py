@@ -8,7 +8,12 @@ from pyVmomi import vim
 
 from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils._vsphere_fast_read import _request_body, parse_response
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import Inventory, marker_of, vm_summary
+from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
+    Inventory,
+    host_summaries,
+    marker_of,
+    vm_summary,
+)
 
 XSI = 'xmlns:X="http://www.w3.org/2001/XMLSchema-instance"'
 
@@ -58,6 +63,23 @@ def test_response_becomes_inventory_objects():
     assert summary["folder"] == "/ESOC/vm" and summary["datacenter"] == "ESOC"
     assert (summary["managed"], summary["build_state"], summary["power"]) == (True, "ready", "poweredon")
     assert (summary["segment"], summary["ip"]) == ("pd", "10.11.7.7")
+
+
+def test_host_summaries_are_the_inventory_fields_of_vm_summary():
+    """The inventory plugin's lean path gives the same values as vm_summary (what vsphere_vm_info
+    returns) for what it reads: no moid, no hardware; an unmarked VM only without managed_only."""
+    unmarked = RESPONSE.replace(EXTRA_CONFIG, "").replace("vm-7", "vm-8").replace("10.11.7.7", "fe80::1")
+    objects = parse_response(RESPONSE.encode()) + parse_response(unmarked.encode())[2:]
+    inventory = Inventory(objects, {101: "s2p.segment", 102: "notes"})
+    full = dict((o.moid, vm_summary(inventory, o)) for o in inventory.vms())
+    hosts = host_summaries(inventory, managed_only=False)
+    assert len(hosts) == 2 and [h["managed"] for h in hosts] == [True, False]
+    for host, moid in zip(hosts, ("vm-7", "vm-8"), strict=True):
+        expected = dict((k, v) for k, v in full[moid].items()
+                        if k not in ("moid", "cpus", "memory_mb") and v is not None)
+        assert dict((k, v) for k, v in host.items() if v is not None) == expected
+    assert hosts[0]["ip"] == "10.11.7.7" and "ip" not in hosts[1] and hosts[1]["ips"] == ["fe80::1"]
+    assert [h["managed"] for h in host_summaries(inventory)] == [True]
 
 
 def test_fault_is_an_error_not_a_traceback():
