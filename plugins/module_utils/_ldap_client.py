@@ -62,6 +62,13 @@ def _ber_length(size):
     return bytes(bytearray([0x80 | len(octets)] + octets))
 
 
+def _modify_request(changes):
+    """ldap3's modify request of `changes`: {attribute: (operation, [values])}, operation one of
+    add, delete, replace."""
+    operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE, "replace": ldap3.MODIFY_REPLACE}
+    return dict((name, [(operations[op], list(values))]) for name, (op, values) in changes.items())
+
+
 def _txn_end_value(identifier, commit=True):
     """BER of txnEndReq ::= SEQUENCE { commit BOOLEAN DEFAULT TRUE, identifier OCTET STRING }."""
     body = (b"" if commit else b"\x01\x01\x00") + b"\x04" + _ber_length(len(identifier)) + identifier
@@ -288,9 +295,8 @@ class LDAPClient:
 
     def modify(self, dn, changes):
         """Apply `changes`: {attribute: (operation, [values])}, operation one of add, delete, replace."""
-        operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE, "replace": ldap3.MODIFY_REPLACE}
-        request = dict((name, [(operations[op], list(values))]) for name, (op, values) in changes.items())
-        self._write("modifying %s" % ", ".join(sorted(changes)), dn, self._require().modify, dn, request)
+        self._write("modifying %s" % ", ".join(sorted(changes)), dn, self._require().modify, dn,
+                    _modify_request(changes))
 
     def delete(self, dn):
         self._write("deleting the entry", dn, self._require().delete, dn)
@@ -326,10 +332,7 @@ class LDAPClient:
                 if kind == "add":
                     accepted = conn.add(dn, attributes=payload, controls=control)
                 else:
-                    operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE,
-                                  "replace": ldap3.MODIFY_REPLACE}
-                    accepted = conn.modify(dn, dict((name, [(operations[op], list(values))])
-                                                    for name, (op, values) in payload.items()), controls=control)
+                    accepted = conn.modify(dn, _modify_request(payload), controls=control)
                 if not accepted:
                     break
             conn.extended(TXN_END, _txn_end_value(identifier, commit=bool(accepted)))
