@@ -298,8 +298,10 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
             else:  # reapply: the current password, unchanged
                 p["password"] = data["password"]
                 p["rotated_at"] = parse_iso(data.get("rotated_at")) or moment
-        versions, succeeded, error = parallel(lambda p: vault.kv_write(mount, p["item"]["path"], phase_one_data(
-            p, moment), p["version"]), fresh)
+        for p in fresh:
+            p["phase_one"] = phase_one_data(p, moment)
+        versions, succeeded, error = parallel(
+            lambda p: vault.kv_write(mount, p["item"]["path"], p["phase_one"], p["version"]), fresh)
         done.extend("%s %s" % ("current (unconfirmed)" if p["direct"] else "pending", p["item"]["path"])
                     for p in succeeded)
         if error:
@@ -314,8 +316,7 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         for p in applied:  # phase 3: promoted (check-and-set on our pending version) or confirmed, then metadata
             changed_time = changed_times.get(p["item"]["dn"])
             if p.get("direct") or p["action"] == "reapply":  # the version is current already: confirm it
-                p["current"] = direct_data(p["item"], p["password"], p["rotated_at"]) if p.get("direct") \
-                    else p["kv"]["data"]
+                p["current"] = p["phase_one"] if p.get("direct") else p["kv"]["data"]
                 p["confirm"] = {"ldap_changed": changed_time or "", "applied_version": str(p["version"])}
             else:
                 p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_time)
