@@ -160,23 +160,20 @@ class Inventory:
     # --- a VM as plain data -------------------------------------------------------
     def vm_state(self, vm):
         """The managed fields of one VM as plain data (what diff and the _info module show)."""
-        extra = dict((o.key, o.value) for o in vm.get("config.extraConfig") or [])
+        marker, build_state = build_markers(vm)
         devices = vm.get("config.hardware.device") or []
         disks = sorted((d for d in devices if isinstance(d, vim.vm.device.VirtualDisk)),
                        key=lambda d: (d.controllerKey, d.unitNumber or 0))
         nics = sorted((d for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)), key=lambda d: d.key)
-        values = dict((self.field_names.get(v.key, v.key), v.value) for v in vm.get("customValue") or [])
         parent = self.parent(vm.moid)
         state = {
             "name": vm.get("name"), "moid": vm.moid, "instance_uuid": vm.get("config.instanceUuid"),
             "folder": self.path(parent) if parent else None, "datacenter": self.datacenter(vm.moid),
-            "template": bool(vm.get("config.template")), "marker": extra.get(MARKER_KEY),
-            "build_state": extra.get(STATE_KEY), "cpus": vm.get("config.hardware.numCPU"),
+            "template": bool(vm.get("config.template")), "marker": marker,
+            "build_state": build_state, "cpus": vm.get("config.hardware.numCPU"),
             "memory_mb": vm.get("config.hardware.memoryMB"),
             "disks_kb": [d.capacityInKB for d in disks], "networks": [self.nic_network(n) for n in nics],
-            "power": _POWER.get(str(vm.get("runtime.powerState")), str(vm.get("runtime.powerState"))),
-            "attributes": dict((name, values.get(ATTRIBUTE_PREFIX + name)) for name in ATTRIBUTES
-                               if values.get(ATTRIBUTE_PREFIX + name) is not None),
+            "power": power_state(vm), "attributes": s2p_attributes(self.field_names, vm),
             "ip": vm.get("guest.ipAddress"), "hostname": vm.get("guest.hostName"),
             "ips": sorted(set(ip for net in vm.get("guest.net") or [] for ip in net.ipAddress or [])),
         }
@@ -196,6 +193,35 @@ class Inventory:
 
 
 _POWER = {"poweredOn": "poweredon", "poweredOff": "poweredoff", "suspended": "suspended"}
+
+
+def power_state(vm):
+    power = str(vm.get("runtime.powerState"))
+    return _POWER.get(power, power)
+
+
+def build_markers(vm):
+    """(S2P marker, build state) from the VM's extraConfig; None where unset."""
+    marker = build_state = None
+    for option in vm.get("config.extraConfig") or ():
+        if option.key == MARKER_KEY:
+            marker = option.value
+        elif option.key == STATE_KEY:
+            build_state = option.value
+    return marker, build_state
+
+
+def s2p_attributes(field_names, vm):
+    """{site, segment, ...: value} of the VM's S2P custom attributes that have a value."""
+    found = {}
+    for value in vm.get("customValue") or ():
+        name = field_names.get(value.key, value.key)
+        if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX) and name[len(ATTRIBUTE_PREFIX):] in ATTRIBUTES:
+            if value.value is None:
+                found.pop(name[len(ATTRIBUTE_PREFIX):], None)
+            else:
+                found[name[len(ATTRIBUTE_PREFIX):]] = value.value
+    return dict((name, found[name]) for name in ATTRIBUTES if name in found)
 
 
 class _Created(dict):
@@ -265,12 +291,7 @@ def host_summaries(inventory, managed_only=True):
     for vm in inventory.vms():
         if vm.get("config.template"):
             continue
-        marker = build_state = None
-        for option in vm.get("config.extraConfig") or ():
-            if option.key == MARKER_KEY:
-                marker = option.value
-            elif option.key == STATE_KEY:
-                build_state = option.value
+        marker, build_state = build_markers(vm)
         if managed_only and marker is None:
             continue
         parent = inventory.parent(vm.moid)
@@ -278,19 +299,14 @@ def host_summaries(inventory, managed_only=True):
         if place is None:
             place = by_parent[parent] = ((inventory.path(parent), inventory.datacenter(parent)) if parent
                                          else (None, None))
-        power = str(vm.get("runtime.powerState"))
         ip = vm.get("guest.ipAddress")
         summary = {"name": vm.get("name"), "instance_uuid": vm.get("config.instanceUuid"), "datacenter": place[1],
                    "folder": place[0], "managed": marker is not None, "build_state": build_state,
-                   "power": _POWER.get(power, power), "hostname": vm.get("guest.hostName"),
+                   "power": power_state(vm), "hostname": vm.get("guest.hostName"),
                    "ips": [ip] if ip else []}
         if ip and ":" not in ip:
             summary["ip"] = ip
-        for value in vm.get("customValue") or ():
-            name = names.get(value.key, value.key)
-            if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX) and \
-                    name[len(ATTRIBUTE_PREFIX):] in ATTRIBUTES and value.value is not None:
-                summary[name[len(ATTRIBUTE_PREFIX):]] = value.value
+        summary.update(s2p_attributes(names, vm))
         out.append(summary)
     out.sort(key=lambda s: (s["name"], s["folder"] or ""))
     return out
