@@ -43,6 +43,26 @@ PORTS = {
 }
 
 
+def _port_overrides() -> None:
+    """Scratch instances (a test that stops a server starts its own) take other ports:
+    S2P_LAB_PORTS='{"slapd": {"ldap": 20389, "ldaps": 20636}}' with S2P_LAB_DIR elsewhere."""
+    raw = os.environ.get("S2P_LAB_PORTS")
+    if not raw:
+        return
+    try:
+        overrides = json.loads(raw)
+        for service, ports in overrides.items():
+            unknown = set(ports) - set(PORTS[service])
+            if unknown:
+                raise KeyError(f"{service}: {', '.join(sorted(unknown))}")
+            PORTS[service].update({name: int(port) for name, port in ports.items()})
+    except (ValueError, KeyError, AttributeError, TypeError) as err:
+        raise SystemExit(f"lab: S2P_LAB_PORTS is not a valid override of {json.dumps(PORTS)}: {err}") from None
+
+
+_port_overrides()
+
+
 class LabError(Exception):
     """A lab step failed; the message says what and where to look."""
 

@@ -10,36 +10,43 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import docker
 import pytest
+from scratch_lab import ScratchLab
 
-ROOT = Path(__file__).resolve().parents[2]
-LAB_PY = ROOT / "lab" / "lab.py"
 SITES = ["esoc", "esec", "esrin"]
 
 
-@pytest.fixture(scope="module")
-def scratch(lab):
-    folder = Path(tempfile.mkdtemp(prefix="s2p-sites-"))
-    shared = lab.get("swarm_sites", {}).get("registry", "172.16.0.1:0")
-    octet = "249" if shared.split(".")[2] != "249" else "248"  # never the shared lab's subnet
-    env = {**os.environ, "S2P_LAB_DIR": str(folder), "S2P_SWARM_SUBNET_OCTET": octet}
+def _scratch(lab, prefix):
+    scratch = ScratchLab(lab, ["swarm_sites"], prefix=prefix)
 
     def lab_py(*args, check=True):
-        result = subprocess.run([sys.executable, str(LAB_PY), *args, "swarm_sites"], env=env,
-                                capture_output=True, text=True, timeout=400, check=False)
+        result = scratch.lab_py(*args)
         if check:
             assert result.returncode == 0, result.stdout + result.stderr
         return result
 
-    yield folder, lab_py
-    lab_py("down", check=False)
-    shutil.rmtree(folder, ignore_errors=True)
+    return scratch, lab_py
+
+
+@pytest.fixture(scope="module")
+def scratch(lab):
+    """One scratch swarm for the module; each test brings it up first (`up` is idempotent), so
+    the tests pass in any order."""
+    scratch, lab_py = _scratch(lab, "s2p-sites-")
+    yield scratch.folder, lab_py
+    scratch.down()
+
+
+@pytest.fixture
+def fresh(lab):
+    """A scratch folder where swarm_sites never ran: for the cold start."""
+    scratch, lab_py = _scratch(lab, "s2p-cold-")
+    yield scratch.folder, lab_py
+    scratch.down()
 
 
 def _endpoints(folder: Path) -> dict:
@@ -62,9 +69,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_cold_up_gives_three_labelled_managers_and_a_registry(scratch):
-    folder, lab_py = scratch
+def test_cold_up_gives_three_labelled_managers_and_a_registry(fresh):
+    folder, lab_py = fresh
     result = lab_py("up")
+    assert "swarm_sites started" in result.stdout
     assert "swarm_sites healthy" in result.stdout
     nodes = _client(folder).nodes.list()
     assert sorted(n.attrs["Spec"]["Labels"]["site"] for n in nodes) == sorted(SITES)
@@ -76,6 +84,7 @@ def test_cold_up_gives_three_labelled_managers_and_a_registry(scratch):
 
 def test_warm_up_changes_nothing(scratch):
     folder, lab_py = scratch
+    lab_py("up")
     pids = {p.name: p.read_text() for p in (folder / "pids").glob("*.pid")}
     result = lab_py("up")
     assert "already running" in result.stdout
@@ -83,7 +92,8 @@ def test_warm_up_changes_nothing(scratch):
 
 
 def test_every_site_pulls_the_registry_digest(scratch, prefix):
-    folder = scratch[0]
+    folder, lab_py = scratch
+    lab_py("up")
     pinned = _endpoints(folder)["image_digests"]["busybox"]
     client = _client(folder)
     service = client.services.create(pinned, name=f"{prefix}-web", mode=docker.types.ServiceMode("global"),
@@ -105,6 +115,7 @@ def test_every_site_pulls_the_registry_digest(scratch, prefix):
 
 def test_killed_daemons_are_recovered(scratch):
     folder, lab_py = scratch
+    lab_py("up")
     for site in ("esec", "esrin"):
         os.kill(_pid(folder, site), signal.SIGKILL)
     assert lab_py("status", check=False).returncode == 1
@@ -119,6 +130,7 @@ def test_killed_daemons_are_recovered(scratch):
 
 def test_a_node_that_lost_its_swarm_state_is_rejoined(scratch):
     folder, lab_py = scratch
+    lab_py("up")
     before = _client(folder).info()["Swarm"]["Cluster"]["ID"]
     pid = _pid(folder, "esrin")
     os.kill(pid, signal.SIGTERM)
@@ -132,6 +144,7 @@ def test_a_node_that_lost_its_swarm_state_is_rejoined(scratch):
 
 def test_down_removes_processes_namespaces_and_links(scratch):
     folder, lab_py = scratch
+    lab_py("up")
     netns = _endpoints(folder)["netns"]
     pids = [int(p.read_text()) for p in (folder / "pids").glob("swarm_sites-*.pid")]
     assert len(pids) == 7  # three dockerd, three containerd, the registry

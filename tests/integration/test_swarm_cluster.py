@@ -8,16 +8,14 @@ no quorum at all failing fast; the scratch swarm is restored after."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import docker
 import pytest
+from scratch_lab import ScratchLab
 from swarm_helpers import kill_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,15 +28,9 @@ LAB_PY = [sys.executable, str(ROOT / "lab" / "lab.py")]
 @pytest.fixture(scope="module")
 def scratch(lab):
     """The scratch lab folder and the environment that points lab.py at it."""
-    folder = Path(tempfile.mkdtemp(prefix="s2p-cluster-"))
-    shared = lab.get("swarm_sites", {}).get("registry", "172.16.0.1:0")
-    octet = "247" if shared.split(".")[2] != "247" else "246"
-    env = {**os.environ, "S2P_LAB_DIR": str(folder), "S2P_SWARM_SUBNET_OCTET": octet}
-    result = _lab("up", env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield folder, env
-    subprocess.run([*LAB_PY, "down", "swarm_sites"], env=env, capture_output=True, timeout=400, check=False)
-    shutil.rmtree(folder, ignore_errors=True)
+    scratch = ScratchLab(lab, ["swarm_sites"], prefix="s2p-cluster-").up()
+    yield scratch.folder, scratch.lab_env
+    scratch.down()
 
 
 @pytest.fixture(scope="module")
