@@ -8,11 +8,13 @@ COLLECTION_LINK := .build/collections/ansible_collections/esa/s2p
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv collection lab-install lab-up lab-status lab-down lab-clean run test lint sanity unit integration molecule bench reliability changelog ee-context
+.PHONY: help install venv collection lab-install lab-up lab-status lab-down lab-clean run test test-quick lint sanity unit \
+	integration integration-run integration-smoke molecule molecule-run bench reliability changelog ee-context
 
 help:
 	@echo "make run      install, bring the lab up, run playbooks/site.yml against inventories/lab"
 	@echo "make test     install, bring the lab up, run lint, sanity, unit, integration and molecule"
+	@echo "make test-quick  lint, sanity, unit and the smoke subset of integration (minutes, from a warm lab)"
 	@echo "make bench    run the benchmarks in bench/ (not part of make test)"
 	@echo "make reliability  site.yml killed with SIGKILL at 20 points, then converged (make test: 10)"
 	@echo "make lab-up | lab-status | lab-down | lab-clean"
@@ -31,6 +33,13 @@ collection:
 
 lab-install:
 	$(PYTHON) lab/lab.py install
+
+# Everything the suites need from Debian and PyPI, apt and pip at the same time
+# (ShellCheck for ansible-test sanity; the lab's packages).
+install:
+	$(MAKE) --no-print-directory -j2 venv lab-install
+	@command -v shellcheck >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	  -o DPkg::Lock::Timeout=300 --no-install-recommends shellcheck >/dev/null
 
 lab-up: venv
 	$(BIN)/python lab/lab.py up
@@ -58,14 +67,41 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
+# Integration tests: first those that must run alone (marker `serial`, with the reason), then
+# the rest in parallel (pytest-xdist, S2P_TEST_WORKERS processes; tests sharing an expensive
+# module fixture are grouped with xdist_group). The worker count was chosen by measurement
+# (README.md, Testing). PYTEST_ARGS adds options, e.g. PYTEST_ARGS='-k dns'.
+S2P_TEST_WORKERS ?= 6
+PYTEST_ARGS ?=
+INTEGRATION := $(BIN)/pytest -q tests/integration -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
+
 integration: lab-up
-	$(BIN)/pytest -q tests/integration
+	@$(MAKE) --no-print-directory integration-run
+
+integration-run: venv
+	$(INTEGRATION) -m serial -p no:xdist
+	$(INTEGRATION) -m "not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup
+
+# The inner loop's subset (marker `smoke`): every backend and playbook family once, quickly.
+integration-smoke: venv
+	$(INTEGRATION) -m "smoke and not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup
 
 molecule: lab-up
+	@$(MAKE) --no-print-directory molecule-run
+
+molecule-run: venv
 	bash molecule/run.sh
 
-test: lint sanity unit lab-up integration molecule
+# The stages of the full suite, several at a time (tests/stages.py), with a table of their
+# seconds at the end. .ci/run calls this.
+test:
+	$(PYTHON) tests/stages.py
 	@echo "make test: all suites passed"
+
+# lint, sanity, unit and the smoke subset of integration, for the inner loop (lab warm).
+test-quick:
+	$(PYTHON) tests/stages.py --quick
+	@echo "make test-quick: all passed"
 
 bench: lab-up
 	bash bench/run.sh

@@ -6,8 +6,8 @@
 set -euo pipefail
 
 log=$1
-# molecule frames the output of its ansible and pytest runs with "  │ ": strip it too.
-sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^[[:space:]]*│[[:space:]]*//' "$log" | awk '
+# tests/stages.py prefixes every line with "[stage] "; molecule frames the output of its ansible and pytest runs with "  │ ": strip it too.
+sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^\[[a-z-]*\] //' -e 's/^[[:space:]]*│[[:space:]]*//' "$log" | awk '
   function count(line, word,   n) {
     n = 0
     if (match(line, "[0-9]+ " word)) { n = substr(line, RSTART, RLENGTH); sub(" .*", "", n) }

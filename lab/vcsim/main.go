@@ -7,7 +7,9 @@
 //	/<DC>/datastore/<dc>-ds01            local datastore (a folder under -datastores)
 //	/<DC>/network/<dc>-dvs01             distributed switch with port groups
 //	                                     <dc>-vm-net and <dc>-mgmt-net
-//	/<DC>/vm/s2p                         VM folder for the programme's VMs
+//	/<DC>/vm/s2p                         VM folder for the programme's VMs, with one folder
+//	                                     per segment (swe, sd, pd, dsdc): tests running at the
+//	                                     same time share them, so none of them creates or removes one
 //	/<DC>/vm/templates/debian-12-template  template (disk + NIC on <dc>-vm-net)
 //	/<DC>/vm/bench/s2p-bench-NNNNN       -vms extra powered-on VMs, round-robin over DCs
 //
@@ -233,6 +235,11 @@ func buildSite(ctx context.Context, c *vim25.Client, s site, dsRoot string) (*pl
 		vmNet: backing, folders: map[string]*object.Folder{}}
 	for _, name := range []string{"s2p", "templates", "bench"} {
 		if p.folders[name], err = folders.VmFolder.CreateFolder(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	for _, segment := range []string{"swe", "sd", "pd", "dsdc"} {
+		if _, err = p.folders["s2p"].CreateFolder(ctx, segment); err != nil {
 			return nil, err
 		}
 	}

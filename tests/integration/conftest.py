@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from schedule import pytest_collection_modifyitems  # noqa: F401  (the hook: longest tests first)
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))

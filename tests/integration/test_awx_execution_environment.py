@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# One xdist worker runs the whole module: its tests share one built EE context (a module fixture).
+pytestmark = pytest.mark.xdist_group("ee-context")
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 

@@ -6,8 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd", "swarm_sites"]
+
+pytestmark = pytest.mark.serial(reason="runs lab.py up on the shared lab: a health check slowed down by other "
+                                       "tests' load would restart a service under them")
 
 
 def test_second_lab_up_changes_nothing(lab):

@@ -17,6 +17,9 @@ import docker
 import pytest
 from scratch_lab import ScratchLab
 
+# One xdist worker runs the whole module: its tests share one scratch swarm (a module fixture).
+pytestmark = pytest.mark.xdist_group("scratch-swarm-sites")
+
 SITES = ["esoc", "esec", "esrin"]
 
 

@@ -18,6 +18,9 @@ import pytest
 from scratch_lab import ScratchLab
 from swarm_helpers import kill_site
 
+# One xdist worker runs the whole module: its tests share one scratch swarm (a module fixture).
+pytestmark = pytest.mark.xdist_group("scratch-swarm-cluster")
+
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "cluster"
 

@@ -134,9 +134,6 @@ def vcsim(vcsim_endpoint, prefix):
     for dc in SITES.values():
         for path in (f"/{dc}/vm/s2p/{prefix}", f"/{dc}/vm/{prefix}-decoy", f"/{dc}/vm/s2p/pd/{prefix}"):
             session.destroy_folder(path)
-        segment = session.folder(f"/{dc}/vm/s2p/pd")  # made for the role test's project; keep it if used
-        if segment is not None and not segment.childEntity:
-            _wait(segment.Destroy_Task())
     leftovers = [vm.name for vm in session.vms(prefix)]
     session.close()
     assert not leftovers, f"test VMs left behind: {leftovers}"

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Run the stages of `make test` (or `make test-quick`), several at a time, and time them.
+
+Each stage is a make target. A stage starts once the stages it needs have passed, at most
+S2P_TEST_JOBS (default 2) at a time, the critical path first: the lab comes up while lint,
+sanity and unit run; integration starts as soon as the lab is up. Every output line is
+prefixed with its stage's name; the run ends with a table of the stages and their seconds
+(also written to .build/stages.tsv). A failed stage fails the run: stages not started yet
+are skipped, running ones finish.
+
+Only the standard library: it runs before the virtualenv exists.
+Usage: tests/stages.py [STAGE...]     (default: every stage of the full suite)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Stage:
+    name: str
+    target: str
+    needs: list[str] = field(default_factory=list)
+    priority: int = 0  # higher starts first among ready stages
+    seconds: float | None = None
+    result: str = "not run"
+    counts: dict[str, int] = field(default_factory=dict)  # from the suites' closing lines
+
+    def count(self, line: str) -> None:
+        """Add the counts of a pytest summary line ("3 passed, 1 skipped in 2.1s") or of a
+        closing line of sanity/molecule ("sanity: 24 passed, 0 failed")."""
+        if PYTEST_SUMMARY.match(line) or CLOSING.match(line):
+            for number, word in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)", line):
+                word = "error" if word.startswith("error") else word
+                self.counts[word] = self.counts.get(word, 0) + int(number)
+
+
+PYTEST_SUMMARY = re.compile(r"^(=+ )?\d+ (passed|failed|skipped|errors?|xfailed|xpassed|deselected)(, \d+ \w+)* in ")
+CLOSING = re.compile(r"^(sanity|molecule): \d+ passed, \d+ failed")
+
+# The full suite, in the order of the closing table.
+FULL = [
+    Stage("install", "install", priority=100),
+    Stage("lab", "lab-up", ["install"], priority=90),
+    Stage("lint", "lint", ["install"], priority=50),
+    Stage("sanity", "sanity", ["install"], priority=60),
+    Stage("unit", "unit", ["install"], priority=55),
+    Stage("integration", "integration-run", ["lab"], priority=80),
+    Stage("molecule", "molecule-run", ["lab"], priority=70),
+]
+QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
+
+
+class Runner:
+    def __init__(self, stages: list[Stage], jobs: int):
+        self.stages = {s.name: s for s in stages}
+        self.jobs = jobs
+        self.lock = threading.Condition()
+        self.failed = False
+        self.out = sys.stdout
+
+    def _emit(self, stage: str, line: str) -> None:
+        with self.lock:
+            self.out.write(f"[{stage}] {line}")
+            if not line.endswith("\n"):
+                self.out.write("\n")
+            self.out.flush()
+
+    def _run(self, stage: Stage) -> None:
+        started = time.monotonic()
+        rc = None
+        try:
+            self._emit(stage.name, f"=== {stage.name}: make {stage.target} (started {time.strftime('%H:%M:%S')})")
+            proc = subprocess.Popen(["make", "--no-print-directory", stage.target], cwd=ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    text=True, errors="replace", bufsize=1)
+            for line in proc.stdout:
+                self._emit(stage.name, line)
+                stage.count(line.strip())
+            rc = proc.wait()
+        finally:  # a stage that could not even start fails the run instead of hanging it
+            with self.lock:
+                stage.seconds = time.monotonic() - started
+                stage.result = "passed" if rc == 0 else f"FAILED (exit {rc})"
+                self.failed |= rc != 0
+                self.lock.notify_all()
+        self._emit(stage.name, f"=== {stage.name}: {stage.result} in {stage.seconds:.0f}s")
+
+    def _ready(self) -> list[Stage]:
+        return sorted((s for s in self.stages.values() if s.result == "not run"
+                       and all(self.stages[n].result == "passed" for n in s.needs if n in self.stages)),
+                      key=lambda s: -s.priority)
+
+    def run(self) -> bool:
+        threads: list[threading.Thread] = []
+        with self.lock:
+            while True:
+                running = sum(1 for s in self.stages.values() if s.result == "running")
+                ready = [] if self.failed else self._ready()
+                if not ready and running == 0:
+                    break
+                if ready and running < self.jobs:
+                    stage = ready[0]
+                    stage.result = "running"
+                    thread = threading.Thread(target=self._run, args=(stage,), daemon=True)
+                    threads.append(thread)
+                    thread.start()
+                    continue
+                self.lock.wait()
+        for thread in threads:
+            thread.join()
+        for stage in self.stages.values():
+            if stage.result == "not run":
+                stage.result = "skipped"
+        return not self.failed
+
+
+def table(stages: list[Stage], wall: float) -> str:
+    lines = [f"{'stage':<12} {'seconds':>8}  {'result':<18} tests"]
+    for stage in stages:
+        seconds = f"{stage.seconds:.0f}" if stage.seconds is not None else "-"
+        tests = ", ".join(f"{n} {word}" for word, n in stage.counts.items())
+        lines.append(f"{stage.name:<12} {seconds:>8}  {stage.result:<18} {tests}".rstrip())
+    lines.append(f"{'wall':<12} {wall:>8.0f}  (stages overlap: S2P_TEST_JOBS={os.environ.get('S2P_TEST_JOBS', '2')})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    quick = bool(argv) and argv[0] == "--quick"
+    names = argv[1:] if quick else argv
+    stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority) for s in FULL]
+    if quick:
+        stages = [s for s in stages if s.name != "molecule"]
+    if names:
+        unknown = sorted(set(names) - {s.name for s in stages})
+        if unknown:
+            print(f"stages: unknown stage(s) {', '.join(unknown)}; known: {', '.join(s.name for s in stages)}")
+            return 2
+        stages = [s for s in stages if s.name in names]
+    jobs = int(os.environ.get("S2P_TEST_JOBS", "2"))
+    started = time.monotonic()
+    ok = Runner(stages, jobs).run()
+    wall = time.monotonic() - started
+    report = table(stages, wall)
+    print("\nstages:\n" + report, flush=True)
+    out = ROOT / ".build" / "stages.tsv"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("".join(f"{s.name}\t{'' if s.seconds is None else round(s.seconds)}\t{s.result}\t"
+                           f"{json.dumps(s.counts)}\n" for s in stages) + f"wall\t{round(wall)}\t\t\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,129 @@
+"""The test tooling's pure logic: the stage runner's scheduling and counts (tests/stages.py)
+and the longest-first order of the integration suite (tests/integration/schedule.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+stages = _load("s2p_stages", ROOT / "tests" / "stages.py")
+schedule = _load("s2p_schedule", ROOT / "tests" / "integration" / "schedule.py")
+
+
+class FakeMarker:
+    def __init__(self, name):
+        self.args = (name,)
+        self.kwargs = {}
+
+
+class FakeItem:
+    def __init__(self, nodeid, group=None):
+        self.nodeid = nodeid
+        self.group = group
+
+    def get_closest_marker(self, name):
+        return FakeMarker(self.group) if name == "xdist_group" and self.group else None
+
+
+def test_longest_first_orders_by_duration_and_keeps_groups_together():
+    items = [FakeItem("a"), FakeItem("g1", "g"), FakeItem("b"), FakeItem("g2", "g"), FakeItem("c")]
+    seconds = {"a": 5, "b": 100, "c": 1, "g1": 30, "g2": 40}
+    ordered = [i.nodeid for i in schedule.longest_first(items, seconds)]
+    assert ordered == ["b", "g1", "g2", "a", "c"]  # the group (70 s) moves as one block
+
+
+def test_unknown_tests_count_as_the_default_and_ties_keep_the_collected_order():
+    items = [FakeItem("x"), FakeItem("y"), FakeItem("z")]
+    ordered = [i.nodeid for i in schedule.longest_first(items, {"z": schedule.DEFAULT_SECONDS + 1})]
+    assert ordered == ["z", "x", "y"]
+
+
+def test_durations_are_read_from_junit(tmp_path, monkeypatch):
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<testsuites><testsuite><testcase classname="tests.integration.test_lab" '
+                     'name="test_second_lab_up_changes_nothing" time="12.34"/>'
+                     '<testcase classname="tests.integration.nowhere" name="test_x" time="1"/>'
+                     '</testsuite></testsuites>')
+    monkeypatch.setattr(schedule, "DURATIONS", tmp_path / "durations.json")
+    found = schedule.update([str(junit)])
+    assert found == {"tests/integration/test_lab.py::test_second_lab_up_changes_nothing": 12.3}
+    assert json.loads((tmp_path / "durations.json").read_text()) == found
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("711 passed in 12.30s", {"passed": 711}),
+    ("=== 3 passed, 1 skipped in 2.10s ===", {"passed": 3, "skipped": 1}),
+    ("1 failed, 2 errors in 3.0s", {"failed": 1, "error": 2}),
+    ("sanity: 24 passed, 0 failed", {"passed": 24, "failed": 0}),
+    ("the 3 passed in review", {}),
+])
+def test_stage_counts_come_from_closing_lines(line, expected):
+    stage = stages.Stage("x", "x")
+    stage.count(line)
+    assert stage.counts == expected
+
+
+def _runner(tmp_path, monkeypatch, targets: dict[str, int], graph: list[tuple], jobs: int):
+    """A Runner whose make targets are `sh -c 'exit N'` commands logging their start and end."""
+    log = tmp_path / "log"
+    real_popen = subprocess.Popen
+
+    def fake_popen(argv, **kwargs):
+        target = argv[-1]
+        script = f"echo start {target} >> {log}; sleep 0.2; echo end {target} >> {log}; exit {targets[target]}"
+        return real_popen(["sh", "-c", script], **{k: v for k, v in kwargs.items() if k != "cwd"})
+
+    monkeypatch.setattr(stages.subprocess, "Popen", fake_popen)
+    runner = stages.Runner([stages.Stage(n, n, needs, prio) for n, needs, prio in graph], jobs)
+    runner.out = SimpleNamespace(write=lambda _text: None, flush=lambda: None)
+    return runner, log
+
+
+def test_stages_wait_for_what_they_need_and_run_side_by_side(tmp_path, monkeypatch):
+    graph = [("install", [], 100), ("lab", ["install"], 90), ("unit", ["install"], 50), ("integration", ["lab"], 80)]
+    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "lab", "unit", "integration"], 0),
+                          graph, jobs=2)
+    assert runner.run()
+    events = log.read_text().split("\n")
+    assert events[:2] == ["start install", "end install"]
+    assert {events[2], events[3]} == {"start lab", "start unit"}  # both at once after install
+    assert events.index("start integration") > events.index("end lab")
+    assert all(s.result == "passed" and s.seconds is not None for s in runner.stages.values())
+
+
+def test_a_failed_stage_skips_what_has_not_started(tmp_path, monkeypatch):
+    graph = [("install", [], 100), ("lab", ["install"], 90), ("integration", ["lab"], 80)]
+    runner, _log = _runner(tmp_path, monkeypatch, {"install": 0, "lab": 2, "integration": 0}, graph, jobs=2)
+    assert not runner.run()
+    assert {n: s.result for n, s in runner.stages.items()} == {
+        "install": "passed", "lab": "FAILED (exit 2)", "integration": "skipped"}
+    assert "integration" in stages.table(list(runner.stages.values()), 1.0)
+
+
+def test_a_stage_that_cannot_start_fails_the_run_instead_of_hanging(monkeypatch):
+    def no_make(*_args, **_kwargs):
+        raise FileNotFoundError("make")
+
+    monkeypatch.setattr(stages.subprocess, "Popen", no_make)
+    runner = stages.Runner([stages.Stage("install", "install")], 2)
+    runner.out = SimpleNamespace(write=lambda _text: None, flush=lambda: None)
+    with pytest.raises(FileNotFoundError):
+        runner._run(runner.stages["install"])
+    assert runner.stages["install"].result == "FAILED (exit None)" and runner.failed
