@@ -20,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from leftovers import read_lab, snapshot
+from leftovers_plugin import record_prefix, register
 from schedule import pytest_collection_modifyitems  # noqa: F401  (the hook: longest tests first)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +64,11 @@ class PlaybookRun:
         return found[0]
 
 
+def pytest_configure(config):
+    """The leftover check (leftovers_plugin.py): objects a test run leaves in the shared lab fail it."""
+    register(config, lambda: snapshot(read_lab(LAB_DIR)))
+
+
 @pytest.fixture(scope="session")
 def lab() -> dict:
     """The lab's endpoints (written by `lab up`); fails clearly when the lab is not up."""
@@ -72,9 +79,12 @@ def lab() -> dict:
 
 
 @pytest.fixture
-def prefix() -> str:
-    """A random lower-case name prefix so parallel or repeated tests never collide."""
-    return "t" + secrets.token_hex(3)
+def prefix(request) -> str:
+    """A random lower-case name prefix so parallel or repeated tests never collide. The leftover
+    check counts a new lab object as this run's when its name holds one of these prefixes."""
+    value = "t" + secrets.token_hex(3)
+    record_prefix(request.config, value)
+    return value
 
 
 @pytest.fixture
