@@ -73,6 +73,9 @@ unit: venv
 # (README.md, Testing). PYTEST_ARGS adds options, e.g. PYTEST_ARGS='-k dns'.
 S2P_TEST_WORKERS ?= 6
 PYTEST_ARGS ?=
+# Any object a run leaves in the shared lab fails it (tests/integration/leftovers_report.py);
+# a bare pytest run defaults to the milder check that suits a lab shared with other runs.
+export S2P_LEFTOVER_CHECK ?= strict
 INTEGRATION := $(BIN)/pytest -q tests/integration -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 integration: lab-up

@@ -231,6 +231,7 @@ def _vault_pki_run(run_playbook, lab, play, out, kv_path, tmp_path):
     assert run.result("rerun")["certificates"][0]["action"] == "unchanged"
 
 
+@pytest.mark.smoke
 def test_acme_account_key_kept_in_vault(run_playbook, lab, bind, prefix, tmp_path):
     account_path = f"tests/{prefix}/dev/acme-account"
     cert = {"name": "ops", "names": [f"ops.{prefix}.s2p.esa.int"], "path": str(tmp_path / "tls")}

@@ -40,6 +40,7 @@ def dn(uid):
     return f"uid={uid},ou=services,{BASE}"
 
 
+@pytest.mark.smoke
 def test_create_idempotent_rotate_reapply(run_playbook, lab, prefix, accounts):
     creds = items(prefix, accounts)
     step = play(credential_task(creds))

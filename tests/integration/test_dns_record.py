@@ -136,6 +136,7 @@ def _bad_inputs():
     return [item for item, _expected in module.BAD if set(item) <= allowed]
 
 
+@pytest.mark.smoke
 def test_bad_batch_changes_nothing(run_playbook, bind, prefix):
     bad = _bad_inputs()
     good = {"name": f"ok.{prefix}.s2p.esa.int", "type": "A", "values": ["10.250.0.1"]}
@@ -241,6 +242,7 @@ def _attempts(out: str):
     return int(found.group(1)) if found else None
 
 
+@pytest.mark.smoke
 def test_exclusive_never_deletes_another_owners_records(run_playbook, bind, prefix):
     d = f"{prefix}.s2p.esa.int"
     owner_a, owner_b = f"{prefix}a/dev", f"{prefix}b/dev"

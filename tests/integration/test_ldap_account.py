@@ -104,6 +104,7 @@ def test_fifty_accounts_lifecycle(run_playbook, lab, prefix, directory):
     assert run.changed == 1 and entries_with_prefix(directory, prefix) == []
 
 
+@pytest.mark.smoke
 def test_group_members_exclusive(run_playbook, prefix, directory):
     people = [{"uid": f"{prefix}m{i}", "kind": "person"} for i in range(3)]
     assert run_playbook(play(task("ldap_account", {"accounts": people}))).rc == 0

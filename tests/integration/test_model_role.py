@@ -5,6 +5,8 @@ controller (the lab's connection variables are never templated here)."""
 
 from __future__ import annotations
 
+import pytest
+
 PLAY = [{
     "name": "Validate the model",
     "hosts": "localhost",
@@ -34,6 +36,7 @@ AGAIN = [
 ]
 
 
+@pytest.mark.smoke
 def test_good_model_sets_the_fact_and_changes_nothing(run_playbook):
     run = run_playbook(PLAY + AGAIN)
     assert run.rc == 0, run.stdout[-3000:]

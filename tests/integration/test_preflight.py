@@ -39,6 +39,7 @@ def ldap_connection(lab) -> dict:
             "bind_pw": Path(slapd["admin_password_file"]).read_text().strip(), "ca_path": lab["ca_file"]}
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("check", [False, True], ids=["run", "check_mode"])
 def test_healthy_lab_passes(run_playbook, check):
     run = run_playbook(PREFLIGHT, check=check)

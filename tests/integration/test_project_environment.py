@@ -121,6 +121,7 @@ def test_playbook_first_run_check_mode_rerun_and_diff(lab, run_playbook, prefix,
     assert set(counts(rerun).values()) == {0}
 
 
+@pytest.mark.smoke
 def test_unknown_unit_is_refused_before_anything(run_playbook, unit_model):
     inventory, a, _b, _ips, extravars = unit_model
     run = run_playbook(PLAYBOOKS / "project_environment.yml", inventory=inventory,

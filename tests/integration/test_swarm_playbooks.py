@@ -115,6 +115,7 @@ def test_promote_refuses_an_empty_source(run_playbook, neocc):
     assert "neocc-dev has no services: nothing to promote" in run.stdout
 
 
+@pytest.mark.smoke
 def test_swarm_cluster_playbook_leaves_the_lab_swarm_unchanged(run_playbook):
     run = run_playbook(PLAYBOOKS / "swarm_cluster.yml")
     assert run.rc == 0 and run.changed == 0, run.stdout[-3000:]

@@ -220,6 +220,7 @@ BAD = [
 ]
 
 
+@pytest.mark.smoke
 def test_bad_inputs_change_nothing(prefix, run_playbook, sites, manager, secret_marker):
     image = sites["image_digests"]["busybox"]
     stacks = []
@@ -251,6 +252,7 @@ def test_missing_image_fails_before_any_change(prefix, run_playbook, sites, mana
     assert not [s for s in manager.services.list() if s.name.startswith(prefix)]
 
 
+@pytest.mark.smoke
 def test_name_conflict_with_a_service_outside_the_stack(prefix, run_playbook, sites, manager):
     other = manager.services.create(sites["image_digests"]["busybox"], name="%s-ire_web" % prefix,
                                     command=["sleep", "3600"])

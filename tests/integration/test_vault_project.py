@@ -24,6 +24,7 @@ def projects(lab, prefix):
     clean_vault(lab, prefix)
 
 
+@pytest.mark.smoke
 def test_least_privilege(run_playbook, lab, prefix, projects):
     step = play(task("vault_project", {"projects": projects}))
     check = run_playbook(step, check=True, diff=True)

@@ -144,6 +144,7 @@ def test_same_name_without_marker_is_never_touched(run_playbook, vcsim, prefix):
     assert vcsim.describe(decoy) == before
 
 
+@pytest.mark.smoke
 def test_marked_vm_in_the_wrong_folder_is_moved(run_playbook, vcsim, prefix):
     vms = vm_items(prefix, per_site=1, sites=("esrin",))
     run = run_playbook(vm_play(vms))
