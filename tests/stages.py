@@ -2,8 +2,9 @@
 """Run the stages of `make test` (or `make test-quick`), several at a time, and time them.
 
 Each stage is a make target. A stage starts once the stages it needs have passed, at most
-S2P_TEST_JOBS (default 2) at a time, the critical path first: the lab comes up while lint,
-sanity and unit run; integration starts as soon as the lab is up. Every output line is
+S2P_TEST_JOBS (default 2) at a time, the critical path first: the lab comes up while sanity
+runs; integration (the longest) starts as soon as the lab is up, and the other stages run
+beside it one after the other, molecule last. Every output line is
 prefixed with its stage's name; the run ends with a table of the stages and their seconds
 (also written to .build/stages.tsv). A failed stage fails the run: stages not started yet
 are skipped, running ones finish.
@@ -53,11 +54,11 @@ CLOSING = re.compile(r"^(sanity|molecule): \d+ passed, \d+ failed")
 FULL = [
     Stage("install", "install", priority=100),
     Stage("lab", "lab-up", ["install"], priority=90),
-    Stage("lint", "lint", ["install"], priority=50),
-    Stage("sanity", "sanity", ["install"], priority=60),
-    Stage("unit", "unit", ["install"], priority=55),
+    Stage("lint", "lint", ["install"], priority=60),
+    Stage("sanity", "sanity", ["install"], priority=70),
+    Stage("unit", "unit", ["install"], priority=65),
     Stage("integration", "integration-run", ["lab"], priority=80),
-    Stage("molecule", "molecule-run", ["lab"], priority=70),
+    Stage("molecule", "molecule-run", ["lab"], priority=50),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 
