@@ -82,8 +82,8 @@ integration: lab-up
 	@$(MAKE) --no-print-directory integration-run
 
 integration-run: venv
-	$(INTEGRATION) -m serial -p no:xdist
-	$(INTEGRATION) -m "not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup
+	$(INTEGRATION) -m serial -p no:xdist --junitxml=.build/integration-serial.xml
+	$(INTEGRATION) -m "not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup --junitxml=.build/integration-parallel.xml
 
 # The inner loop's subset (marker `smoke`): every backend and playbook family once, quickly.
 integration-smoke: venv
