@@ -63,7 +63,14 @@ class Vcsim:
             view.DestroyView()
 
     def vms(self, name_part: str) -> list:
-        return [vm for vm in self._all(vim.VirtualMachine) if name_part in vm.name]
+        found = []
+        for vm in self._all(vim.VirtualMachine):
+            try:
+                if name_part in vm.name:
+                    found.append(vm)
+            except vim.fault.ManagedObjectNotFound:
+                continue  # another test removed its VM between the listing and this read
+        return found
 
     @staticmethod
     def path(obj) -> str:
