@@ -51,6 +51,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 sanity: venv
 	bash tests/sanity/run.sh
