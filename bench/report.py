@@ -89,7 +89,7 @@ def report(results_dir: Path = RESULTS) -> str:
     lines = []
     if rows:
         lines.append(f"{'benchmark':<24} {'n':>6} {'phase':<6} {'ours_s':>9} {'anchor_s':>9} {'ratio':>7}  anchor")
-        for _, row in rows:
+        for _file, row in rows:
             lines.append(f"{row['name']!s:<24} {row['n']!s:>6} {row.get('phase') or '':<6} "
                          f"{_seconds(row['ours_s']):>9} {_seconds(row['anchor_s']):>9} {_ratio(row):>7}  "
                          f"{row['anchor']}")
