@@ -107,4 +107,3 @@ def test_files_written_by_the_benchmarks_own_writers(tmp_path, monkeypatch):
     assert len(_lines(text, "one ")) == 1
     assert len(_lines(text, "two ")) == 2
     assert len(_lines(text, "ldap_anchor.json ")) == 1
-
