@@ -26,10 +26,12 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 venv: $(VENV)/.installed collection
 
-# ansible finds the collection through ansible.cfg's collections_path.
+# ansible (and a bare `ansible-lint`) finds the collection through ansible.cfg's collections_path:
+# the link is tracked in git (relative, so a fresh clone needs no make step); this target only
+# restores it, e.g. after `rm -rf .build`.
 collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
-	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
 
 lab-install:
 	$(PYTHON) lab/lab.py install
@@ -60,6 +62,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 sanity: venv
 	bash tests/sanity/run.sh

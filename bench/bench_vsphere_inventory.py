@@ -58,7 +58,7 @@ def floor_read(vcsim: dict) -> tuple[float, int]:
 def timed_inventory(path, repeat: int = 1) -> tuple[float, dict]:
     """Best of `repeat` runs of ansible-inventory --list, and its parsed output."""
     best = None
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         started = time.perf_counter()
         out = ansible(["ansible-inventory", "-i", str(path), "--list"])
         elapsed = time.perf_counter() - started
@@ -78,10 +78,10 @@ def main() -> None:
 
 def measure(vcsim: dict) -> None:
     directory = workdir()
-    pc_s, n = min(floor_read(vcsim) for _ in range(REPEAT))
+    pc_s, n = min(floor_read(vcsim) for _attempt in range(REPEAT))
     empty = directory / "empty.yml"
     empty.write_text("all:\n  hosts: {}\n")
-    empty_s, _ = timed_inventory(empty, REPEAT)
+    empty_s = timed_inventory(empty, REPEAT)[0]
     floor_s = pc_s + empty_s
     print(f"floor: one PropertyCollector call {pc_s:.2f}s for {n} VMs + empty ansible-inventory {empty_s:.2f}s"
           f" = {floor_s:.2f}s", flush=True)

@@ -93,10 +93,10 @@ def measure(vcsim: dict) -> None:
             figures = {}
             for phase in ("first", "rerun"):
                 counting.reset()
-                ours_s, _ = _run(ours_play(ours_vms), conn, directory, f"ours-{phase}")
+                ours_s = _run(ours_play(ours_vms), conn, directory, f"ours-{phase}")[0]
                 ours_requests = counting.count
                 counting.reset()
-                theirs_s, _ = _run(community_play(theirs_vms), conn, directory, f"community-{phase}")
+                theirs_s = _run(community_play(theirs_vms), conn, directory, f"community-{phase}")[0]
                 theirs_requests = counting.count
                 figures[phase] = (ours_s, theirs_s, ours_requests, theirs_requests)
                 results.append(result(NAME, n, phase, ours_s, ANCHOR, theirs_s, ours_requests=ours_requests,

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Build the lab's vcsim offline: Debian's govmomi 0.24.2 source (golang-github-vmware-govmomi-dev),
 # copied into a private GOPATH, with lab/vcsim/*.patch applied, plus lab/vcsim/main.go.
 # Usage: build.sh BUILD_DIR OUTPUT_BINARY   (lab/services/vcsim.py calls it when an input changed)
@@ -19,6 +19,6 @@ done
 cp "$here/main.go" "$gopath/src/s2p/vcsim/"
 cd "$gopath/src/s2p/vcsim"
 # Our copy of govmomi comes first; everything else (google/uuid) from Debian's GOPATH.
-GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off CGO_ENABLED=0 GOFLAGS= \
+GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off CGO_ENABLED=0 GOFLAGS='' \
     GOCACHE="$build/gocache" go build -trimpath -o "$out.tmp" .
 mv -f "$out.tmp" "$out"

@@ -113,10 +113,10 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Service accounts of every project environment
+- name: Service accounts of every project environment (the uid of each deployment's service_account)
   esa.s2p.ldap_account:
-    accounts: "{{ s2p_model.deployments | map(attribute='service_account.uid')
-                  | map('community.general.dict_kv', 'uid') | list }}"
+    accounts: "{{ s2p_model.deployments | map(attribute='service_account') | map('ansible.builtin.dict2items')
+                  | map('selectattr', 'key', '==', 'uid') | map('list') | map('ansible.builtin.items2dict') | list }}"
 
 - name: A person, in a group, locked
   esa.s2p.ldap_account:

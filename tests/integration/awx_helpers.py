@@ -60,9 +60,12 @@ _Loader.add_constructor("!unsafe", _unsafe)
 
 
 def load_awx_data() -> dict:
-    """Every variable defined in awx/*.yml, as Ansible loads them (vars_files)."""
+    """Every variable defined in awx/*.yml, as Ansible loads them (vars_files); awx/requirements.yml
+    is awx_configure.yml's collection requirements, not variables."""
     data = {}
     for path in sorted(AWX_DIR.glob("*.yml")):
+        if path.name == "requirements.yml":
+            continue
         data.update(yaml.load(path.read_text(), Loader=_Loader) or {})
     return data
 
