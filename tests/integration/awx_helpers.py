@@ -348,15 +348,19 @@ def lab_credential_inputs(lab: dict) -> dict:
     }
 
 
-def awx_inventory(dest: Path) -> Path:
+def awx_inventory(dest: Path, model: dict | None = None) -> Path:
     """The lab inventory as an AWX inventory sees it: the model and hosts, NOT the connection
-    dicts of connections.yml, so the modules read the credentials' environment."""
+    dicts of connections.yml, so the modules read the credentials' environment. `model` (the
+    variables of group_vars/all/model.yml, e.g. site_helpers.prefixed_model) replaces the lab
+    model, so the jobs work on objects of their own."""
     source = ROOT / "inventories" / "lab"
     for path in source.rglob("*"):
         if path.is_file() and path.name != "connections.yml":
             target = dest / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(path.read_text())
+    if model is not None:
+        (dest / "group_vars" / "all" / "model.yml").write_text(yaml.safe_dump(model, sort_keys=False))
     # The lab's state folder as an inventory variable of the AWX inventory (AWX copies the
     # inventory elsewhere, so the default relative to inventory_dir would not find it).
     lab_vars = dest / "group_vars" / "all" / "lab.yml"

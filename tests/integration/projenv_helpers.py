@@ -21,12 +21,14 @@ PLAYBOOKS = ROOT / "playbooks"
 SEGMENTS = ("swe", "sd", "pd", "dsdc")
 
 
-def write_inventory(tmp_path: Path, projects: list[dict]) -> Path:
-    """A copy of the lab inventory whose model holds only `projects` (and no station)."""
+def write_inventory(tmp_path: Path, projects: list[dict] | None = None, model: dict | None = None) -> Path:
+    """A copy of the lab inventory whose model holds only `projects` (and no station), or whose
+    model is `model` (the variables of group_vars/all/model.yml, e.g. site_helpers.prefixed_model)."""
     inv = tmp_path / "inventory"
     shutil.copytree(ROOT / "inventories" / "lab", inv)
-    model = yaml.safe_load((inv / "group_vars" / "all" / "model.yml").read_text())
-    model.update(s2p_projects=projects, s2p_stations=[])
+    if model is None:
+        model = yaml.safe_load((inv / "group_vars" / "all" / "model.yml").read_text())
+        model.update(s2p_projects=projects, s2p_stations=[])
     (inv / "group_vars" / "all" / "model.yml").write_text(yaml.safe_dump(model))
     return inv
 

@@ -6,12 +6,16 @@ cleanup() finds everything it made by the prefix, through the backends' own clie
 from __future__ import annotations
 
 import random
+import time
 
+import dns.query
+import dns.rdatatype
 import docker
 import hvac
 import yaml
 from dns_helpers import Bind
-from identity_helpers import clean_ldap, clean_vault, kv_paths, vault_root
+from identity_helpers import BASE, clean_ldap, clean_vault, kv_paths, ldap_admin, vault_root
+from pyVmomi import vim
 from vsphere_helpers import Vcsim, _wait, endpoint_with_password
 
 from conftest import ROOT
@@ -98,3 +102,60 @@ def cleanup(lab: dict, prefix: str) -> None:
                         vcsim.destroy_folder(f"/{dc}/vm/s2p/{segment}/{child.name}")
     finally:
         vcsim.close()
+
+
+def leftovers(lab: dict, prefix: str) -> dict:
+    """Every object of the lab that names prefix, read through each backend's own client and
+    searched wider than cleanup() removes (the whole LDAP tree, every KV path, every vCenter
+    folder, both zones): {backend: [names]}, only the backends that hold some; {} when the
+    prefix left nothing behind."""
+    found = {}
+    client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"])
+    try:
+        names = [s["Spec"]["Name"] for listing in (client.services, client.secrets, client.configs)
+                 for s in listing()] + [n["Name"] for n in client.networks()]
+    finally:
+        client.close()
+    found["swarm"] = [n for n in names if prefix in n]
+    conn = ldap_admin(lab)
+    try:
+        conn.search(BASE, "(objectClass=*)", attributes=["1.1"])
+        found["ldap"] = [e["dn"] for e in conn.response if e["type"] == "searchResEntry" and prefix in e["dn"]]
+    finally:
+        conn.unbind()
+    vault, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    found["vault"] = [p for p in kv_paths(vault, mount, "") if prefix in p]
+    found["vault"] += [f"policy {n}" for n in vault.sys.list_acl_policies()["data"]["keys"] if prefix in n]
+    try:
+        roles = vault.auth.approle.list_roles()["data"]["keys"]
+    except hvac.exceptions.InvalidPath:
+        roles = []
+    found["vault"] += [f"approle {n}" for n in roles if prefix in n]
+    bind = Bind(lab)
+    found["dns"] = []
+    for zone in ("s2p.esa.int", "10.in-addr.arpa"):
+        for message in dns.query.xfr(bind.server, zone, port=bind.port, keyring={bind.key.name: bind.key},
+                                     keyname=bind.key.name, relativize=False, lifetime=30):
+            for rrset in message.answer:
+                # the name, or a value: a PTR to our name, the ownership TXT of such a PTR
+                if prefix in rrset.name.to_text() or any(prefix in r.to_text() for r in rrset):
+                    found["dns"].append(f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}")
+    vcsim = Vcsim(endpoint_with_password(lab))
+    try:
+        found["vsphere"] = [vcsim.path(vm) for vm in vcsim.vms(prefix)]
+        found["vsphere"] += [vcsim.path(f) for f in vcsim._all(vim.Folder) if prefix in f.name]
+    finally:
+        vcsim.close()
+    return {backend: sorted(names) for backend, names in found.items() if names}
+
+
+def cleanup_checked(lab: dict, prefix: str, attempts: int = 6) -> None:
+    """cleanup(), then fail when anything named with prefix is left (leftovers()). A swarm
+    network or secret still held by a task shutting down is removed by a later attempt."""
+    for attempt in range(attempts):
+        cleanup(lab, prefix)
+        left = leftovers(lab, prefix)
+        if not left:
+            return
+        time.sleep(5 * (attempt + 1))
+    raise AssertionError(f"objects named {prefix} left behind in the lab: {left}")

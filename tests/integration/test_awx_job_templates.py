@@ -9,6 +9,14 @@ events nor stdout (the second at -vvvv) hold any secret: the vCenter password, t
 admin password, the TSIG secret, the lab's AppRole secret_id, and a random secret_id planted
 in Vault for these runs (the credential logs in with it; it is destroyed afterwards).
 A template whose playbook does not exist fails.
+
+The AWX inventory holds a private copy of the lab model (site_helpers.prefixed_model: every
+project and station named <prefix>-<name>, the domain <prefix>.s2p.esa.int, address blocks
+moved) with one random prefix for the module, so the jobs never touch the lab model's own
+objects, which `make run` and other tests use. The survey choices are computed from that
+model, and a survey default naming a lab project or station names its copy (neocc becomes
+<prefix>-neocc), as the copy's AWX admin would set them. At the end of the module every
+object named with the prefix is removed, and the removal is checked in every backend.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from awx_helpers import (
     load_awx_data,
     render_awx_objects,
 )
+from site_helpers import LAB_MODEL, cleanup_checked, prefixed_model
 
 init_plugin_loader([str(ROOT / ".build" / "collections")])
 from ansible_collections.esa.s2p.plugins.module_utils._naming import stack_name  # noqa: E402
@@ -43,6 +52,9 @@ DATA = load_awx_data()
 TEMPLATE_NAMES = [jt["name"] for jt in DATA["awx_job_templates"]]
 TYPES_BY_NAME = {t["name"] + DATA["awx_credential_name_suffix"]: t for t in DATA["awx_credential_types"]}
 AUTOMATION_ROLE = "s2p-automation"  # the lab's AppRole (lab/services/openbao.py)
+# The names of the lab model's projects and stations: survey defaults name them.
+LAB_NAMES = frozenset(item["name"] for model in [yaml.safe_load(LAB_MODEL.read_text())]
+                      for item in model["s2p_projects"] + model["s2p_stations"])
 
 # Job templates that need another one to have run first (AWX: a workflow or an earlier job).
 PREREQUISITES = {"S2P promote": ["S2P project environment"]}
@@ -56,7 +68,8 @@ LAB_STACK = {"project_stack__replicas": 1,
 LAB_EXTRA_VARS = {"S2P project environment": LAB_STACK, "S2P promote": LAB_STACK,
                   "S2P duplicate environment": LAB_STACK}
 
-# Stacks a template's default launch deploys (project, environment), removed after the tests.
+# Stacks a template's default launch deploys (lab project, environment; the copy's stack is
+# <prefix>-<project>-<environment>), removed after the tests.
 DEPLOYS = {"S2P project environment": [("neocc", "ire")], "S2P promote": [("neocc", "preope")]}
 
 # Templates whose second launch with the same answers is refused by design, changing nothing:
@@ -85,11 +98,41 @@ def lab_answers(lab: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def awx(tmp_path_factory) -> dict:
-    """The rendered job templates (by name) and the AWX-style inventory of the lab."""
-    inventory = awx_inventory(tmp_path_factory.mktemp("awx-inventory"))
+def prefix(lab):
+    """One random name prefix for the whole module (the launches build on each other: promote
+    needs the project environment). Afterwards every object named with it is removed, and the
+    backends are searched for anything left (site_helpers.cleanup_checked)."""
+    name = "t" + secrets.token_hex(3)
+    yield name
+    cleanup_checked(lab, name)
+
+
+def prefixed_defaults(job_template: dict, prefix: str) -> dict:
+    """The template as the AWX admin of the prefixed copy sets it up: a survey default of a
+    choice question that names a lab project or station names its copy, <prefix>-<name>
+    (a multiselect's default is one name per line, as awx_configure.yml renders it)."""
+    if not job_template.get("survey_enabled"):
+        return job_template
+    spec = []
+    for element in job_template["survey_spec"]["spec"]:
+        if element["type"] in ("multiplechoice", "multiselect") and element.get("default"):
+            names = element["default"].split("\n")
+            element = dict(element, default="\n".join(f"{prefix}-{n}" if n in LAB_NAMES else n for n in names))
+        spec.append(element)
+    return dict(job_template, survey_spec=dict(job_template["survey_spec"], spec=spec))
+
+
+@pytest.fixture(scope="module")
+def awx(tmp_path_factory, prefix) -> dict:
+    """The rendered job templates (by name, survey defaults on the copy's names) and the
+    AWX-style inventory of the lab holding the prefixed copy of the lab model."""
+    model = prefixed_model(prefix)
+    # the copy's domain <prefix>.s2p.esa.int is no zone of its own: preflight checks the lab's zones
+    model["preflight__dns_zones"] = ["s2p.esa.int", "10.in-addr.arpa"]
+    inventory = awx_inventory(tmp_path_factory.mktemp("awx-inventory"), model=model)
     objects = render_awx_objects(inventory, tmp_path_factory.mktemp("awx-objects"))
-    return {"inventory": inventory, "templates": {jt["name"]: jt for jt in objects["job_templates"]}}
+    return {"inventory": inventory, "prefix": prefix,
+            "templates": {jt["name"]: prefixed_defaults(jt, prefix) for jt in objects["job_templates"]}}
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +202,10 @@ def changed_tasks(events) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def done(lab):
+def done(lab, prefix):
     """Templates launched with success in this module (prerequisites run once), and the stacks
-    their launches deploy, removed at the end through the Docker API."""
+    their launches deploy, removed at the end through the Docker API (before the prefix's
+    cleanup, which removes everything else)."""
     state = {"templates": set(), "stacks": set()}
     yield state
     client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"], timeout=120)
@@ -182,6 +226,11 @@ def done(lab):
                 if attempt == 4:
                     raise
                 time.sleep(10)
+
+
+def deployed_stacks(name: str, prefix: str) -> set[str]:
+    """The stacks of the copy that the template's default launch deploys."""
+    return {stack_name(f"{prefix}-{project}", env) for project, env in DEPLOYS.get(name, [])}
 
 
 def assert_no_secret(name, runs, credentials):
@@ -220,11 +269,11 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
     if not (ROOT / job_template["playbook"]).is_file():
         pytest.fail(f"job template {name!r}: its playbook {job_template['playbook']} does not exist")
     for needed in PREREQUISITES.get(name, []):
-        done["stacks"].update(stack_name(*deployed) for deployed in DEPLOYS.get(needed, []))
+        done["stacks"].update(deployed_stacks(needed, awx["prefix"]))
         if needed not in done["templates"]:
             rc, stdout, events = launch(awx["templates"][needed], awx, credentials, tmp_path)
             assert rc == 0, f"prerequisite {needed!r} failed: {failed_tasks(events)}\n{stdout[-3000:]}"
-    done["stacks"].update(stack_name(*deployed) for deployed in DEPLOYS.get(name, []))
+    done["stacks"].update(deployed_stacks(name, awx["prefix"]))
 
     try:
         runs = launch_twice(name, job_template, awx, credentials, tmp_path)
@@ -243,6 +292,20 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
     else:
         assert changed_tasks(runs[1][1]) == [], f"{name}: the second run changed something"
     assert_no_secret(name, runs, credentials)
+
+
+def test_the_surveys_name_only_the_copy(awx, credentials):
+    """The choices come from the copy's model, and every launch names the copy's projects and
+    stations, never the lab model's own (whose objects `make run` and other tests use)."""
+    prefix = awx["prefix"]
+    for name, job_template in awx["templates"].items():
+        for element in (job_template.get("survey_spec") or {}).get("spec", []):
+            choices = element.get("choices") or []
+            assert not LAB_NAMES & set(choices), f"{name}: {element['variable']} offers the lab's names: {choices}"
+        for variable, value in launch_extra_vars(job_template, credentials["answers"]).items():
+            values = value if isinstance(value, list) else [value]
+            named = [v for v in values if isinstance(v, str) and (v in LAB_NAMES or v.startswith(prefix + "-"))]
+            assert all(v.startswith(prefix + "-") for v in named), f"{name}: {variable}={value!r}"
 
 
 def test_the_secret_check_sees_a_leak(awx, credentials, tmp_path):

@@ -1,27 +1,31 @@
 """playbooks/project_environment.yml, promote.yml and swarm_cluster.yml on the lab's three-site
-swarm, with the lab model's project neocc (services web and api; ire and preope on esrin)."""
+swarm, with a private copy of the lab model's project neocc (site_helpers.prefixed_model:
+<prefix>-neocc, services web and api; ire and preope on esrin) in a copy of the lab inventory,
+so the lab model's own neocc (its stacks and Vault secrets, which `make run` and other tests
+use) is never touched; everything named with the prefix is removed afterwards."""
 
 from __future__ import annotations
 
 import random
 
 import docker
-import hvac
 import pytest
 from conftest import ROOT
 from health_helpers import assert_no_marker
 from identity_helpers import vault_root
+from projenv_helpers import write_inventory
+from site_helpers import cleanup_checked, prefixed_model
 
 PLAYBOOKS = ROOT / "playbooks"
 
 
 @pytest.fixture
-def neocc_secrets(lab):
-    """neocc's model secrets for ire and preope: those missing now are generated in Vault by the
-    deployments (role project_stack's default) and removed again after. Yields a reader of their values."""
+def neocc_secrets(lab, prefix):
+    """The copy's model secrets for ire and preope, generated in Vault by the deployments (role
+    project_stack's default; removed with the prefix). Yields a reader of their values."""
     vault, mount = vault_root(lab), lab["openbao"]["kv_mount"]
-    paths = [f"pd/neocc/{env}/{secret}" for env in ("ire", "preope") for secret in ("db-password", "api-token")]
-    existing = [p for p in paths if p.rsplit("/", 1)[1] in _listed(vault, mount, p.rsplit("/", 1)[0])]
+    paths = [f"pd/{prefix}-neocc/{env}/{secret}" for env in ("ire", "preope")
+             for secret in ("db-password", "api-token")]
 
     def values():
         found = []
@@ -31,25 +35,19 @@ def neocc_secrets(lab):
             found.append(entry["data"]["data"]["value"])
         return found
 
-    yield values
-    for path in paths:
-        if path not in existing:
-            vault.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=mount)
-
-
-def _listed(vault, mount, folder):
-    try:
-        return vault.secrets.kv.v2.list_secrets(path=folder, mount_point=mount)["data"]["keys"]
-    except hvac.exceptions.InvalidPath:
-        return []
+    return values
 
 
 @pytest.fixture
-def neocc(lab, run_playbook, neocc_secrets):
+def neocc(lab, run_playbook, prefix, tmp_path):
+    """The extra vars of the copy's neocc (<prefix>-neocc), its inventory and a random base of
+    published ports; afterwards both environments are torn down by the playbook, then
+    everything named with the prefix is removed, and nothing may be left (cleanup_checked)."""
+    inventory = write_inventory(tmp_path, model=prefixed_model(prefix, projects=["neocc"], stations=[]))
     base = random.randrange(31000, 32000, 4)
     extravars = {
-        "project": "neocc",
-        # only the stack of the unit (the lab model's neocc keeps its accounts, secrets and names)
+        "project": f"{prefix}-neocc",
+        # only the stack of the unit (test_project_environment.py covers accounts, secrets and names)
         "project_environment__manage_vault": False, "project_environment__manage_ldap": False,
         "project_environment__manage_dns": False, "project_environment__manage_certificate": False,
         "project_stack__default_image": lab["swarm_sites"]["images"]["busybox"],
@@ -57,35 +55,41 @@ def neocc(lab, run_playbook, neocc_secrets):
         "project_stack__commands": {"web": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
                                     "api": ["httpd", "-f", "-p", "8000", "-h", "/var/www"]},
     }
-    yield extravars, base
-    for env in ("ire", "preope"):
-        run_playbook(PLAYBOOKS / "project_environment.yml",
-                     extravars=dict(extravars, environment_name=env, state="absent"))
+    try:
+        yield extravars, base, inventory
+    finally:
+        try:
+            for env in ("ire", "preope"):
+                run_playbook(PLAYBOOKS / "project_environment.yml", inventory=inventory,
+                             extravars=dict(extravars, environment_name=env, state="absent"))
+        finally:
+            cleanup_checked(lab, prefix)
 
 
 def test_project_environment_rerun_and_promote(lab, run_playbook, neocc, neocc_secrets):
-    extravars, base = neocc
+    extravars, base, inventory = neocc
+    project = extravars["project"]
     ire = dict(extravars, environment_name="ire",
                project_stack__published_ports={"web": base, "api": base + 1})
-    first = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire, verbosity=4)
+    first = run_playbook(PLAYBOOKS / "project_environment.yml", inventory=inventory, extravars=ire, verbosity=4)
     assert first.rc == 0 and first.changed == 1, first.stdout[-3000:]
-    again = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=ire)
+    again = run_playbook(PLAYBOOKS / "project_environment.yml", inventory=inventory, extravars=ire)
     assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
     client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"])
     nodes = {n["ID"]: n["Spec"]["Labels"].get("site") for n in client.nodes()}
     for service in ("web", "api"):
-        tasks = client.tasks(filters={"service": f"neocc-ire_{service}", "desired-state": "running"})
+        tasks = client.tasks(filters={"service": f"{project}-ire_{service}", "desired-state": "running"})
         assert [nodes[t["NodeID"]] for t in tasks] == ["esrin"]  # the model puts ire on esrin
-        refs = client.inspect_service(f"neocc-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+        refs = client.inspect_service(f"{project}-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
         assert sorted(r["File"]["Name"] for r in refs) == ["api-token", "db-password"]  # from Vault
 
-    promote = run_playbook(PLAYBOOKS / "promote.yml",
+    promote = run_playbook(PLAYBOOKS / "promote.yml", inventory=inventory,
                            extravars=dict(extravars, from_env="ire", to_env="preope",
                                           project_stack__published_ports={"web": base + 2, "api": base + 3}))
     assert promote.rc == 0, promote.stdout[-3000:]
     for service in ("web", "api"):
-        source = client.inspect_service(f"neocc-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-        target = client.inspect_service(f"neocc-preope_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        source = client.inspect_service(f"{project}-ire_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        target = client.inspect_service(f"{project}-preope_{service}")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
         assert "@sha256:" in source and target == source
     values = neocc_secrets()  # every one in Vault now (generated by the runs when missing)
     assert len(set(values)) == 4
@@ -94,25 +98,29 @@ def test_project_environment_rerun_and_promote(lab, run_playbook, neocc, neocc_s
 
 
 def test_promote_refuses_an_unhealthy_source(lab, run_playbook, neocc):
-    extravars = neocc[0]
+    extravars, _base, inventory = neocc
+    project = extravars["project"]
     failing = dict(extravars, environment_name="ire", project_stack__wait_timeout=120,
                    project_stack__commands={"web": ["sh", "-c", "exit 3"],
                                             "api": ["httpd", "-f", "-p", "8000", "-h", "/var/www"]})
-    deployed = run_playbook(PLAYBOOKS / "project_environment.yml", extravars=failing)
-    assert deployed.rc != 0 and "neocc-ire_web never became healthy" in deployed.stdout, deployed.stdout[-3000:]
-    run = run_playbook(PLAYBOOKS / "promote.yml", extravars=dict(extravars, from_env="ire", to_env="preope"))
+    deployed = run_playbook(PLAYBOOKS / "project_environment.yml", inventory=inventory, extravars=failing)
+    assert deployed.rc != 0 and f"{project}-ire_web never became healthy" in deployed.stdout, deployed.stdout[-3000:]
+    run = run_playbook(PLAYBOOKS / "promote.yml", inventory=inventory,
+                       extravars=dict(extravars, from_env="ire", to_env="preope"))
     assert run.rc != 0 and run.changed == 0, run.stdout[-3000:]
-    assert "neocc-ire_web is not healthy (" in run.stdout and "): nothing promoted" in run.stdout, run.stdout[-3000:]
+    assert f"{project}-ire_web is not healthy (" in run.stdout and "): nothing promoted" in run.stdout, \
+        run.stdout[-3000:]
     assert "task(s) failed in the last 300 s" in run.stdout
     client = docker.APIClient(base_url=lab["swarm_sites"]["docker_host"])
-    assert not client.services(filters={"label": "com.docker.stack.namespace=neocc-preope"})  # target untouched
+    assert not client.services(filters={"label": f"com.docker.stack.namespace={project}-preope"})  # target untouched
 
 
 def test_promote_refuses_an_empty_source(run_playbook, neocc):
-    extravars = neocc[0]
-    run = run_playbook(PLAYBOOKS / "promote.yml", extravars=dict(extravars, from_env="dev", to_env="ire"))
+    extravars, _base, inventory = neocc
+    run = run_playbook(PLAYBOOKS / "promote.yml", inventory=inventory,
+                       extravars=dict(extravars, from_env="dev", to_env="ire"))
     assert run.rc != 0
-    assert "neocc-dev has no services: nothing to promote" in run.stdout
+    assert f"{extravars['project']}-dev has no services: nothing to promote" in run.stdout
 
 
 @pytest.mark.smoke
