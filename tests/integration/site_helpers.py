@@ -5,6 +5,7 @@ cleanup() finds everything it made by the prefix, through the backends' own clie
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -24,15 +25,26 @@ LAB_MODEL = ROOT / "inventories" / "lab" / "group_vars" / "all" / "model.yml"
 SEGMENTS = ("swe", "sd", "pd", "dsdc")
 
 
+def _shifts() -> tuple[int, int]:
+    """How far a copy moves the model's address blocks (projects 1-10, stations 201-202), so that
+    copies living at the same time never share an address (their reverse DNS names would then
+    have two owners). Under pytest-xdist each worker runs one test at a time and has a slot of
+    its own (gwN -> N); without xdist (one test at a time) a random slot."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    slot = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else random.randrange(16)
+    if slot >= 16:
+        raise RuntimeError(f"site_helpers: {worker} has no address slot (16 at most): use fewer xdist workers")
+    return 20 + 10 * slot, 2 + 2 * slot
+
+
 def prefixed_model(prefix: str, projects: list[str] | None = None, stations: list[str] | None = None) -> dict:
     """The lab model's variables with names, domain and address blocks of our own."""
     model = yaml.safe_load(LAB_MODEL.read_text())
-    shift = random.randrange(20, 180)
+    shift, station_shift = _shifts()
     kept = [p for p in model["s2p_projects"] if projects is None or p["name"] in projects]
     for project in kept:
         project["name"] = f"{prefix}-{project['name']}"
         project["address_block"] += shift
-    station_shift = random.randrange(2, 50)
     kept_stations = [s for s in model["s2p_stations"] if stations is None or s["name"] in stations]
     for station in kept_stations:
         station["name"] = f"{prefix}-{station['name']}"

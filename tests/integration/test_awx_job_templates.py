@@ -10,7 +10,7 @@ admin password, the TSIG secret, the lab's AppRole secret_id, and a random secre
 in Vault for these runs (the credential logs in with it; it is destroyed afterwards).
 A template whose playbook does not exist fails.
 
-The AWX inventory holds a private copy of the lab model (site_helpers.prefixed_model: every
+The AWX inventory holds a private copy of the part of the lab model the surveys name (site_helpers.prefixed_model: every
 project and station named <prefix>-<name>, the domain <prefix>.s2p.esa.int, address blocks
 moved) with one random prefix for the module, so the jobs never touch the lab model's own
 objects, which `make run` and other tests use. The survey choices are computed from that
@@ -43,6 +43,7 @@ from awx_helpers import (
     load_awx_data,
     render_awx_objects,
 )
+from leftovers_plugin import record_prefix
 from site_helpers import LAB_MODEL, cleanup_checked, prefixed_model
 
 init_plugin_loader([str(ROOT / ".build" / "collections")])
@@ -55,6 +56,15 @@ AUTOMATION_ROLE = "s2p-automation"  # the lab's AppRole (lab/services/openbao.py
 # The names of the lab model's projects and stations: survey defaults name them.
 LAB_NAMES = frozenset(item["name"] for model in [yaml.safe_load(LAB_MODEL.read_text())]
                       for item in model["s2p_projects"] + model["s2p_stations"])
+
+# The copy of the lab model the jobs run on: what the surveys' defaults name (project neocc,
+# station flyeye-1), so "S2P site" converges a small estate (the whole lab model is `make run`'s).
+ESTATE_PROJECTS = ["neocc"]
+ESTATE_STATIONS = ["flyeye-1"]
+
+# One xdist worker runs the module: its launches build on each other on one prefixed estate
+# (a module fixture), e.g. promote after the project environment, decommission after site.
+pytestmark = pytest.mark.xdist_group("awx-job-templates")
 
 # Job templates that need another one to have run first (AWX: a workflow or an earlier job).
 PREREQUISITES = {"S2P promote": ["S2P project environment"]}
@@ -98,11 +108,12 @@ def lab_answers(lab: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def prefix(lab):
+def prefix(lab, request):
     """One random name prefix for the whole module (the launches build on each other: promote
     needs the project environment). Afterwards every object named with it is removed, and the
     backends are searched for anything left (site_helpers.cleanup_checked)."""
     name = "t" + secrets.token_hex(3)
+    record_prefix(request.config, name)  # the leftover check knows it as this run's
     yield name
     cleanup_checked(lab, name)
 
@@ -126,7 +137,7 @@ def prefixed_defaults(job_template: dict, prefix: str) -> dict:
 def awx(tmp_path_factory, prefix) -> dict:
     """The rendered job templates (by name, survey defaults on the copy's names) and the
     AWX-style inventory of the lab holding the prefixed copy of the lab model."""
-    model = prefixed_model(prefix)
+    model = prefixed_model(prefix, projects=ESTATE_PROJECTS, stations=ESTATE_STATIONS)
     # the copy's domain <prefix>.s2p.esa.int is no zone of its own: preflight checks the lab's zones
     model["preflight__dns_zones"] = ["s2p.esa.int", "10.in-addr.arpa"]
     inventory = awx_inventory(tmp_path_factory.mktemp("awx-inventory"), model=model)
