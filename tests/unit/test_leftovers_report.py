@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from leftovers_report import SHOWN, Reading, compare, failed, owner, report  # noqa: E402
+from leftovers_report import LAB_SINGLETONS, SHOWN, Reading, compare, failed, owner, report  # noqa: E402
 
 OURS = {"t0a1b2c", "tffee00"}
 BASE = frozenset({"vm /ESOC/vm/templates/debian-12-template", "policy s2p-neocc-ire",
@@ -99,3 +99,9 @@ def test_long_lists_are_cut():
     lines = report([compare("ldap", reading(), reading(*names), OURS)])
     listed = [line for line in lines if line.startswith("    ")]
     assert len(listed) == SHOWN + 1 and listed[-1] == "    ... and 7 more"
+
+
+def test_a_lab_singleton_made_on_first_use_is_no_leftover_even_when_strict():
+    singleton = next(iter(LAB_SINGLETONS["vault"]))
+    change = compare("vault", Reading(frozenset()), Reading(frozenset({singleton, "kv s2p/other"})), set(), strict=True)
+    assert change.left_behind == ["kv s2p/other"]
