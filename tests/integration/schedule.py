@@ -35,6 +35,12 @@ def _load() -> dict[str, float]:
         return {}
 
 
+def plain_id(nodeid: str) -> str:
+    """The test id without the "@group" suffix xdist's loadgroup appends."""
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") and at > nodeid.rfind("::") else nodeid
+
+
 def _group(item) -> str | None:
     marker = item.get_closest_marker("xdist_group")
     if marker is None:
@@ -54,7 +60,7 @@ def longest_first(items: list, seconds: dict[str, float]) -> list:
         blocks[key].append(item)
 
     def cost(key: str) -> float:
-        return sum(seconds.get(i.nodeid, DEFAULT_SECONDS) for i in blocks[key])
+        return sum(seconds.get(plain_id(i.nodeid), DEFAULT_SECONDS) for i in blocks[key])
 
     ranked = sorted(order, key=lambda key: (-cost(key), order.index(key)))
     return [item for key in ranked for item in blocks[key]]
@@ -82,7 +88,7 @@ def update(junit_files: list[str]) -> dict[str, float]:
     for path in junit_files:
         for case in ElementTree.parse(path).iter("testcase"):
             module = case.get("classname", "").replace(".", "/")
-            name = case.get("name", "")
+            name = plain_id(case.get("name", ""))
             # classname "tests.integration.test_x" (or with a class): the file is the module part
             parts = module.split("/")
             for cut in range(len(parts), 0, -1):
@@ -92,7 +98,7 @@ def update(junit_files: list[str]) -> dict[str, float]:
                     break
             else:
                 continue
-            seconds[nodeid] = round(float(case.get("time", 0)), 1)
+            seconds[plain_id(nodeid)] = round(float(case.get("time", 0)), 1)
     DURATIONS.write_text(json.dumps(dict(sorted(seconds.items())), indent=1) + "\n")
     return seconds
 

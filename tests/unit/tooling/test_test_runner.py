@@ -127,3 +127,9 @@ def test_a_stage_that_cannot_start_fails_the_run_instead_of_hanging(monkeypatch)
     with pytest.raises(FileNotFoundError):
         runner._run(runner.stages["install"])
     assert runner.stages["install"].result == "FAILED (exit None)" and runner.failed
+
+
+def test_the_xdist_group_suffix_is_not_part_of_the_test_id():
+    assert schedule.plain_id("tests/x.py::test_a[p@1]@grp") == "tests/x.py::test_a[p@1]"
+    assert schedule.plain_id("tests/x.py::test_a@grp") == "tests/x.py::test_a"
+    assert schedule.plain_id("tests/x.py::test_a[p@1]") == "tests/x.py::test_a[p@1]"
