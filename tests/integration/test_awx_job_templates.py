@@ -67,7 +67,11 @@ ESTATE_STATIONS = ["flyeye-1"]
 pytestmark = pytest.mark.xdist_group("awx-job-templates")
 
 # Job templates that need another one to have run first (AWX: a workflow or an earlier job).
-PREREQUISITES = {"S2P promote": ["S2P project environment"]}
+# Rotation and renewal work on what the site job built, so in any order of the tests (they run
+# shuffled too) the site job runs first when it has not yet.
+PREREQUISITES = {"S2P promote": ["S2P project environment"], "S2P rotate credentials": ["S2P site"],
+                 "S2P renew certificates": ["S2P site"], "S2P duplicate environment": ["S2P site"],
+                 "S2P decommission": ["S2P site"]}
 
 
 # What the lab's AWX admin would add to some templates' extra_vars: the lab's busybox image
@@ -284,6 +288,7 @@ def test_job_template_runs_as_awx_would(name, awx, credentials, tmp_path, done):
         if needed not in done["templates"]:
             rc, stdout, events = launch(awx["templates"][needed], awx, credentials, tmp_path)
             assert rc == 0, f"prerequisite {needed!r} failed: {failed_tasks(events)}\n{stdout[-3000:]}"
+            done["templates"].add(needed)
     done["stacks"].update(deployed_stacks(name, awx["prefix"]))
 
     try:
