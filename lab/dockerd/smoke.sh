@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the lab's dockerd: both images run, and a swarm service serves HTTP.
+# Smoke test of the lab's dockerd: the images run, and a swarm service serves HTTP.
 # Usage: lab/dockerd/smoke.sh   (after `lab.py up dockerd`; leaves nothing behind)
 # Swarm notes for later work: there is no IPVS/iptables here, so the ingress routing mesh
 # (-p 8080:80) does NOT answer; use `--network host` or `-p mode=host,...` instead.
@@ -15,6 +15,8 @@ since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1
 
 t=$(now); docker run --rm --network none s2p/debian:bookworm python3 --version
 echo "  debian container: $(since "$t")"
+t=$(now); docker run --rm --network none s2p/debian-molecule:bookworm sh -c 'systemctl --version | head -1; docker --version'
+echo "  debian-molecule container: $(since "$t")"
 t=$(now); docker run --rm --network none s2p/busybox:latest sh -c 'echo busybox $(busybox | head -1 | cut -d" " -f2)'
 echo "  busybox container: $(since "$t")"
 

@@ -1,4 +1,4 @@
-"""The lab's own Docker engine: a single-node Swarm manager and two locally built images.
+"""The lab's own Docker engine: a single-node Swarm manager and locally built images.
 
 dockerd runs on its own unix socket with its own data root and its own containerd (started
 here, so dockerd never falls back to a host containerd at /run/containerd); sockets live in a
@@ -7,8 +7,12 @@ is).  It never uses /var/run/docker.sock or any other daemon.  With --iptables=f
 is no NAT: a container that must reach package mirrors needs `--network host`.
 
 Images (no registry is reachable, so they are built here once):
-  s2p/debian:bookworm  mmdebstrap minbase + python3 + ca-certificates (molecule platforms)
-  s2p/busybox:latest   busybox-static with its applet links (tiny service images, httpd)
+  s2p/debian:bookworm           mmdebstrap minbase + python3 + ca-certificates
+  s2p/debian-molecule:bookworm  mmdebstrap minbase + what the molecule scenarios' roles install
+                                (systemd, docker.io, chrony, openssh-server, sssd, ...)
+  s2p/busybox:latest            busybox-static with its applet links (tiny service images, httpd)
+The Debian images carry a label with a hash of their mmdebstrap command line: an image built
+from another package list is built again by the next `up`.
 
 A swarm that lost its peers, sits in `error`/`locked`, or has no control plane is left
 (--force) and initialised again.  Only the standard library is used.
@@ -16,6 +20,7 @@ A swarm that lost its peers, sits in `error`/`locked`, or has no control plane i
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import io
 import json
@@ -35,7 +40,26 @@ NAME = "dockerd"
 APT = ["docker.io", "containerd", "mmdebstrap", "busybox-static"]
 
 CONTAINERD = "dockerd-containerd"  # PID/log name of the containerd we start for dockerd
-IMAGES = {"debian": "s2p/debian:bookworm", "busybox": "s2p/busybox:latest"}
+IMAGES = {"debian": "s2p/debian:bookworm", "molecule": "s2p/debian-molecule:bookworm",
+          "busybox": "s2p/busybox:latest"}
+# The Debian images: bookworm minbase with these packages (mmdebstrap installs no Recommends).
+DEBIAN_PACKAGES = {
+    "debian": ["python3", "ca-certificates"],
+    # Everything the molecule scenarios install (molecule/*/, roles base, ca_trust and
+    # docker_host), so their containers boot systemd at once and converge finds the packages
+    # installed: no apt work, no package mirror. python3-apt for ansible.builtin.apt, iproute2
+    # for Ansible's network facts and testinfra's socket checks.
+    "molecule": ["python3", "python3-apt", "ca-certificates", "iproute2", "systemd", "systemd-sysv",
+                 "chrony", "openssh-server", "sssd-ldap", "sssd-tools", "libnss-sss", "libpam-sss",
+                 "docker.io"],
+}
+# Services the packages above enable: disabled in the image, so that a container booting it
+# starts none of them before a role has configured it (base's sshd would take port 22 of the
+# machine's network) and the roles' "enable and start" tasks do the work as on a new VM.
+DISABLED_UNITS = {"molecule": ["ssh.service", "chrony.service", "sssd.service", "docker.service", "docker.socket",
+                               "containerd.service"]}
+RECIPE_LABEL = "s2p.recipe"
+DEBIAN_CMD = "/bin/bash"
 TEMPLATES = Path(__file__).resolve().parent.parent / "dockerd"
 SWARM_LISTEN = f"{HOST}:2377"
 # vfs (LAB.md) works everywhere but copies the whole image for every container (Debian:
@@ -140,9 +164,20 @@ def _tcp_open(addr: str) -> bool:
         return False
 
 
-def _missing_images(lab: Lab) -> list[str]:
-    return [ref for ref in IMAGES.values()
-            if _engine(lab, "GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/json")[0] != 200]
+def _images_to_build(lab: Lab) -> dict[str, str]:
+    """{key: "missing" or "outdated"} of IMAGES; outdated: built from another recipe."""
+    todo = {}
+    for key, ref in IMAGES.items():
+        status, image = _engine(lab, "GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/json")
+        if status != 200:
+            todo[key] = "missing"
+        elif key in DEBIAN_PACKAGES and _labels(image).get(RECIPE_LABEL) != _recipe(key):
+            todo[key] = "outdated"
+    return todo
+
+
+def _labels(image) -> dict:
+    return ((image.get("Config") or {}).get("Labels") or {}) if isinstance(image, dict) else {}
 
 
 # --- service contract ----------------------------------------------------------------
@@ -157,13 +192,13 @@ def status(lab: Lab) -> Health:
         return Health(NAME, False, endpoint, f"bridge {BRIDGE} ({BRIDGE_CIDR}) is missing")
     try:
         problem = _swarm_problem(lab)
-        missing = _missing_images(lab)
+        todo = _images_to_build(lab)
     except OSError as err:
         return Health(NAME, False, endpoint, str(err))
     if problem:
         return Health(NAME, False, endpoint, problem)
-    if missing:
-        return Health(NAME, False, endpoint, f"image(s) missing: {', '.join(missing)}")
+    if todo:
+        return Health(NAME, False, endpoint, "image(s) " + ", ".join(f"{IMAGES[k]} {why}" for k, why in todo.items()))
     _, version = _engine(lab, "GET", "/version")
     return Health(NAME, True, endpoint, f"Engine {version.get('Version')}, swarm manager active, "
                                         f"images {', '.join(IMAGES.values())}")
@@ -400,29 +435,60 @@ def _ensure_swarm(lab: Lab) -> None:
 
 # --- images --------------------------------------------------------------------------------
 def _ensure_images(lab: Lab) -> None:
-    missing = _missing_images(lab)
-    if IMAGES["busybox"] in missing:
+    todo = _images_to_build(lab)
+    if "busybox" in todo:
         started = time.monotonic()
         _import(lab, IMAGES["busybox"], _busybox_rootfs(), cmd="/bin/sh")
         _smoke(lab, IMAGES["busybox"], ["busybox", "httpd", "--help"], started)
-    if IMAGES["debian"] in missing:
-        started = time.monotonic()
-        debootstrap = subprocess.Popen(
-            ["mmdebstrap", "--variant=minbase", "--include=python3,ca-certificates", "bookworm", "-"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(lab.log(f"{NAME}-images"), "ab"))
-        try:
-            _import(lab, IMAGES["debian"], debootstrap.stdout, cmd="/bin/bash")
-        finally:
-            debootstrap.stdout.close()
-            if debootstrap.wait() != 0:
-                raise LabError(f"mmdebstrap failed; see {lab.log(f'{NAME}-images')}")
-        _smoke(lab, IMAGES["debian"], ["python3", "--version"], started)
+    # The Debian images side by side: mostly downloads and unpacking, each in its own mmdebstrap.
+    debian = [key for key in DEBIAN_PACKAGES if key in todo]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(debian))) as pool:
+        for build in [pool.submit(_build_debian, lab, key) for key in debian]:
+            build.result()
 
 
-def _import(lab: Lab, ref: str, tar_stream, cmd: str) -> None:
+def _recipe(key: str) -> str:
+    """Hash of what makes Debian image `key`: its mmdebstrap command line and CMD."""
+    return hashlib.sha256(json.dumps([_mmdebstrap_argv(key), DEBIAN_CMD]).encode()).hexdigest()[:16]
+
+
+def _mmdebstrap_argv(key: str) -> list[str]:
+    argv = ["mmdebstrap", "--variant=minbase", f"--include={','.join(DEBIAN_PACKAGES[key])}"]
+    if DISABLED_UNITS.get(key):
+        argv.append(f'--customize-hook=chroot "$1" systemctl disable --quiet {" ".join(DISABLED_UNITS[key])}')
+    return [*argv, "bookworm", "-"]
+
+
+def _build_debian(lab: Lab, key: str) -> None:
+    """mmdebstrap | docker import, labelled with the recipe; the image it replaces is deleted."""
+    ref, started = IMAGES[key], time.monotonic()
+    old = _image_id(lab, ref)
+    log = lab.log(f"{NAME}-images-{key}")
+    with open(log, "ab") as errors:
+        debootstrap = subprocess.Popen(_mmdebstrap_argv(key), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=errors)
+    try:
+        _import(lab, ref, debootstrap.stdout, cmd=DEBIAN_CMD, label=f"{RECIPE_LABEL}={_recipe(key)}")
+    finally:
+        debootstrap.stdout.close()
+        if debootstrap.wait() != 0:
+            raise LabError(f"mmdebstrap for {ref} failed; see {log}")
+    _smoke(lab, ref, ["python3", "--version"], started)
+    if old and old != _image_id(lab, ref):
+        # The image it replaced, unless a container still uses it (409: it stays, untagged).
+        _engine(lab, "DELETE", f"/images/{old}", timeout=120)
+
+
+def _image_id(lab: Lab, ref: str) -> str:
+    status, image = _engine(lab, "GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/json")
+    return image.get("Id", "") if status == 200 and isinstance(image, dict) else ""
+
+
+def _import(lab: Lab, ref: str, tar_stream, cmd: str, label: str = "") -> None:
     """`docker import` a rootfs tar stream (bytes or a pipe) as image `ref`."""
+    changes = ["-c", f'CMD ["{cmd}"]', *(["-c", f"LABEL {label}"] if label else [])]
     proc = subprocess.run(
-        [_docker_cli(), "-H", docker_host(lab), "import", "-c", f'CMD ["{cmd}"]', "-", ref],
+        [_docker_cli(), "-H", docker_host(lab), "import", *changes, "-", ref],
         input=tar_stream if isinstance(tar_stream, bytes) else None,
         stdin=None if isinstance(tar_stream, bytes) else tar_stream,
         capture_output=True)

@@ -73,3 +73,23 @@ def test_base_ldap_search_bases_come_from_the_naming_rules(role_vars):
     assert role_vars("base", "base__ldap_user_base") == "ou=people,dc=s2p,dc=esa,dc=int"
     assert role_vars("base", "base__ldap_group_base", base__ldap_base_dn="dc=lab,dc=example") == \
         "ou=groups,dc=lab,dc=example"
+
+
+@pytest.mark.parametrize("role, packages", [("base", "base__install_packages"),
+                                            ("docker_host", "docker_host__packages")])
+def test_only_packages_dpkg_lists_as_installed_count_as_present(role_vars, role, packages):
+    wanted = role_vars(role, packages)
+
+    def missing(*lines):
+        return sorted(role_vars(role, role + "__missing_packages", **{role + "__dpkg": {"stdout_lines": list(lines)}}))
+
+    # The first installed, the others removed but not purged.
+    assert missing(wanted[0] + " installed", *(name + " config-files" for name in wanted[1:])) == sorted(wanted[1:])
+    assert missing(*(name + " installed" for name in wanted)) == []
+    # An unknown package is not in dpkg-query's output at all (it says so on stderr).
+    assert missing() == sorted(wanted)
+
+
+def test_base_installs_the_sssd_packages_only_with_sssd(role_vars):
+    assert "libnss-sss" in role_vars("base", "base__install_packages")
+    assert role_vars("base", "base__install_packages", base__sssd_enabled=False) == ["chrony", "openssh-server"]
