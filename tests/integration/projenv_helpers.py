@@ -5,6 +5,8 @@ collection's code, so a test sees what really is on the servers."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import shutil
 from pathlib import Path
@@ -33,12 +35,20 @@ def write_inventory(tmp_path: Path, projects: list[dict] | None = None, model: d
     return inv
 
 
+_NEXT_ADDRESS = itertools.count(random.randrange(248))
+
+
 def addresses(vm_names: list[str]) -> dict:
-    """A random 10.<site>.x.y address per VM name (the model holds none; the sites use 10.11-13)."""
+    """A 10.<site>.x.y address per VM name (the model holds none; the sites use 10.11-13) that no
+    test running at the same time has: block x is the xdist worker's own (235 + N for gwN, outside
+    the lab model's blocks 1-10 and 201-202 and site_helpers' copies, 21-180 and 203-234), and
+    each worker hands out its addresses in turn (its tests run one after the other)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    block = 235 + (int(worker[2:]) % 16 if worker[2:].isdigit() else random.randrange(16))
     picked = {}
     for name in vm_names:
         site = {"esoc": 11, "esec": 12, "esrin": 13}[name.split("-")[0]]
-        picked[name] = f"10.{site}.{random.randrange(100, 250)}.{random.randrange(2, 250)}"
+        picked[name] = f"10.{site}.{block}.{2 + next(_NEXT_ADDRESS) % 248}"
     return picked
 
 

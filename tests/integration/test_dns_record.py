@@ -31,8 +31,13 @@ bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of th
 
 
 def net(prefix: str) -> str:
-    """A /24 under 10.250.0.0/16 picked from the prefix, so parallel tests rarely share reverse names."""
-    return "10.250.%d" % (int(prefix[1:], 16) % 250)
+    """A /24 under 10.250.0.0/16 that no test running at the same time uses, so their reverse names
+    never meet: the xdist worker's own (10.250.100+N for gwN; a worker runs one test at a time),
+    or one picked from the prefix without xdist. 10.250.0-99 are other tests' fixed A records."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker[2:].isdigit():
+        return "10.250.%d" % (100 + int(worker[2:]) % 150)
+    return "10.250.%d" % (100 + int(prefix[1:], 16) % 150)
 
 
 def all_types(p: str, net24: str, ttl: int = 300, variant: int = 0) -> list[dict]:
