@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the stages of `make test` (or `make test-quick`), several at a time, and time them.
 
 Each stage is a make target. A stage starts once the stages it needs have passed, at most

@@ -22,9 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from leftovers import read_lab, snapshot
 from leftovers_plugin import record_prefix, register
-from cpu_usage import pytest_runtest_makereport, pytest_runtest_setup  # noqa: F401  (CPU seconds per test)
-from cpu_usage import register as register_cpu_usage
-from schedule import pytest_collection_modifyitems  # noqa: F401  (the hook: longest tests first)
+import cpu_usage
+import schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
@@ -69,7 +68,9 @@ class PlaybookRun:
 def pytest_configure(config):
     """The leftover check (leftovers_plugin.py): objects a test run leaves in the shared lab fail it."""
     register(config, lambda: snapshot(read_lab(LAB_DIR)))
-    register_cpu_usage(config)
+    config.pluginmanager.register(schedule, "s2p-schedule")  # longest tests first
+    config.pluginmanager.register(cpu_usage, "s2p-cpu-usage")  # CPU seconds per test
+    cpu_usage.report_in(config)
 
 
 @pytest.fixture(scope="session")

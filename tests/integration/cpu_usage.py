@@ -57,6 +57,7 @@ class Collector:
             terminalreporter.write_line(f"{seconds:8.1f}s cpu  {nodeid}")
 
 
-def register(config) -> None:
+def report_in(config) -> None:
+    """The report, in the process that reports (not in xdist workers)."""
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Collector(), "s2p-cpu-usage")
+        config.pluginmanager.register(Collector(), "s2p-cpu-usage-report")

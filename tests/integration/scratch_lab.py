@@ -47,7 +47,7 @@ RESERVATIONS = Path(tempfile.gettempdir()) / "s2p-scratch-octets"
 def _free_ports(count: int) -> list[int]:
     socks = []
     try:
-        for _ in range(count):
+        for _index in range(count):
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
             socks.append(sock)

@@ -54,4 +54,3 @@ def test_one_manager_down_keeps_serving_two_down_fail_fast(scratch_swarm, prefix
     message = two_down.result(TASK)["msg"]
     assert "has no quorum" in message and "back online" in message, message
     print(f"quorum failure reported after {elapsed:.1f}s")
-
