@@ -186,9 +186,10 @@ def pause_at(phase):
     """The crash-test hook (see PAUSE_AT): a no-op unless a test set it for this phase."""
     if os.environ.get(PAUSE_AT) == phase:
         marker = os.environ.get(PAUSE_FILE)
-        if marker:
-            with open(marker, "w") as handle:
+        if marker:  # written whole, then renamed: the test must never read a half-written file
+            with open(marker + ".tmp", "w") as handle:
                 handle.write("%s %d" % (phase, os.getpid()))
+            os.replace(marker + ".tmp", marker)
         resume = os.environ.get(RESUME_FILE)
         deadline = time.time() + 600
         while time.time() < deadline and not (resume and os.path.exists(resume)):
