@@ -4,7 +4,7 @@
 """esa.s2p.model_validate: validate the S2P model on the controller and set s2p_model.
 
 Options not given are read from the s2p_* inventory variables; all checks and names
-live in module_utils/_model.py and _naming.py.
+live in module_utils/model/model.py and model/naming.py.
 
 The model is the same for every play of a run (site.yml validates it in each of its
 imported playbooks, so that each stays runnable alone): the fact s2p_model_input_sha256
@@ -21,8 +21,8 @@ import json
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._model import VARIABLES, build_model
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.model.model import VARIABLES, build_model
 
 # option name -> inventory variable (s2p_sites...)
 OPTIONS = dict((var[len("s2p_"):], var) for var in VARIABLES)

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p ACME module (spec: module_utils/_acme_module.py).
+    """Connection options of every esa.s2p ACME module (spec: module_utils/acme/adapter.py).
 
     Plugins add PLUGINS (esa.s2p.acme.plugins) for the env: entries that module docs cannot carry.
     """

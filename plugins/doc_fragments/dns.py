@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p DNS module (spec: module_utils/_dns_module.py).
+    """Connection options of every esa.s2p DNS module (spec: module_utils/dns/adapter.py).
 
     Plugins add PLUGINS (esa.s2p.dns.plugins) for the env: entries that module docs cannot carry.
     """

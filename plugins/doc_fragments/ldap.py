@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p LDAP module (spec: module_utils/_ldap_module.py)."""
+    """Connection options of every esa.s2p LDAP module (spec: module_utils/ldap/adapter.py)."""
 
     DOCUMENTATION = r"""
 options:

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p Swarm module (spec: module_utils/_swarm_module.py).
+    """Connection options of every esa.s2p Swarm module (spec: module_utils/swarm/adapter.py).
 
     Names, aliases and environment variables follow community.docker and the docker SDK.
     Plugins add PLUGINS (esa.s2p.swarm.plugins) for the env: entries that module docs cannot carry.

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p Vault module (spec: module_utils/_vault_module.py)."""
+    """Connection options of every esa.s2p Vault module (spec: module_utils/vault/adapter.py)."""
 
     DOCUMENTATION = r"""
 options:
@@ -96,7 +96,7 @@ options:
 
     # The same connection as one dict option `vault`, for modules of other backends that read
     # secrets from Vault (swarm_stack's stack secrets). Spec: connection_argument_spec() of
-    # module_utils/_vault_module.py without its environment fallbacks, under `vault`.
+    # module_utils/vault/adapter.py without its environment fallbacks, under `vault`.
     CONNECTION = r"""
 options:
   vault:

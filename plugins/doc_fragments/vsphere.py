@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options of every esa.s2p vSphere module (spec: module_utils/_vsphere_module.py)."""
+    """Connection options of every esa.s2p vSphere module (spec: module_utils/vsphere/adapter.py)."""
 
     DOCUMENTATION = r"""
 options:

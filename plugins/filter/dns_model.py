@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DNS records and certificates of the S2P model as Jinja filters (documentation: <filter>.yml).
 
-Thin over module_utils/_dns_model.py; used by the roles esa.s2p.dns and esa.s2p.certificate.
+Thin over module_utils/model/dns_records.py; used by the roles esa.s2p.dns and esa.s2p.certificate.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,8 +12,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.esa.s2p.plugins.module_utils import _dns_model
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.model import dns_records as model_dns
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 
 
 def _model(model):
@@ -24,7 +24,7 @@ def _model(model):
 
 def dns_records(model, addresses=None, ttl=3600, ptr=True):
     try:
-        return _dns_model.records_by_owner(_model(model), addresses or {}, ttl=ttl, ptr=ptr)
+        return model_dns.records_by_owner(_model(model), addresses or {}, ttl=ttl, ptr=ptr)
     except S2PError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
@@ -45,8 +45,8 @@ def owned_records(records_by_owner, state=None):
 
 def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, environments=None):
     try:
-        return _dns_model.certificates(_model(model), path=path, issuer=issuer, pki_roles=pki_roles, kv=kv,
-                                       environments=environments)
+        return model_dns.certificates(_model(model), path=path, issuer=issuer, pki_roles=pki_roles, kv=kv,
+                                      environments=environments)
     except S2PError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The S2P naming rules as Jinja filters (documentation: one <filter>.yml per filter).
 
-Thin over module_utils/_naming.py: the piped value is the thing being named, keyword
+Thin over module_utils/model/naming.py: the piped value is the thing being named, keyword
 arguments give its context.  With model=s2p_model (the fact set by the role
 esa.s2p.model) names must also exist in the model, and the domain, LDAP base DN and
 segment default from it.
@@ -17,8 +17,8 @@ import functools
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
-from ansible_collections.esa.s2p.plugins.module_utils._naming import NamingError
+from ansible_collections.esa.s2p.plugins.module_utils.model import naming
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import NamingError
 
 _TABLES = {"site": "sites", "segment": "segments", "environment": "environments", "project": "projects",
            "station": "stations"}

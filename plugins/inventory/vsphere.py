@@ -109,9 +109,9 @@ import re
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import VSphereClient
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import VSphereClient
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     INVENTORY_VM_PROPERTIES,
     host_summaries,
     read_inventory,

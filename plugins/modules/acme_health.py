@@ -80,8 +80,8 @@ meta:
   sample: {termsOfService: "data:text/plain,Do%20what%20thou%20wilt", externalAccountRequired: false}
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._acme_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_client, acme_module
+from ansible_collections.esa.s2p.plugins.module_utils.acme.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import acme_client, acme_module
 
 
 def main():

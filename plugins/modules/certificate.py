@@ -223,11 +223,11 @@ account_key_created:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._acme_module import acme_module
-from ansible_collections.esa.s2p.plugins.module_utils._cert_converge import converge
-from ansible_collections.esa.s2p.plugins.module_utils._dns_module import connection_argument_spec as dns_spec
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import connection_argument_spec as vault_spec
+from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import acme_module
+from ansible_collections.esa.s2p.plugins.module_utils.workflows.certificate import converge
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import connection_argument_spec as dns_spec
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import connection_argument_spec as vault_spec
 
 CERTIFICATE_SPEC = dict(
     name=dict(type="str", required=True),

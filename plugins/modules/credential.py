@@ -178,18 +178,18 @@ secrets:
   returned: when O(return_secret=true)
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils import _credential as cred
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import (
+from ansible_collections.esa.s2p.plugins.module_utils.workflows import credential as cred
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import (
     CONNECTION_REQUIRED_TOGETHER,
     base_dn_option,
     connection_argument_spec as ldap_spec,
     ldap_client,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_pool import LDAPPool
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import read_by_name
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_kv_batch import read_many
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.pool import LDAPPool
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import read_by_name
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils.vault.kv_batch import read_many
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import batch_module, run_batch
 
 CREDENTIAL_SPEC = dict(
     uid=dict(type="str", required=True),

@@ -90,8 +90,8 @@ zones:
             contact: hostmaster.s2p.esa.int, authoritative: true, signed: true}]
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._dns_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._dns_module import dns_client, dns_module
+from ansible_collections.esa.s2p.plugins.module_utils.dns.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import dns_client, dns_module
 
 
 def main():

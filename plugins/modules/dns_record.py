@@ -192,10 +192,10 @@ attempts:
   sample: 1
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
-from ansible_collections.esa.s2p.plugins.module_utils._dns_converge import converge
-from ansible_collections.esa.s2p.plugins.module_utils._dns_module import dns_client, dns_module
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.model import naming
+from ansible_collections.esa.s2p.plugins.module_utils.dns.converge import converge
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import dns_client, dns_module
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 
 # Types only: the module's own validation checks the values of the whole batch at once.
 RECORD_SPEC = dict(

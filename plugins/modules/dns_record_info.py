@@ -81,10 +81,10 @@ read_mode:
   type: str
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils import _naming as naming
-from ansible_collections.esa.s2p.plugins.module_utils._dns_converge import read_info
-from ansible_collections.esa.s2p.plugins.module_utils._dns_module import dns_client, dns_module
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.model import naming
+from ansible_collections.esa.s2p.plugins.module_utils.dns.converge import read_info
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import dns_client, dns_module
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 
 
 def main():

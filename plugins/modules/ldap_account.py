@@ -149,9 +149,9 @@ groups_changed:
   returned: always
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_accounts
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import batch_module, run_batch
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import converge_accounts
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.entries import validate_accounts
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import converge_accounts
 
 ACCOUNT_SPEC = dict(
     uid=dict(type="str", required=True),

@@ -90,9 +90,9 @@ groups:
     - {cn: neocc-developers, dn: "cn=neocc-developers,ou=groups,dc=s2p,dc=esa,dc=int", action: update}
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_entries import validate_groups
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import batch_module, run_batch
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_sync import converge_groups
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.entries import validate_groups
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import converge_groups
 
 GROUP_SPEC = dict(
     cn=dict(type="str", required=True),

@@ -84,8 +84,8 @@ identity:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._ldap_module import ldap_client, ldap_module
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import ldap_client, ldap_module
 
 
 def main():

@@ -119,9 +119,9 @@ nodes:
   sample: [{name: esrin, actions: ["availability active -> drain"]}]
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_cluster import ClusterEngine, validate_nodes
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.cluster import ClusterEngine, validate_nodes
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.adapter import swarm_client, swarm_module
 
 
 def main():

@@ -91,8 +91,8 @@ nodes:
   elements: dict
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.adapter import swarm_client, swarm_module
 
 
 def main():

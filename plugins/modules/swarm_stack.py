@@ -222,20 +222,20 @@ import contextlib
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError, ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_secrets import (
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.adapter import swarm_client, swarm_module
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import (
     GENERATE_CHARSETS,
     GENERATE_DEFAULTS,
     fill_vault_secrets,
     generate_missing,
     vault_secrets,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack import StackEngine
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_spec import DEFAULT_SITES, validate_stacks
-from ansible_collections.esa.s2p.plugins.module_utils._vault_client import VaultCASConflict
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import (
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack import StackEngine
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_spec import DEFAULT_SITES, validate_stacks
+from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultCASConflict
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import (
     CONNECTION_REQUIRED_IF as VAULT_REQUIRED_IF,
     client_from_options as vault_client_from_options,
     connection_argument_spec as vault_spec,

@@ -73,9 +73,9 @@ stacks:
       returned: always
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_module import swarm_client, swarm_module
-from ansible_collections.esa.s2p.plugins.module_utils._swarm_stack_info import stack_info
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.adapter import swarm_client, swarm_module
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_info import stack_info
 
 
 def main():

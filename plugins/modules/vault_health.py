@@ -83,8 +83,8 @@ mounts:
   returned: when the login succeeded
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._vault_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import vault_client, vault_module
+from ansible_collections.esa.s2p.plugins.module_utils.vault.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import vault_client, vault_module
 
 
 def main():

@@ -74,9 +74,9 @@ folders:
     - {folder: pd/neocc/ire2, removed: [pd/neocc/ire2/ldap-bind, pd/neocc/ire2/tls]}
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils import _vault_kv_folder as kvf
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.vault import kv_folder as kvf
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import batch_module, run_batch
 
 
 def main():

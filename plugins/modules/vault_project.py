@@ -104,9 +104,9 @@ projects:
     - {name: s2p-neocc-ope, folder: pd/neocc/ope, action: create, role_id: 0b3c...}
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils import _vault_project as vp
-from ansible_collections.esa.s2p.plugins.module_utils._naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils._vault_module import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.vault import project as vp
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import batch_module, run_batch
 
 PROJECT_SPEC = dict(
     project=dict(type="str", required=True),

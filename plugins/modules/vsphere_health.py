@@ -86,8 +86,8 @@ datacenters:
   returned: when the login succeeded
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import health_report
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_module import vsphere_client, vsphere_module
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import vsphere_client, vsphere_module
 
 
 def main():

@@ -154,10 +154,10 @@ errors:
   returned: on validation failure
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError, ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_module import vsphere_client, vsphere_module
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_ops import BatchFailed, Converger
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_vm_spec import STATES, normalise_batch
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import vsphere_client, vsphere_module
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_ops import BatchFailed, Converger
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_spec import STATES, normalise_batch
 
 
 def _result(plans, module):

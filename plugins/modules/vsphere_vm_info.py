@@ -100,14 +100,14 @@ vms:
     owner: {description: Owner recorded at creation., type: str}
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils._errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_inventory import (
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     FILTERS,
     LIGHT_VM_PROPERTIES,
     read_inventory,
     select_vms,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_module import vsphere_client, vsphere_module
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import vsphere_client, vsphere_module
 
 
 def main():

@@ -49,11 +49,13 @@ from vsphere_helpers import Vcsim, _descendants, _wait, endpoint_with_password
 from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
 
 init_plugin_loader([str(ROOT / ".build" / "collections")])
-from ansible_collections.esa.s2p.plugins.module_utils import _dns_model, _model, _naming  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.model import dns_records as model_dns  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.model import model as model_rules  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.model import naming  # noqa: E402
 
 SITE = ROOT / "playbooks" / "site.yml"
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-PAUSE_AT, PAUSE_FILE = "_S2P_CREDENTIAL_PAUSE_AT", "_S2P_CREDENTIAL_PAUSE_FILE"  # see _credential.py
+PAUSE_AT, PAUSE_FILE = "_S2P_CREDENTIAL_PAUSE_AT", "_S2P_CREDENTIAL_PAUSE_FILE"  # see workflows/credential.py
 
 
 @dataclass(frozen=True)
@@ -290,21 +292,21 @@ def kill_tree(proc: subprocess.Popen) -> None:
 def expected_state(variables: dict) -> dict:
     """VMs, DNS (A and PTR), LDAP entries, credentials, Vault paths and policies, certificates and
     swarm services that site.yml converges the model to, from the collection's own model code."""
-    model = _model.build_model(variables)
+    model = model_rules.build_model(variables)
     stations = model["stations"].values()
     a_sets, ptrs = {}, {}
-    for records in _dns_model.records_by_owner(model, model["addresses"]).values():
+    for records in model_dns.records_by_owner(model, model["addresses"]).values():
         for record in records:
             a_sets[record["name"].rstrip(".").lower()] = set(record["values"])
             for ip in record["values"] if record.get("ptr") else ():
-                ptrs[_naming.reverse_dns(ip)] = record["name"].rstrip(".").lower()
+                ptrs[naming.reverse_dns(ip)] = record["name"].rstrip(".").lower()
     for station in stations:
         a_sets[station["ingest_fqdn"]] = {station["vms"][0]["ip"]}
     deployments = [d for p in model["projects"].values() for d in p["environments"].values()]
     credentials = {d["service_account"]["dn"].lower(): "/".join(
         [d["segment"], d["project"], d["environment"], "ldap-bind"]) for d in deployments}
     credentials.update((s["service_account"]["dn"].lower(), s["credential_path"]) for s in stations)
-    certificates = {c["vault_kv_path"]: set(c["names"]) for c in _dns_model.certificates(model)}
+    certificates = {c["vault_kv_path"]: set(c["names"]) for c in model_dns.certificates(model)}
     certificates.update((s["tls_path"], {s["ingest_fqdn"]}) for s in stations)
     stacked = [d for d in deployments if d["environment"] in ("ire", "preope", "ope")]  # stacks.yml's default
     services = {f"{d['stack']}_{svc['name']}" for d in stacked for svc in d["services"]}
@@ -423,7 +425,7 @@ def identity_problems(lab: dict, want: dict, prefix: str) -> list[str]:
         problems += [f"Vault {kind} not in the model: {p}" for p in sorted(have - want["policies"])]
     for path, names in sorted(want["certificates"].items()):
         data = (kv_read(lab, path) or {}).get("data") or {}
-        pem = data.get("fullchain")  # leaf first (see _cert_converge.py)
+        pem = data.get("fullchain")  # leaf first (see workflows/certificate.py)
         if not pem:
             problems.append(f"certificate {path}: no certificate in Vault")
             continue

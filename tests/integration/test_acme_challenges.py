@@ -18,10 +18,11 @@ import dns_helpers
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
 
-from ansible_collections.esa.s2p.plugins.module_utils import _cert_logic as logic  # noqa: E402
-from ansible_collections.esa.s2p.plugins.module_utils._acme_client import ACMEClient, ACMEError  # noqa: E402
-from ansible_collections.esa.s2p.plugins.module_utils._acme_issue import ensure_account, issue  # noqa: E402
-from ansible_collections.esa.s2p.plugins.module_utils._dns_client import DNSClient  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.workflows import certificate_logic as logic  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.acme.client import ACMEClient, ACMEError  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.acme.issue import ensure_account, issue  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.challenges import DNSChallenges  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.client import DNSClient  # noqa: E402
 
 
 bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after
@@ -60,7 +61,7 @@ def test_challenges_of_an_order_go_in_and_out_in_one_update_each(lab, bind, pref
     names = [f"{host}.{prefix}.s2p.esa.int" for host in ("a", "b", "c")]
     client, key = _acme(lab)
     dns_client = CountingDNSClient(bind)
-    fullchain = issue(client, dns_client, key, _csr(names), names, ["s2p.esa.int"])
+    fullchain = issue(client, DNSChallenges(dns_client, ["s2p.esa.int"]), key, _csr(names), names)
     assert "BEGIN CERTIFICATE" in fullchain
     assert dns_client.sent == [(3, 0), (0, 3)], dns_client.sent
     for name in names:
@@ -72,7 +73,7 @@ def test_challenges_are_removed_in_one_update_when_the_order_fails(lab, bind, pr
     client, key = _acme(lab)
     dns_client = CountingDNSClient(bind, drop_adds=True)  # Pebble finds no TXT record: validation fails
     with pytest.raises(ACMEError):
-        issue(client, dns_client, key, _csr(names), names, ["s2p.esa.int"])
+        issue(client, DNSChallenges(dns_client, ["s2p.esa.int"]), key, _csr(names), names)
     assert dns_client.sent == [(2, 0), (0, 2)], dns_client.sent
 
 
@@ -86,5 +87,6 @@ def test_challenge_values_left_by_a_killed_order_are_replaced(lab, bind, prefix)
         stale, "s2p.esa.int")
     assert bind.rrset(f"_acme-challenge.{name}", "TXT") == {"left-by-a-killed-run"}
     client, key = _acme(lab)
-    assert "BEGIN CERTIFICATE" in issue(client, CountingDNSClient(bind), key, _csr([name]), [name], ["s2p.esa.int"])
+    publisher = DNSChallenges(CountingDNSClient(bind), ["s2p.esa.int"])
+    assert "BEGIN CERTIFICATE" in issue(client, publisher, key, _csr([name]), [name])
     assert bind.rrset(f"_acme-challenge.{name}", "TXT") == set()

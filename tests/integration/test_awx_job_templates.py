@@ -47,7 +47,7 @@ from leftovers_plugin import record_prefix
 from site_helpers import LAB_MODEL, cleanup_checked, prefixed_model
 
 init_plugin_loader([str(ROOT / ".build" / "collections")])
-from ansible_collections.esa.s2p.plugins.module_utils._naming import stack_name  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import stack_name  # noqa: E402
 
 DATA = load_awx_data()
 TEMPLATE_NAMES = [jt["name"] for jt in DATA["awx_job_templates"]]

@@ -121,7 +121,7 @@ def test_ldap_sees_no_bind_attempt(lab, prefix, accounts, run_playbook):
 
 
 def test_batch_over_several_ldap_connections(run_playbook, lab, prefix):
-    """32 accounts: enough for the module to open two LDAP connections (see _ldap_pool);
+    """32 accounts: enough for the module to open two LDAP connections (see ldap/pool);
     every account ends with Vault's current password, and a re-run changes nothing."""
     uids = [f"{prefix}m{i:02d}-ope" for i in range(2 * 16)]
     try:

@@ -3,7 +3,7 @@ after each phase of a first password and of a forced rotation; the next run must
 work, leave no pending version and LDAP must then accept Vault's current password.
 
 The module pauses at a phase boundary only when the test sets _S2P_CREDENTIAL_PAUSE_AT (see
-plugins/module_utils/_credential.py); the pause file tells the test the phase is done."""
+plugins/module_utils/workflows/credential.py); the pause file tells the test the phase is done."""
 
 from __future__ import annotations
 

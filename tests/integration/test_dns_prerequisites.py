@@ -17,17 +17,17 @@ import dns_helpers
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
 
-from ansible_collections.esa.s2p.plugins.module_utils import _dns_plan as dns_plan  # noqa: E402
-from ansible_collections.esa.s2p.plugins.module_utils._dns_client import (  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns import plan as dns_plan  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.client import (  # noqa: E402
     ConcurrentChange,
     DNSClient,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._dns_converge import (  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.converge import (  # noqa: E402
     MAX_ATTEMPTS,
     StateReader,
     converge,
 )
-from ansible_collections.esa.s2p.plugins.module_utils._dns_records import validate_records  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.records import validate_records  # noqa: E402
 
 
 bind = dns_helpers.bind_fixture  # the fixture `bind`: the lab BIND, names of the prefix deleted after

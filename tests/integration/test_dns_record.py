@@ -132,7 +132,7 @@ def test_every_type_create_rerun_check_diff_update_delete(run_playbook, bind, pr
 
 
 def _bad_inputs():
-    path = Path(__file__).resolve().parents[1] / "unit" / "dns_bad_inputs.py"
+    path = Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "dns" / "dns_bad_inputs.py"
     spec = importlib.util.spec_from_file_location("dns_bad_inputs", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -22,7 +22,7 @@ import dns_helpers
 ROOT = Path(__file__).resolve().parents[2]
 init_plugin_loader([str(ROOT / ".build" / "collections")])
 
-from ansible_collections.esa.s2p.plugins.module_utils._dns_client import (  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.dns.client import (  # noqa: E402
     DNSClient,
     TSIGError,
 )

@@ -14,7 +14,7 @@ from health_helpers import health_play as _health_play
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
-from ansible_collections.esa.s2p.plugins.module_utils._vsphere_client import (  # noqa: E402
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import (  # noqa: E402
     VSphereClient,
     VSphereLoginError,
     vim,

@@ -29,7 +29,7 @@ MODEL_KINDS = ("sites", "segments", "environments", "projects", "stations")
 
 
 def connection_spec(backend: str) -> dict:
-    module = importlib.import_module(f"ansible_collections.esa.s2p.plugins.module_utils._{backend}_module")
+    module = importlib.import_module(f"ansible_collections.esa.s2p.plugins.module_utils.{backend}.adapter")
     return module.connection_argument_spec()
 
 

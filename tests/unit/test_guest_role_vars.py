@@ -8,7 +8,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.esa.s2p.plugins.module_utils._model import build_model
+from ansible_collections.esa.s2p.plugins.module_utils.model.model import build_model
 
 
 def _trusted(value):

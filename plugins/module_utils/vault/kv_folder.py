@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Removal of a project environment's whole KV v2 folder (every secret under it, every version).
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Only the folder of a project environment (<segment>/<project>/<env>, the folder of
+naming.vault_kv_path) is accepted, so a teardown can never reach a whole segment or project.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.esa.s2p.plugins.module_utils.model import naming
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.vault.project import project_folder
+
+
+def validate(folders, mount):
+    """The folders, each <segment>/<project>/<env> with valid names, or ValidationError naming each bad one."""
+    errors, seen = [], {}
+    try:
+        naming.check_mount(mount, "mount")
+    except naming.NamingError as exc:
+        errors.append("%s: %s" % (exc.obj, exc.message))
+    for index, folder in enumerate(folders):
+        where = "folders[%d]" % index
+        parts = folder.split("/") if isinstance(folder, str) else []
+        if len(parts) != 3:
+            errors.append("%s: %r is not the folder of a project environment (allowed: <segment>/<project>/<env>, "
+                          "e.g. pd/neocc/ire)" % (where, folder))
+            continue
+        try:
+            project_folder(*parts)
+        except naming.NamingError as exc:
+            errors.append("%s (%s): %s: %s" % (where, folder, exc.obj, exc.message))
+            continue
+        if folder in seen:
+            errors.append("%s: %s is already %s" % (where, folder, seen[folder]))
+        seen[folder] = where
+    if errors:
+        raise ValidationError(errors)
+    return list(folders)
+
+
+def list_paths(vault, mount, folder):
+    """Every secret path under `folder` (sub-folders walked), sorted; [] when the folder is empty."""
+    found, pending = [], [folder]
+    while pending:
+        current = pending.pop()
+        for key in vault.kv_list(mount, current) or []:
+            (pending if key.endswith("/") else found).append("%s/%s" % (current, key.rstrip("/")))
+    return sorted(found)
+
+
+def plan(vault, mount, folders):
+    return [{"folder": folder, "paths": list_paths(vault, mount, folder)} for folder in folders]
+
+
+def apply(vault, mount, plans):
+    for p in plans:
+        for path in p["paths"]:
+            vault.kv_destroy(mount, path)

@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The work of the certificate module: read the stored files, decide, order, write.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Every decision is taken (with certificate_logic.renewal_reason) before anything is ordered or
+written, so check mode reports exactly what the real run does. The CA is contacted only
+when at least one certificate needs issuing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible_collections.esa.s2p.plugins.module_utils.workflows import certificate_logic as logic
+from ansible_collections.esa.s2p.plugins.module_utils.acme.issue import (
+    account_key_from_pem,
+    ensure_account,
+    issue,
+    load_or_create_account_key,
+    new_account_key_pem,
+)
+from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import acme_client
+from ansible_collections.esa.s2p.plugins.module_utils.dns.challenges import DNSChallenges
+from ansible_collections.esa.s2p.plugins.module_utils.dns.client import DNSClient
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import CONNECTION_OPTIONS as DNS_OPTIONS
+from ansible_collections.esa.s2p.plugins.module_utils.dns.records import name_problems, parse_zone, zone_of
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultClient
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import CONNECTION_OPTIONS as VAULT_OPTIONS
+from ansible_collections.esa.s2p.plugins.module_utils.vault import pki as vault_pki
+
+
+def _given(params, connection, key):
+    """Whether the connection dict (options or their environment fallbacks) names its server."""
+    return bool((params.get(connection) or {}).get(key))
+
+
+def paths(item):
+    if not item.get("path"):
+        return {}
+    base = os.path.join(item["path"], item["name"])
+    return {"key": base + ".key", "cert": base + ".crt", "chain": base + ".chain.pem",
+            "fullchain": base + ".fullchain.pem"}
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def validate(params):
+    """Whole-batch check of the certificates; returns the items with key sizes filled in."""
+    errors = []
+    zones = [parse_zone(z) for z in params["zones"]]
+    seen = {}
+    items = []
+    if not 0 < params["renew_fraction"] < 1:
+        errors.append("renew_fraction must be between 0 and 1 (exclusive), got %s" % params["renew_fraction"])
+    for index, item in enumerate(params["certificates"]):
+        where = "certificates[%d] (%s)" % (index, item["name"])
+        if not item["name"] or "/" in item["name"] or item["name"].startswith("."):
+            errors.append("%s: name must be a plain file name" % where)
+        if item["name"] in seen:
+            errors.append("%s: name also used by certificates[%d]" % (where, seen[item["name"]]))
+        seen[item["name"]] = index
+        if not item.get("path") and not item.get("vault_kv_path"):
+            errors.append("%s: give path (files) and/or vault_kv_path (Vault KV) to keep the certificate" % where)
+        if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not _given(params, "vault", "url"):
+            errors.append("%s: issuer vault_pki and vault_kv_path need the vault connection (vault.url or VAULT_ADDR)"
+                          % where)
+        has_account_key = params.get("account_key_path") or params.get("account_key_vault_path")
+        if item["issuer"] == "acme" and not (_given(params, "dns", "server") and has_account_key):
+            errors.append("%s: issuer acme needs the dns connection (dns.server or DNS_SERVER) and account_key_path "
+                          "or account_key_vault_path"
+                          % where)
+        if item["issuer"] == "acme" and not params.get("acme_directory"):
+            errors.append("%s: issuer acme needs acme_directory (or ACME_DIRECTORY), the URL of the ACME "
+                          "directory" % where)
+        if params.get("account_key_vault_path") and not _given(params, "vault", "url"):
+            errors.append("%s: account_key_vault_path needs the vault connection (vault.url or VAULT_ADDR)" % where)
+        if not item["names"]:
+            errors.append("%s: names must list at least one DNS name" % where)
+        for name in item["names"]:
+            bad = name_problems(name)
+            if bad:
+                errors.append("%s: names: %s" % (where, "; ".join(bad)))
+            elif zone_of(parse_zone(name), zones) is None:
+                errors.append("%s: names: %s is outside the zones %s" % (where, name, ", ".join(params["zones"])))
+        try:
+            key_type, key_size = logic.check_key(item["key_type"], item["key_size"])
+        except ValidationError as exc:
+            errors.extend("%s: %s" % (where, e) for e in exc.errors)
+            continue
+        items.append(dict(item, key_size=key_size, names=[n.rstrip(".").lower() for n in item["names"]]))
+    if errors:
+        raise ValidationError(errors)
+    return items
+
+
+class _Vault:
+    """The one Vault session of a run, opened on first use."""
+
+    def __init__(self, params):
+        self.params = params
+        self.client = None
+
+    def __call__(self):
+        if self.client is None:
+            options = self.params["vault"]
+            self.client = VaultClient(**dict((k, options.get(k)) for k in VAULT_OPTIONS if k in options)).connect()
+        return self.client
+
+
+def _stored(item, vault, params):
+    """(fullchain, key) as stored now: from the files, else from Vault KV."""
+    files = paths(item)
+    if files:
+        return _read(files["fullchain"]), _read(files["key"])
+    data = vault_pki.kv_read(vault(), params["kv_mount"], item["vault_kv_path"]) or {}
+    return data.get("fullchain"), data.get("private_key")
+
+
+def converge(module):
+    params = module.params
+    items = validate(params)
+    vault = _Vault(params)
+    results = []
+    todo = []
+    kv_sync = []
+    try:
+        return _converge(module, params, items, vault, results, todo, kv_sync)
+    finally:
+        if vault.client is not None:
+            vault.client.close()
+
+
+def _converge(module, params, items, vault, results, todo, kv_sync):
+    for item in items:
+        files = paths(item)
+        fullchain, key = _stored(item, vault, params)
+        reason = logic.renewal_reason(fullchain, item["names"], item["key_type"], item["key_size"],
+                                      params["renew_fraction"], item["force"], days=params["renew_days"])
+        if reason is None and not (key and logic.key_matches(key, fullchain)):
+            reason = "the private key is missing or does not match the certificate"
+        before = logic.cert_info(fullchain) if fullchain and reason != "the stored certificate is unreadable" else None
+        entry = {"name": item["name"], "names": item["names"], "fullchain_path": files.get("fullchain"),
+                 "key_path": files.get("key"), "vault_kv_path": item.get("vault_kv_path"), "reason": reason,
+                 "action": "unchanged" if reason is None else ("renewed" if before else "issued")}
+        if before:
+            entry.update(serial=before["serial"], not_after=before["not_after"])
+        results.append((item, entry, before))
+        if reason:
+            todo.append((item, entry))
+        elif files and item.get("vault_kv_path"):
+            stored = vault_pki.kv_read(vault(), params["kv_mount"], item["vault_kv_path"]) or {}
+            if stored.get("fullchain") != fullchain or stored.get("private_key") != key:
+                kv_sync.append((item, key, fullchain))
+    account_created = False
+    acme_todo = [(i, e) for i, e in todo if i["issuer"] == "acme"]
+    changed = bool(todo or kv_sync)
+    if acme_todo and not params.get("account_key_vault_path") and not os.path.exists(params["account_key_path"] or ""):
+        changed = True
+    if not module.check_mode:
+        for item, key, fullchain in kv_sync:
+            _store_kv(vault, params, item, key, fullchain)
+        acme = None
+        for item, entry in todo:
+            key = logic.new_key(item["key_type"], item["key_size"])
+            csr = logic.csr_pem(key, item["names"])
+            if item["issuer"] == "vault_pki":
+                fullchain = vault_pki.sign(vault(), params["pki_mount"], item["pki_role"] or params["pki_role"], csr,
+                                           item["names"], item.get("ttl"))
+            else:
+                if acme is None:
+                    acme, account_created = _acme_session(module, params, vault)
+                fullchain = issue(acme[0], DNSChallenges(acme[1], params["zones"]), acme[2], csr, item["names"])
+            key_text = logic.key_pem(key)
+            if paths(item):
+                _store(module, item, key_text, fullchain)
+            if item.get("vault_kv_path"):
+                _store_kv(vault, params, item, key_text.decode(), fullchain)
+            info = logic.cert_info(fullchain)
+            entry.update(serial=info["serial"], not_after=info["not_after"])
+    for item, _entry, _before in results:
+        if not module.check_mode and item.get("path") and os.path.isdir(item["path"]):
+            for path in paths(item).values():
+                if os.path.exists(path):
+                    changed |= _attributes(module, item, path)
+    result = {"changed": changed, "certificates": [e for _i, e, _b in results], "account_key_created": account_created}
+    if module._diff:
+        result["diff"] = {"before": dict((e["name"], _summary(b)) for _i, e, b in results if e["reason"]),
+                          "after": dict((e["name"], {"serial": e.get("serial") if not module.check_mode else
+                                                     "(new)", "names": e["names"]}) for _i, e, _b in results
+                                        if e["reason"])}
+    return result
+
+
+def _acme_session(module, params, vault):
+    """(ACME client signing as the account, DNS client, account key), and whether the key was created.
+    The account key comes from Vault KV (account_key_vault_path, created there when missing) or a file."""
+    if params.get("account_key_vault_path"):
+        stored = vault_pki.kv_read(vault(), params["kv_mount"], params["account_key_vault_path"]) or {}
+        created = not stored.get("private_key")
+        if created:
+            stored = {"private_key": new_account_key_pem()}
+            vault_pki.kv_write(vault(), params["kv_mount"], params["account_key_vault_path"], stored)
+        account_key = account_key_from_pem(stored["private_key"])
+    else:
+        account_key, created = load_or_create_account_key(params["account_key_path"])
+    client = acme_client(module, account_key=account_key)
+    dns_client = DNSClient(**dict((name, params["dns"].get(name)) for name in DNS_OPTIONS))
+    ensure_account(client, params.get("contact"))
+    return (client, dns_client, account_key), created
+
+
+def _store_kv(vault, params, item, key, fullchain):
+    info = logic.cert_info(fullchain)
+    vault_pki.kv_write(vault(), params["kv_mount"], item["vault_kv_path"], {
+        "fullchain": fullchain, "private_key": key if isinstance(key, str) else key.decode(),
+        "serial": info["serial"], "not_after": info["not_after"], "names": ",".join(info["names"])})
+
+
+def _summary(info):
+    if not info:
+        return None
+    return {"serial": info["serial"], "names": info["names"], "not_after": info["not_after"]}
+
+
+def _store(module, item, key_pem, fullchain):
+    """Write key, leaf, chain and full chain atomically (key first, created with its final mode)."""
+    if not os.path.isdir(item["path"]):
+        os.makedirs(item["path"], 0o755)
+    files = paths(item)
+    certs = logic.split_pem(fullchain)
+    contents = [("key", key_pem), ("cert", certs[0].encode()), ("chain", "".join(certs[1:]).encode()),
+                ("fullchain", fullchain.encode())]
+    for kind, data in contents:
+        fd, tmp = tempfile.mkstemp(dir=item["path"], prefix=".%s." % item["name"])
+        with os.fdopen(fd, "wb") as handle:  # mkstemp creates the file 0600: the key is never readable
+            handle.write(data)
+        # Owner and mode on the temporary file first, then one rename: (atomic_move would give a
+        # new file the umask's mode for a moment, too open for a key)
+        _attributes(module, item, tmp, final=files[kind])
+        os.replace(tmp, files[kind])
+
+
+def _attributes(module, item, path, final=None):
+    mode = item["mode"] if (final or path).endswith(".key") else "0644"
+    args = {"path": path, "owner": item["owner"], "group": item["group"], "mode": mode,
+            "attributes": None, "secontext": [None, None, None]}
+    return module.set_fs_attributes_if_different(args, False)
