@@ -57,7 +57,9 @@ class VMPlan(object):
         return dict((k, state.get(k)) for k in fields)
 
     def diff(self):
-        before = self.managed(_shown(self.current)) if self.vm is not None else {}
+        """before is {} for a VM to be created, also once the clone exists (the real run sets
+        `vm` to the clone before the diff is taken): check mode and the run show the same diff."""
+        before = self.managed(_shown(self.current)) if self.vm is not None and not self.create else {}
         after = {} if self.destroy else self.managed(self.after())
         return {"before_header": self.name, "after_header": self.name, "before": before, "after": after}
 

@@ -54,5 +54,12 @@ def test_new_vm_has_empty_before():
     assert p.diff()["before"] == {} and p.result()["action"] == "create"
 
 
+def test_new_vm_diff_is_the_same_once_the_clone_exists():
+    """The real run sets `vm` to the clone (its state is the template's) before it takes the diff:
+    the diff must still be the one check mode showed."""
+    predicted = plan(create=True, vm=None).diff()
+    assert plan(create=True).diff() == predicted and predicted["before"] == {}
+
+
 def test_netmask_from_prefix():
     assert [_mask(p) for p in (8, 16, 22, 32)] == ["255.0.0.0", "255.255.0.0", "255.255.252.0", "255.255.255.255"]
