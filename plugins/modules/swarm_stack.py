@@ -158,7 +158,7 @@ options:
     default: true
   wait:
     description:
-      - Wait until changed services converged.
+      - Wait until changed services converged, and services an earlier run left unsettled (see RV(stacks)).
       - A changed service has converged when every task of the wanted version runs and has kept running
         for the C(update.monitor) seconds of its service (default 10), the period Swarm
         itself watches an update for. A command that exits at once therefore fails the task instead of
@@ -206,11 +206,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 stacks:
-  description: One entry per stack with its name, state, whether it changed and the actions taken (or planned).
+  description:
+    - One entry per stack with its name, state, whether it changed and the actions taken (or planned).
+    - C(unsettled) lists the services this run leaves as they are although an earlier run left them
+      unsettled (it was killed while it waited, or ran with O(wait=false)): an update still running or
+      paused, fewer tasks running than wanted, or tasks that failed in the last two minutes. Outside check
+      mode and with O(wait=true) they are waited for like the services the run changes, and the task fails
+      when they do not become healthy; an unhealthy service never counts as converged.
   returned: always
   type: list
   elements: dict
-  sample: [{name: demo-ire, state: present, changed: true, actions: ["create service demo-ire_web"]}]
+  sample: [{name: demo-ire, state: present, changed: true, actions: ["create service demo-ire_web"], unsettled: []}]
 progress:
   description: Convergence progress notes, in order.
   returned: always

@@ -292,3 +292,26 @@ def test_a_new_service_that_never_gets_healthy_fails_clearly(how, prefix, run_pl
     finally:
         gone = run_playbook(_play([{"name": "%s-ire" % prefix, "state": "absent"}]))
     assert gone.rc == 0 and not [s for s in manager.services.list() if s.name.startswith(prefix)]
+
+
+def test_a_service_left_unhealthy_by_an_earlier_run_is_not_converged(prefix, run_playbook, sites, manager):
+    """An earlier run that did not wait for its service to settle (killed during the wait; here,
+    deterministically, wait=false) leaves the wanted spec deployed and unhealthy: the next run has
+    nothing to change, but it must check the service again and fail, in check mode say so."""
+    stack = {"name": "%s-ire" % prefix, "services": [dict(
+        UNHEALTHY["exits after two seconds"], name="web", image=sites["image_digests"]["busybox"], replicas=1,
+        stop_grace_period=1)]}
+    try:
+        first = run_playbook(_play([stack], wait=False))
+        assert first.rc == 0 and first.result(TASK)["changed"] is True, first.stdout[-3000:]
+        check = run_playbook(_play([stack]), check=True)
+        found = check.result(TASK)
+        assert check.rc == 0 and found["changed"] is False, check.stdout[-3000:]
+        assert [u.split(":")[0] for u in found["stacks"][0]["unsettled"]] == ["service %s-ire_web" % prefix], found
+        run = run_playbook(_play([stack]))
+        result = run.result(TASK)
+        assert run.rc != 0, run.stdout[-3000:]
+        assert "%s-ire_web never became healthy" % prefix in result["msg"], result["msg"]
+    finally:
+        gone = run_playbook(_play([{"name": "%s-ire" % prefix, "state": "absent"}]))
+    assert gone.rc == 0 and not [s for s in manager.services.list() if s.name.startswith(prefix)]

@@ -34,6 +34,8 @@ from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_spec import (
 
 NS = 1000000000
 _ALIVE = ("assigned", "accepted", "preparing", "starting", "running")  # a task whose container may still run
+UNSETTLED_UPDATES = ("updating", "paused", "rollback_started", "rollback_paused")
+RECENT_FAILURES = 120  # seconds: a task that failed this recently makes a kept service unsettled
 
 
 class ImageMissing(SwarmError):
@@ -69,19 +71,20 @@ class StackEngine(object):
         self.require_quorum()
         self._read_all()
         plans = [self.plan(stack) for stack in stacks]  # every read and check before any write
+        if not self.check_mode and before_apply is not None and before_apply():
+            plans = [self.plan(stack) for stack in stacks]
+        self.find_unsettled(plans)
         if not self.check_mode:
-            if before_apply is not None and before_apply():
-                plans = [self.plan(stack) for stack in stacks]
             for plan in plans:
                 self.apply(plan)
             if self.wait:
-                self.wait_converged([s for p in plans for s in p["touched"]])
+                self.wait_converged([s for p in plans for s in p["touched"] + p["recheck"]])
             removed = [sid for plan in plans for sid in self.remove_services(plan)]
             if removed and self.wait:
                 self.wait_tasks_gone(removed)
             for plan in plans:
                 self.cleanup(plan)
-        results = [dict((k, p[k]) for k in ("name", "state", "changed", "actions")) for p in plans]
+        results = [dict((k, p[k]) for k in ("name", "state", "changed", "actions", "unsettled")) for p in plans]
         diffs = [p["diff"] for p in plans if p["changed"]]
         return any(p["changed"] for p in plans), results, diffs
 
@@ -136,7 +139,7 @@ class StackEngine(object):
         current = dict((kind, self._owned(kind, name)) for kind in ("services", "networks", "secrets", "configs"))
         services = dict((s["Spec"]["Name"], s) for s in current["services"])
         plan = {"name": name, "state": stack["state"], "stack": stack, "current": current, "actions": [],
-                "touched": [], "create": {}, "update": {}, "remove": {}}
+                "touched": [], "create": {}, "update": {}, "remove": {}, "kept": {}, "unsettled": [], "recheck": []}
         before = {"services": dict((n, _spec_of(s)) for n, s in services.items()),
                   "networks": sorted(n["Name"] for n in current["networks"]),
                   "secrets": sorted(s["Spec"]["Name"] for s in current["secrets"]),
@@ -185,6 +188,8 @@ class StackEngine(object):
             elif (existing["Spec"].get("Labels") or {}).get(HASH_LABEL) != spec_hash(normalised):
                 plan["actions"].append("update service %s" % service["docker_name"])
                 plan["update"][service["docker_name"]] = (existing, normalised)
+            else:
+                plan["kept"][service["docker_name"]] = (existing, normalised)
         for docker_name in services:
             if docker_name not in after_services:
                 plan["actions"].append("remove service %s" % docker_name)
@@ -316,6 +321,28 @@ class StackEngine(object):
                     raise
                 time.sleep(1)
 
+    def find_unsettled(self, plans):
+        """Services this run leaves as they are although an earlier run left them unsettled (it was
+        killed while it waited, or ran with wait=false): see unsettled_reason. One task list for the
+        whole batch; each is reported in `unsettled` and, outside check mode, waited for and judged
+        like a service this run changed, so an unhealthy service never counts as converged."""
+        kept = [(plan, name, existing, normalised) for plan in plans
+                for name, (existing, normalised) in sorted(plan["kept"].items())]
+        if not kept:
+            return
+        tasks = self.client.call("task list", self.api.tasks, filters={"service": [k[2]["ID"] for k in kept]})
+        by_service = {}
+        for task in tasks:
+            by_service.setdefault(task.get("ServiceID"), []).append(task)
+        now = time.time()
+        for plan, name, existing, normalised in kept:
+            reason = unsettled_reason(existing, by_service.get(existing["ID"], []), normalised, now)
+            if reason:
+                plan["unsettled"].append("service %s: %s" % (name, reason))
+                update = existing.get("UpdateStatus") or {}
+                started = docker_time(update.get("StartedAt")) or docker_time(existing.get("UpdatedAt"))
+                plan["recheck"].append((name, existing["ID"], started, normalised, not existing.get("PreviousSpec")))
+
     # --- waiting -----------------------------------------------------------------------------------
     def wait_converged(self, touched):
         deadline = time.time() + self.wait_timeout
@@ -388,6 +415,28 @@ class StackEngine(object):
         running for update.monitor seconds, the period Swarm itself uses for updates."""
         now = time.time()
         return sum(1 for t in running if now - self._running_since.setdefault(t["ID"], now) < monitor)
+
+
+def unsettled_reason(service, tasks, normalised, now, recent=RECENT_FAILURES):
+    """Why a service whose spec is already the wanted one is not settled, or None: its update is
+    still running or paused, fewer tasks run the wanted spec than it should, or some of its tasks
+    failed in the last `recent` seconds (a service in a restart loop)."""
+    update = service.get("UpdateStatus") or {}
+    if update.get("State") in UNSETTLED_UPDATES:
+        message = update.get("Message")
+        return "its update is %s%s" % (update["State"].replace("_", " "), " (%s)" % message if message else "")
+    wanted = spec_hash(normalised)
+    current = [t for t in tasks if t["DesiredState"] == "running"]
+    running = [t for t in current if t["Status"]["State"] == "running"
+               and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted]
+    expected = normalised["replicas"] if normalised["mode"] == "replicated" else len(current)
+    if len(running) < expected:
+        return "%d of %d tasks running" % (len(running), expected)
+    failed = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected")
+              and docker_time(t.get("UpdatedAt")) >= now - recent]
+    if failed:
+        return "%d task(s) failed in the last %ds" % (len(failed), recent)
+    return None
 
 
 def docker_time(text):
