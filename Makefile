@@ -66,6 +66,7 @@ lint: venv
 
 sanity: venv
 	bash tests/sanity/run.sh
+	S2P_SANITY_TREE=1 bash tests/sanity/run.sh
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

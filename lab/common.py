@@ -239,7 +239,7 @@ def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a command; on failure raise LabError with its output (never a bare traceback)."""
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
-    proc = subprocess.run(argv, **kwargs)
+    proc = subprocess.run(argv, **kwargs, check=False)
     if proc.returncode != 0:
         output = f"{proc.stdout or ''}{proc.stderr or ''}"
         raise LabError(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n{output}")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The S2P lab: real backends on loopback.  Usage: lab.py {install,up,status,down,clean} [service...]
 
 `up` is idempotent: a healthy service is left alone, a stale one (dead PID, leftover
@@ -32,7 +31,8 @@ def load(name: str):
 def apt_install(names: list[str]) -> None:
     """Install the Debian packages that are not installed yet (one apt run, quiet)."""
     missing = [n for n in names if subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", n], capture_output=True, text=True).stdout != "install ok installed"]
+        ["dpkg-query", "-W", "-f=${Status}", n],
+        capture_output=True, text=True, check=False).stdout != "install ok installed"]
     if not missing:
         return
     print(f"lab: installing Debian packages: {' '.join(missing)}", flush=True)
@@ -41,7 +41,7 @@ def apt_install(names: list[str]) -> None:
     if not any(apt_lists.glob("*Packages*")):
         subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
     result = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-                            env=env, capture_output=True, text=True)
+                            env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
         subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], check=True, env=env)

@@ -156,7 +156,7 @@ def _swarm_check(lab: Lab) -> tuple[str, bool]:
 
 
 def _tcp_open(addr: str) -> bool:
-    host, _, port = addr.rpartition(":")
+    host, _colon, port = addr.rpartition(":")
     try:
         with socket.create_connection((host, int(port)), timeout=1):
             return True
@@ -199,7 +199,7 @@ def status(lab: Lab) -> Health:
         return Health(NAME, False, endpoint, problem)
     if todo:
         return Health(NAME, False, endpoint, "image(s) " + ", ".join(f"{IMAGES[k]} {why}" for k, why in todo.items()))
-    _, version = _engine(lab, "GET", "/version")
+    _status, version = _engine(lab, "GET", "/version")
     return Health(NAME, True, endpoint, f"Engine {version.get('Version')}, swarm manager active, "
                                         f"images {', '.join(IMAGES.values())}")
 
@@ -346,11 +346,13 @@ def _our_shims(lab: Lab) -> list[int]:
 
 def _kill_tasks(lab: Lab) -> None:
     ctr = ["ctr", "--address", str(_paths(lab)["containerd_sock"]), "--namespace", "moby"]
-    tasks = subprocess.run([*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, timeout=30).stdout.split()
+    tasks = subprocess.run([*ctr, "tasks", "ls", "-q"],
+                           capture_output=True, text=True, timeout=30, check=False).stdout.split()
     for task in tasks:
-        subprocess.run([*ctr, "tasks", "kill", "--signal", "SIGKILL", task], capture_output=True, timeout=30)
+        subprocess.run([*ctr, "tasks", "kill", "--signal", "SIGKILL", task],
+                       capture_output=True, timeout=30, check=False)
     for task in tasks:
-        subprocess.run([*ctr, "tasks", "delete", "--force", task], capture_output=True, timeout=30)
+        subprocess.run([*ctr, "tasks", "delete", "--force", task], capture_output=True, timeout=30, check=False)
 
 
 def _unmount_leftovers(lab: Lab) -> None:
@@ -360,14 +362,15 @@ def _unmount_leftovers(lab: Lab) -> None:
         points = [line.split()[4] for line in handle]
     ours = [m for m in points if any(m == r or m.startswith(r + "/") for r in roots)]
     for point in sorted(set(ours), key=len, reverse=True):
-        subprocess.run(["umount", point], capture_output=True)
+        subprocess.run(["umount", point], capture_output=True, check=False)
 
 
 # --- bridges -----------------------------------------------------------------------------
 def _bridge_ok() -> bool:
     if not Path(f"/sys/class/net/{BRIDGE}").exists():
         return False
-    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", BRIDGE], capture_output=True, text=True).stdout
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", BRIDGE],
+                           capture_output=True, text=True, check=False).stdout
     return f" {BRIDGE_CIDR} " in shown
 
 
@@ -402,7 +405,7 @@ def _ensure_gateway_network(lab: Lab) -> None:
 def _delete_bridges() -> None:
     for name in (BRIDGE, GW_BRIDGE):
         if Path(f"/sys/class/net/{name}").exists():
-            subprocess.run(["ip", "link", "delete", name], capture_output=True)
+            subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
 
 
 # --- swarm -------------------------------------------------------------------------------
@@ -491,14 +494,14 @@ def _import(lab: Lab, ref: str, tar_stream, cmd: str, label: str = "") -> None:
         [_docker_cli(), "-H", docker_host(lab), "import", *changes, "-", ref],
         input=tar_stream if isinstance(tar_stream, bytes) else None,
         stdin=None if isinstance(tar_stream, bytes) else tar_stream,
-        capture_output=True)
+        capture_output=True, check=False)
     if proc.returncode != 0:
         raise LabError(f"docker import {ref} failed: {proc.stderr.decode(errors='replace')}")
 
 
 def _smoke(lab: Lab, ref: str, argv: list[str], started: float) -> None:
     proc = subprocess.run([_docker_cli(), "-H", docker_host(lab), "run", "--rm", "--network", "none", ref, *argv],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise LabError(f"image {ref} was built but `{' '.join(argv)}` fails in it: {proc.stdout}{proc.stderr}")
     output = (proc.stdout or proc.stderr).strip().splitlines()
@@ -507,7 +510,7 @@ def _smoke(lab: Lab, ref: str, argv: list[str], started: float) -> None:
 
 def _busybox_rootfs() -> bytes:
     """A tar of a minimal root filesystem: static busybox, its applet links, /etc basics."""
-    listing = subprocess.run(["dpkg", "-L", "busybox-static"], capture_output=True, text=True).stdout
+    listing = subprocess.run(["dpkg", "-L", "busybox-static"], capture_output=True, text=True, check=False).stdout
     binary = next((line for line in listing.splitlines() if line.endswith("bin/busybox")), "")
     if not binary or not Path(binary).exists():
         raise LabError("busybox-static is not installed (its static /bin/busybox is needed)")

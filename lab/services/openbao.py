@@ -357,7 +357,7 @@ def _ensure_approle(lab: Lab, token: str) -> None:
 def _set_endpoint(lab: Lab) -> None:
     lab.set_endpoint(NAME, _endpoint(lab))
 
+
 def _seconds(duration: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600}
     return int(duration[:-1]) * units[duration[-1]]
-

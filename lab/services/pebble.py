@@ -34,7 +34,7 @@ DIRECTORY_KEYS = ("newNonce", "newAccount", "newOrder")
 
 def _binary() -> str:
     """The pebble binary as installed by the Debian package (dpkg -L), else from PATH."""
-    listing = subprocess.run(["dpkg", "-L", "pebble"], capture_output=True, text=True).stdout
+    listing = subprocess.run(["dpkg", "-L", "pebble"], capture_output=True, text=True, check=False).stdout
     for line in listing.splitlines():
         if line.endswith("/bin/pebble") and Path(line).is_file():
             return line

@@ -105,7 +105,7 @@ def _search_base_cli(lab: Lab) -> str:
     env = {**os.environ, "LDAPTLS_CACERT": str(lab.ca_cert), "LDAPTLS_REQCERT": "demand"}
     proc = subprocess.run(["ldapsearch", "-x", "-LLL", "-o", "nettimeout=5", "-H", LDAPS_URI, "-D", ADMIN_DN,
                            "-y", str(lab.state / PASSWORD), "-b", BASE_DN, "-s", "base", "o"],
-                          capture_output=True, text=True, env=env, timeout=15)
+                          capture_output=True, text=True, env=env, timeout=15, check=False)
     if proc.returncode != 0:
         raise LabError(f"ldapsearch failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
     for line in proc.stdout.splitlines():

@@ -117,7 +117,7 @@ def _netns_ok(lab: Lab, site: str) -> bool:
     if not Path(f"/var/run/netns/{spec['netns']}").exists():
         return False
     shown = subprocess.run(["ip", "-n", spec["netns"], "-o", "-4", "addr", "show", "dev", "eth0"],
-                           capture_output=True, text=True).stdout
+                           capture_output=True, text=True, check=False).stdout
     return f" {spec['address']}/" in shown and Path(f"/sys/class/net/{spec['veth']}").exists()
 
 
@@ -126,7 +126,8 @@ def _ensure_bridge(lab: Lab) -> None:
     bridge, cidr = net["bridge"], f"{net['host']}/{net['prefix']}"
     if not Path(f"/sys/class/net/{bridge}").exists():
         run(["ip", "link", "add", bridge, "type", "bridge"])
-    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", bridge], capture_output=True, text=True).stdout
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", bridge],
+                           capture_output=True, text=True, check=False).stdout
     if f" {cidr} " not in shown:
         run(["ip", "addr", "add", cidr, "dev", bridge])
     run(["ip", "link", "set", bridge, "up"])
@@ -154,9 +155,9 @@ def _ensure_netns(lab: Lab, site: str) -> None:
 def _delete_netns(lab: Lab, site: str) -> None:
     spec = _net(lab)["sites"][site]
     if Path(f"/sys/class/net/{spec['veth']}").exists():
-        subprocess.run(["ip", "link", "delete", spec["veth"]], capture_output=True)
+        subprocess.run(["ip", "link", "delete", spec["veth"]], capture_output=True, check=False)
     if Path(f"/var/run/netns/{spec['netns']}").exists():
-        subprocess.run(["ip", "netns", "delete", spec["netns"]], capture_output=True)
+        subprocess.run(["ip", "netns", "delete", spec["netns"]], capture_output=True, check=False)
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def _start_site(lab: Lab, site: str) -> bool:
             stale.unlink(missing_ok=True)
         paths["containerd_state"].mkdir(mode=0o711, parents=True, exist_ok=True)
         lab.spawn(_ctrname(site), ["containerd", "--config", str(paths["containerd_conf"])])
-        lab.wait_started(_ctrname(site), lambda: paths["containerd_sock"].is_socket(),
+        lab.wait_started(_ctrname(site), paths["containerd_sock"].is_socket,
                          f"containerd of {site}", timeout=30)
     if lab.pid(_pidname(site)) and not _ping(lab, site):
         lab.stop(_pidname(site), timeout=60)  # hung
@@ -238,11 +239,13 @@ def _stop_site(lab: Lab, site: str, final: bool = False) -> bool:
     stopped = lab.stop(_pidname(site), timeout=60)
     if final and _containerd_ok(lab, site):
         ctr = ["ctr", "--address", str(paths["containerd_sock"]), "--namespace", "moby"]
-        tasks = subprocess.run([*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, timeout=30).stdout.split()
+        tasks = subprocess.run([*ctr, "tasks", "ls", "-q"],
+                               capture_output=True, text=True, timeout=30, check=False).stdout.split()
         for task in tasks:
-            subprocess.run([*ctr, "tasks", "kill", "--signal", "SIGKILL", task], capture_output=True, timeout=30)
+            subprocess.run([*ctr, "tasks", "kill", "--signal", "SIGKILL", task],
+                           capture_output=True, timeout=30, check=False)
         for task in tasks:
-            subprocess.run([*ctr, "tasks", "delete", "--force", task], capture_output=True, timeout=30)
+            subprocess.run([*ctr, "tasks", "delete", "--force", task], capture_output=True, timeout=30, check=False)
     stopped = lab.stop(_ctrname(site), timeout=20) or stopped
     if final:
         roots = (str(paths["data"]), str(paths["exec_root"]))
@@ -250,7 +253,7 @@ def _stop_site(lab: Lab, site: str, final: bool = False) -> bool:
             points = [line.split()[4] for line in handle]
         for point in sorted({m for m in points if any(m == r or m.startswith(r + "/") for r in roots)},
                             key=len, reverse=True):
-            subprocess.run(["umount", point], capture_output=True)
+            subprocess.run(["umount", point], capture_output=True, check=False)
         shutil.rmtree(paths["exec_root"], ignore_errors=True)
     return stopped
 
@@ -305,7 +308,7 @@ def _push_images(lab: Lab) -> dict[str, str]:
         if digest is None:
             cli = [dockerd._docker_cli(), "-H", docker_host(lab)]
             proc = subprocess.run([*cli, "import", "-c", 'CMD ["/bin/sh"]', "-", remote],
-                                  input=dockerd._busybox_rootfs(), capture_output=True)
+                                  input=dockerd._busybox_rootfs(), capture_output=True, check=False)
             if proc.returncode != 0:
                 raise LabError(f"docker import {remote} on esoc failed: {proc.stderr.decode(errors='replace')}")
             run([*cli, "push", remote])
@@ -375,7 +378,7 @@ def _rebuild_swarm(lab: Lab) -> None:
                              timeout=60)
     if status != 200:
         raise LabError(f"swarm init on {first} failed ({status}): {answer}")
-    _, swarm = _engine(lab, first, "GET", "/swarm")
+    _status, swarm = _engine(lab, first, "GET", "/swarm")
     token = swarm["JoinTokens"]["Manager"]  # never printed
     for site in SITES[1:]:
         own = net["sites"][site]["address"]
@@ -389,7 +392,7 @@ def _rebuild_swarm(lab: Lab) -> None:
 
 def _label_nodes(lab: Lab) -> None:
     """Label every node site=<its site>, read from the engine label each daemon starts with."""
-    _, nodes = _engine(lab, SITES[0], "GET", "/nodes")
+    _status, nodes = _engine(lab, SITES[0], "GET", "/nodes")
     for node in nodes:
         engine_labels = node.get("Description", {}).get("Engine", {}).get("Labels") or {}
         site = engine_labels.get("site")
@@ -453,7 +456,8 @@ def status(lab: Lab) -> Health:
 
 def up(lab: Lab) -> str:
     _check_pids(lab)
-    current = all([_write_configs(lab, site) for site in SITES])
+    written = [_write_configs(lab, site) for site in SITES]  # every site, even after a False
+    current = all(written)
     if current and all(_netns_ok(lab, s) for s in SITES) and status(lab).healthy:
         _set_endpoint(lab, {k: f"{registry_address(lab)}/{r.rsplit(':', 1)[0]}@{_registry_digest(lab, r)}"
                             for k, r in IMAGES.items()})
@@ -487,5 +491,5 @@ def down(lab: Lab) -> str:
     stopped = lab.stop(REGISTRY) or stopped
     bridge = _net(lab)["bridge"]
     if Path(f"/sys/class/net/{bridge}").exists():
-        subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        subprocess.run(["ip", "link", "delete", bridge], capture_output=True, check=False)
     return "stopped" if stopped else "not running"

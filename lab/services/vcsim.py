@@ -54,9 +54,9 @@ def _source_hash() -> str:
     for path in sorted(SOURCE.iterdir()):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout
+    go = subprocess.run(["go", "version"], capture_output=True, text=True, check=False).stdout
     pkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "golang-github-vmware-govmomi-dev"],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, check=False).stdout
     digest.update(f"{go}\0{pkg}".encode())
     return digest.hexdigest()
 
@@ -102,7 +102,7 @@ def check_login(lab: Lab, password: str) -> str:
     context = ssl.create_default_context(cafile=str(lab.ca_cert))
     conn = http.client.HTTPSConnection(HOST, PORT, context=context, timeout=10)
     try:
-        _, content, _ = _call(conn, "RetrieveServiceContent", "ServiceInstance", "ServiceInstance")
+        _status, content, _headers = _call(conn, "RetrieveServiceContent", "ServiceInstance", "ServiceInstance")
         product = content.findtext(f".//{VIM}about/{VIM}fullName") or "?"
         manager = content.findtext(f".//{VIM}sessionManager") or "SessionManager"
         credentials = f"<userName>{escape(USERNAME)}</userName><password>{escape(password)}</password>"
