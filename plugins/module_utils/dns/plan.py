@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.dns.records import rdata_value
+from ansible_collections.esa.s2p.plugins.module_utils.dns.records import rdata_value, zone_of
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 
 try:
@@ -192,7 +192,7 @@ def _exclusive_deletions(current, declared, owner, zones, changes_by_name):
         if parse_ownership(current[oname])[0] != owner:
             continue
         name = oname.parent()
-        zone = _zone_of(name, zones)
+        zone = zone_of(name, zones)
         for rdtype in sorted(parse_ownership(current[oname])[1]):
             if rdtype in declared.get(name, {}):
                 continue
@@ -203,14 +203,6 @@ def _exclusive_deletions(current, declared, owner, zones, changes_by_name):
             found.append(change)
             changes_by_name.setdefault(name, {})[rdtype] = change
     return found
-
-
-def _zone_of(name, zones):
-    best = None
-    for zone in zones:
-        if name.is_subdomain(zone) and (best is None or len(zone) > len(best)):
-            best = zone
-    return best
 
 
 def _server_cname_conflicts(current, declared, changes_by_name):
@@ -252,7 +244,7 @@ def _ownership_changes(current, declared, owner, changes_by_name, zones):
             after = None
         if (before[1] if before else None) != (after[1] if after else None):
             known = list(declared.get(name, {}).values()) + list(changes_by_name.get(name, {}).values())
-            zone = known[0].zone if known else _zone_of(name, zones)
+            zone = known[0].zone if known else zone_of(name, zones)
             found.append(Change(zone, oname, "TXT", before, after, ownership=True))
     return found
 
