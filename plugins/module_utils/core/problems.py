@@ -32,6 +32,13 @@ class Problems(object):
         """One problem of the item and field at `path` (None: `message` names them itself)."""
         self.errors.append(message if path is None else "%s: %s" % (path, message))
 
+    def check(self, path, problem):
+        """Add `problem`, what a rule found wrong (None: nothing), at `path`; True when there was none."""
+        if problem is None:
+            return True
+        self.add(path, problem)
+        return False
+
     def extend(self, messages, path=None):
         """Several problems, e.g. those a nested check returned or raised (ValidationError.errors)."""
         for message in messages:

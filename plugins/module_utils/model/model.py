@@ -134,11 +134,7 @@ class _Checker(Problems):
         value = self.text(path, value, None)
         if value is None:
             return None
-        problem = naming.vsphere_name_error(value, what)
-        if problem:
-            self.add(path, problem)
-            return None
-        return value
+        return value if self.check(path, naming.vsphere_name_error(value, what)) else None
 
     def folder(self, path, value):
         value = self.text(path, value, None)
@@ -156,11 +152,7 @@ class _Checker(Problems):
         """A VM size within the S2P policy of model/limits.py."""
         if value is None:
             return default
-        problem = VM_LIMITS[field].problem(value)
-        if problem:
-            self.add(path, problem)
-            return None
-        return value
+        return value if self.check(path, VM_LIMITS[field].problem(value)) else None
 
     def integer(self, path, value, low, high, default=None):
         if value is None:
@@ -314,9 +306,7 @@ def _project_items(checker, path, item):
             checker.add(gpath + ".members", "must be a list of person uids, got %s" % type_name(members))
             members = []
         for index, uid in enumerate(members):
-            problem = name_error("person", uid)
-            if problem:
-                checker.add("%s.members[%d]" % (gpath, index), problem)
+            checker.check("%s.members[%d]" % (gpath, index), name_error("person", uid))
         if name:
             groups.append({"name": name, "members": sorted(set(m for m in members if not name_error("person", m))),
                            "description": checker.text(gpath + ".description", grp.get("description"))})

@@ -135,9 +135,7 @@ def fill_vault_secrets(stacks, mount, read):
             problems.add(where, "no such secret in Vault (write it first, e.g. with vault kv put, or give the "
                                 "secret a generate policy)")
             continue
-        problem = _use_entry(stack, secret, mount, entry)
-        if problem:
-            problems.add(where, problem)
+        problems.check(where, _use_entry(stack, secret, mount, entry))
     problems.raise_if_any()
 
 

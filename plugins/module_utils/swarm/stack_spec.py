@@ -90,11 +90,7 @@ class _Checker(Problems):
     """Problems with the checks of a stack's fields; each returns the clean value (or a default)."""
 
     def name(self, where, kind, value):
-        problem = name_error(kind, value)
-        if problem:
-            self.add(where, problem)
-            return False
-        return True
+        return self.check(where, name_error(kind, value))
 
     def keys(self, where, item, allowed):
         unknown = sorted(set(item) - set(allowed))

@@ -40,11 +40,7 @@ def _whole(errors, path, value, field):
     """A VM size within vSphere's limit (model/limits.py); an integral float from templating counts."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    problem = VM_LIMITS[field].problem(value, policy=False)
-    if problem:
-        errors.add(path, problem)
-        return None
-    return value
+    return value if errors.check(path, VM_LIMITS[field].problem(value, policy=False)) else None
 
 
 def _vsphere_name(errors, path, value, what, required=True):
@@ -55,11 +51,7 @@ def _vsphere_name(errors, path, value, what, required=True):
     if not isinstance(value, str):
         errors.add(path, "must be a string (the %s), got %s" % (what, type_name(value)))
         return None
-    problem = vsphere_name_error(value, what)
-    if problem:
-        errors.add(path, problem)
-        return None
-    return value
+    return value if errors.check(path, vsphere_name_error(value, what)) else None
 
 
 def _folder(errors, path, value, datacenter):
@@ -182,9 +174,7 @@ def normalise_vm(errors, path, item, state):
     unknown = sorted(k for k in item if k not in FIELDS + MODEL_ONLY)
     for key in unknown:
         errors.add("%s.%s" % (path, key), "unknown field (allowed: %s)" % ", ".join(sorted(FIELDS)))
-    name_problem = name_error("vm", name)
-    if name_problem:
-        errors.add(path + ".name", name_problem)
+    good_name = errors.check(path + ".name", name_error("vm", name))
     datacenter = _vsphere_name(errors, path + ".datacenter", item.get("datacenter"), "datacenter")
     vm = {"name": name, "datacenter": datacenter, "state": state,
           "folder": _folder(errors, path + ".folder", item.get("folder"), datacenter or "?")}
@@ -210,16 +200,14 @@ def normalise_vm(errors, path, item, state):
     for field in ("site", "segment", "project", "environment"):
         value = item.get(field)
         if value is not None:
-            problem = name_error(field, value)
-            if problem:
-                errors.add("%s.%s" % (path, field), problem)
+            errors.check("%s.%s" % (path, field), name_error(field, value))
             vm["attributes"][field] = value
     owner = item.get("owner")
     if owner is not None:
         if not isinstance(owner, str) or not owner.strip():
             errors.add(path + ".owner", "must be a non-empty string (team or person), got %r" % (owner,))
         vm["attributes"]["owner"] = owner
-    vm["guest"] = _guest(errors, path, item, name if not name_problem else "?")
+    vm["guest"] = _guest(errors, path, item, name if good_name else "?")
     return vm if len(errors) == before else None
 
 

@@ -67,3 +67,13 @@ def test_add_is_the_callback_nested_checks_take():
     problems = Problems()
     check(problems.add)
     assert problems.errors == ["stack a: secret b: generate: length: must be an integer from 16 to 256, got 8"]
+
+
+def test_check_adds_what_a_rule_found_and_says_whether_it_found_nothing():
+    def rule(value):
+        return None if value > 0 else "must be positive, got %r" % value
+
+    problems = Problems()
+    assert problems.check("items[0].size", rule(3)) is True
+    assert problems.check("items[1].size", rule(0)) is False
+    assert problems.errors == ["items[1].size: must be positive, got 0"]
