@@ -18,6 +18,16 @@ __metaclass__ = type
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 
 
+MAX_SHOWN_NAME = 64
+
+
+def item_path(items, index, name=None):
+    """How a problem names an item of a batch: accounts[3], or accounts[3] (neocc-ope) when the
+    item has a name (a string; shown up to MAX_SHOWN_NAME characters)."""
+    path = "%s[%d]" % (items, index)
+    return path if not isinstance(name, str) else "%s (%s)" % (path, name[:MAX_SHOWN_NAME])
+
+
 class Problems(object):
     """The problems of one batch, in the order found; `errors` is the list of messages.
 

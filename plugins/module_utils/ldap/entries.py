@@ -18,7 +18,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
 DEFAULT_OBJECT_CLASSES = ("top", "inetOrgPerson")
 GROUP_OBJECT_CLASSES = ("top", "groupOfNames")
@@ -94,7 +94,7 @@ def validate_accounts(accounts, base_dn):
     errors, out, seen = Problems(), [], {}
     for index, item in enumerate(accounts):
         uid = item.get("uid")
-        path = "accounts[%d]" % index if not isinstance(uid, str) else "accounts[%d] (%s)" % (index, uid[:64])
+        path = item_path("accounts", index, uid)
         dn = _dn(errors, path + ".uid", item.get("kind") or "service", uid, base_dn)
         attributes = _check_attributes(errors, path + ".attributes", item.get("attributes") or {})
         classes = item.get("object_classes") or []
@@ -128,7 +128,7 @@ def validate_groups(groups, base_dn):
     errors, out, seen = Problems(), [], {}
     for index, item in enumerate(groups):
         cn = item.get("cn")
-        path = "groups[%d]" % index if not isinstance(cn, str) else "groups[%d] (%s)" % (index, cn[:64])
+        path = item_path("groups", index, cn)
         dn = _dn(errors, path + ".cn", "group", cn, base_dn)
         members = []
         for mindex, member in enumerate(item.get("members") or []):

@@ -20,7 +20,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
 DURATION = re.compile(r"^(\d+)([smhd]?)$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -51,7 +51,7 @@ def policy_text(mount, folder):
 def validate(items, mount):
     errors, out, seen = Problems(), [], {}
     for index, item in enumerate(items):
-        where = "projects[%d]" % index
+        where = item_path("projects", index)
         try:
             naming.check_mount(mount, "mount")
             name = naming.vault_policy_name(item.get("project"), item.get("environment"))
@@ -59,7 +59,7 @@ def validate(items, mount):
         except naming.NamingError as exc:
             errors.add("%s.%s" % (where, exc.obj), exc.message)
             continue
-        where = "projects[%d] (%s)" % (index, name)
+        where = item_path("projects", index, name)
         settings = {"token_policies": [name], "bind_secret_id": True}
         for field, maximum in (("secret_id_ttl", MAX_SECRET_ID_TTL), ("token_ttl", None), ("token_max_ttl", None)):
             value = seconds(item.get(field))

@@ -43,7 +43,7 @@ import time
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map
 
 CHARACTER_CLASSES = {
@@ -96,7 +96,7 @@ def validate(items, base_dn, length, classes):
         errors.add("characters", "list at least one class of %s" % ", ".join(sorted(CHARACTER_CLASSES)))
     for index, item in enumerate(items):
         uid = item.get("uid")
-        where = "credentials[%d]" % index if not isinstance(uid, str) else "credentials[%d] (%s)" % (index, uid[:64])
+        where = item_path("credentials", index, uid)
         try:
             dn = naming.ldap_dn(item.get("kind") or "service", uid, base_dn)
         except naming.NamingError as exc:

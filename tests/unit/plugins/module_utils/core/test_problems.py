@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
 
 def test_a_problem_reads_path_colon_message():
@@ -77,3 +77,11 @@ def test_check_adds_what_a_rule_found_and_says_whether_it_found_nothing():
     assert problems.check("items[0].size", rule(3)) is True
     assert problems.check("items[1].size", rule(0)) is False
     assert problems.errors == ["items[1].size: must be positive, got 0"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    (None, "accounts[3]"), (7, "accounts[3]"), ("neocc-ope", "accounts[3] (neocc-ope)"),
+    ("x" * 100, "accounts[3] (%s)" % ("x" * 64)),
+])
+def test_an_item_is_named_by_its_index_and_its_name_when_it_has_one(name, expected):
+    assert item_path("accounts", 3, name) == expected
