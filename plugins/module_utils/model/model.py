@@ -142,9 +142,9 @@ class _Checker(Problems):
             return None
         parts = value.strip("/").split("/")
         if not naming.vsphere_folder_ok(parts):
-            self.add(path, "'%s' is not a valid VM folder path (allowed: folder names of 1 to 80 "
+            self.add(path, "'%s' is not a valid VM folder path (allowed: folder names of 1 to %d "
                            "characters separated by '/', relative to the datacenter's VM folder, "
-                           "e.g. s2p or S2P/Projects)" % value)
+                           "e.g. s2p or S2P/Projects)" % (value, naming.MAX_VSPHERE_NAME))
             return None
         return "/".join(parts)
 

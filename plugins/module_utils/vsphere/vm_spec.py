@@ -21,6 +21,7 @@ import ipaddress
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.model.limits import VM_LIMITS
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import (
+    MAX_VSPHERE_NAME,
     name_error,
     type_name,
     vsphere_folder_ok,
@@ -71,8 +72,8 @@ def _folder(errors, path, value, datacenter):
             return None
         parts = parts[2:]
     if not vsphere_folder_ok(parts):
-        errors.add(path, "%r has an empty or invalid folder name (1 to 80 characters without '\\' or '%%')"
-                   % value)
+        errors.add(path, "%r has an empty or invalid folder name (1 to %d characters without '\\' or '%%')"
+                   % (value, MAX_VSPHERE_NAME))
         return None
     return "/%s/vm/%s" % (datacenter, "/".join(parts)) if parts else "/%s/vm" % datacenter
 
