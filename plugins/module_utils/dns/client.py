@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import contextlib
 import socket
 import traceback
 
@@ -205,30 +206,18 @@ class DNSClient:
         if signed and self.key is not None:
             message.use_tsig(self.key)
         address = self.address
-        try:
-            if tcp:
-                response = dns.query.tcp(message, address, timeout=self.timeout, port=self.port)
-            else:
-                response, _used_tcp = dns.query.udp_with_fallback(
-                    message, address, timeout=self.timeout, port=self.port)
-        except dns.exception.Timeout:
-            raise DNSTimeout("no answer from %s within %gs" % (self.endpoint, self.timeout), obj=what,
-                             hint="Check that the DNS server runs and that server/port point at the zone's "
-                                  "primary") from None
-        except dns.tsig.PeerError as exc:
-            raise self._peer_tsig_error(exc, what) from exc
-        except (dns.tsig.BadSignature, dns.tsig.BadKey, dns.tsig.BadAlgorithm, dns.tsig.BadTime,
-                dns.message.UnknownTSIGKey) as exc:
-            raise TSIGError("the server's answer failed verification with TSIG key %s (%s): it signs with a "
-                            "different key" % (self.key_name, type(exc).__name__), "LOCAL_BADSIG", obj=what,
-                            hint="Check key_secret and key_algorithm against the server's key statement") from None
-        except ConnectionRefusedError:
-            raise DNSError("connection refused by %s (TCP)" % self.endpoint, obj=what,
-                           hint="Check that the DNS server listens on this address and port") from None
-        except (OSError, EOFError) as exc:
-            raise DNSError("cannot talk to %s: %s" % (self.endpoint, exc), obj=what) from exc
-        except dns.exception.DNSException as exc:
-            raise DNSError("bad answer from %s: %s" % (self.endpoint, exc), obj=what) from exc
+        with self._talking(what, "bad answer"):
+            try:
+                if tcp:
+                    response = dns.query.tcp(message, address, timeout=self.timeout, port=self.port)
+                else:
+                    response, _used_tcp = dns.query.udp_with_fallback(
+                        message, address, timeout=self.timeout, port=self.port)
+            except (dns.tsig.BadSignature, dns.tsig.BadKey, dns.tsig.BadAlgorithm, dns.tsig.BadTime,
+                    dns.message.UnknownTSIGKey) as exc:
+                raise TSIGError("the server's answer failed verification with TSIG key %s (%s): it signs with a "
+                                "different key" % (self.key_name, type(exc).__name__), "LOCAL_BADSIG", obj=what,
+                                hint="Check key_secret and key_algorithm against the server's key statement") from None
         rcode = dns.rcode.to_text(response.rcode())
         if ok_rcodes is not None and rcode not in ok_rcodes:
             raise rcode_error(self.endpoint, rcode, what)
@@ -237,6 +226,25 @@ class DNSClient:
                             "UNSIGNED", obj=what, hint="Something between here and the server strips TSIG, or the "
                             "server does not support it; its answers cannot be trusted")
         return response
+
+    @contextlib.contextmanager
+    def _talking(self, what, bad):
+        """One message per way talking to the server fails (`bad`: how a malformed reply is called)."""
+        try:
+            yield
+        except dns.exception.Timeout:
+            raise DNSTimeout("no answer from %s within %gs" % (self.endpoint, self.timeout), obj=what,
+                             hint="Check that the DNS server runs and that server/port point at the zone's "
+                                  "primary") from None
+        except dns.tsig.PeerError as exc:
+            raise self._peer_tsig_error(exc, what) from exc
+        except ConnectionRefusedError:
+            raise DNSError("connection refused by %s (TCP)" % self.endpoint, obj=what,
+                           hint="Check that the DNS server listens on this address and port") from None
+        except (OSError, EOFError) as exc:
+            raise DNSError("cannot talk to %s: %s" % (self.endpoint, exc), obj=what) from exc
+        except dns.exception.DNSException as exc:
+            raise DNSError("%s from %s: %s" % (bad, self.endpoint, exc), obj=what) from exc
 
     def _peer_tsig_error(self, exc, what):
         code = {dns.tsig.PeerBadKey: "BADKEY", dns.tsig.PeerBadSignature: "BADSIG",
@@ -301,35 +309,22 @@ class DNSClient:
         zone_name = dns.name.from_text(zone) if isinstance(zone, str) else zone
         what = "zone transfer (AXFR) of %s" % zone_name.to_text(omit_final_dot=True)
         state = {}
-        try:
-            for message in dns.query.xfr(self.address, zone_name, port=self.port, timeout=self.timeout,
-                                         lifetime=max(self.timeout, 60.0), relativize=False,
-                                         keyring={self.key.name: self.key} if self.key else None,
-                                         keyname=self.key.name if self.key else None,
-                                         keyalgorithm=self.key.algorithm if self.key else dns.tsig.default_algorithm):
-                for rrset in message.answer:
-                    if rrset.rdtype == dns.rdatatype.SOA and rrset.name in state and "SOA" in state[rrset.name]:
-                        continue  # the closing SOA of the transfer
-                    _add_rrset(state, rrset)
-        except dns.xfr.TransferError as exc:
-            raise rcode_error(self.endpoint, dns.rcode.to_text(exc.rcode), what) from None
-        except dns.exception.FormError as exc:
-            raise DNSError("%s refused or broke the transfer: %s" % (self.endpoint, exc), obj=what,
-                           hint="Allow transfers to the TSIG key (allow-transfer { key NAME; }) or use "
-                                "read_mode=query") from None
-        except dns.exception.Timeout:
-            raise DNSTimeout("no answer from %s within %gs" % (self.endpoint, self.timeout), obj=what,
-                             hint="Check that the DNS server runs and that server/port point at the zone's "
-                                  "primary") from None
-        except dns.tsig.PeerError as exc:
-            raise self._peer_tsig_error(exc, what) from exc
-        except ConnectionRefusedError:
-            raise DNSError("connection refused by %s (TCP)" % self.endpoint, obj=what,
-                           hint="Check that the DNS server listens on this address and port") from None
-        except (OSError, EOFError) as exc:
-            raise DNSError("cannot talk to %s: %s" % (self.endpoint, exc), obj=what) from exc
-        except dns.exception.DNSException as exc:
-            raise DNSError("bad transfer from %s: %s" % (self.endpoint, exc), obj=what) from exc
+        signing = {"keyring": {self.key.name: self.key}, "keyname": self.key.name,
+                   "keyalgorithm": self.key.algorithm} if self.key else {}
+        with self._talking(what, "bad transfer"):
+            try:
+                for message in dns.query.xfr(self.address, zone_name, port=self.port, timeout=self.timeout,
+                                             lifetime=max(self.timeout, 60.0), relativize=False, **signing):
+                    for rrset in message.answer:
+                        if rrset.rdtype == dns.rdatatype.SOA and rrset.name in state and "SOA" in state[rrset.name]:
+                            continue  # the closing SOA of the transfer
+                        _add_rrset(state, rrset)
+            except dns.xfr.TransferError as exc:
+                raise rcode_error(self.endpoint, dns.rcode.to_text(exc.rcode), what) from None
+            except dns.exception.FormError as exc:
+                raise DNSError("%s refused or broke the transfer: %s" % (self.endpoint, exc), obj=what,
+                               hint="Allow transfers to the TSIG key (allow-transfer { key NAME; }) or use "
+                                    "read_mode=query") from None
         return state
 
     def rrsets_at(self, name):

@@ -23,6 +23,7 @@ from ansible_collections.esa.s2p.plugins.module_utils.dns import plan as dns_pla
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.dns.client import ConcurrentChange
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import (
     RRset,
     name_problems,
@@ -266,17 +267,16 @@ def read_info(client, params):
             if oname.labels[:1] == (dns_plan.OWNER_LABEL.encode(),) and dns_plan.parse_ownership(at)[0] == owner:
                 names.add(oname.parent())
     else:
-        names, errors = set(), []
+        names, problems = set(), Problems()
         for index, text in enumerate(params["names"] or []):
             bad = name_problems(text)
             name = None if bad else parse_zone(text)
             if bad or zone_of(name, zones) is None:
-                errors.append("names[%d] (%s): %s" % (index, text, "; ".join(bad) or "outside the managed zones (%s)"
-                                                      % ", ".join(params["zones"])))
+                problems.add("names[%d] (%s)" % (index, text),
+                             "; ".join(bad) or "outside the managed zones (%s)" % ", ".join(params["zones"]))
             else:
                 names.add(name)
-        if errors:
-            raise ValidationError(errors)
+        problems.raise_if_any()
         wanted = names | set(dns_plan.owner_name(n) for n in names)
         current = reader.read(wanted, set(zone_of(n, zones) for n in names))
     found = []

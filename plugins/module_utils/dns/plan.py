@@ -23,8 +23,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.dns.records import rdata_value
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.dns.records import rdata_value, zone_of
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 
 try:
     import dns.exception
@@ -123,20 +123,18 @@ def names_to_read(rrsets, owner_records=True):
     return names
 
 
-def _targets_without_address(rrsets, current, changes_by_name):
+def _targets_without_address(problems, rrsets, current, changes_by_name):
     """In-zone targets of MX/SRV/NS that would have no A/AAAA: the server refuses such updates."""
-    errors = []
     for rrset in rrsets:
         for target in sorted(_targets(rrset)):
             after = dict(current.get(target, {}))
             for rdtype, change in changes_by_name.get(target, {}).items():
                 after[rdtype] = change.after
             if not (after.get("A") or after.get("AAAA")):
-                errors.append("records[%d] (%s): the target %s is inside zone %s but has no A or AAAA record; "
-                              "the server refuses such updates (check-integrity): declare its address in the "
-                              "same batch" % (rrset.index, rrset.label, target.to_text(omit_final_dot=True),
-                                              rrset.zone.to_text(omit_final_dot=True)))
-    return errors
+                problems.add("records[%d] (%s)" % (rrset.index, rrset.label),
+                             "the target %s is inside zone %s but has no A or AAAA record; the server refuses "
+                             "such updates (check-integrity): declare its address in the same batch" % (
+                                 target.to_text(omit_final_dot=True), rrset.zone.to_text(omit_final_dot=True)))
 
 
 def plan(rrsets, current, owner=None, exclusive=False, zones=()):
@@ -146,7 +144,7 @@ def plan(rrsets, current, owner=None, exclusive=False, zones=()):
     conflicts with records already on the server. With `exclusive`, `current` must hold the
     whole of `zones` (a transfer).
     """
-    errors = []
+    problems = Problems()
     changes = []
     declared = {}
     for rrset in rrsets:
@@ -154,9 +152,8 @@ def plan(rrsets, current, owner=None, exclusive=False, zones=()):
     for name in declared:
         found_owner, _types = parse_ownership(current.get(owner_name(name)))
         if found_owner is not None and found_owner != owner:
-            errors.append("%s is owned by %s%s: only that owner may change it" % (
-                name.to_text(omit_final_dot=True), found_owner,
-                "" if owner else " (this run gives no owner)"))
+            problems.add(None, "%s is owned by %s%s: only that owner may change it" % (
+                name.to_text(omit_final_dot=True), found_owner, "" if owner else " (this run gives no owner)"))
     changes_by_name = {}
     for rrset in rrsets:
         before = current.get(rrset.name, {}).get(rrset.rdtype)
@@ -173,10 +170,9 @@ def plan(rrsets, current, owner=None, exclusive=False, zones=()):
             changes_by_name.setdefault(rrset.name, {})[rrset.rdtype] = change
     if exclusive and owner:
         changes.extend(_exclusive_deletions(current, declared, owner, zones, changes_by_name))
-    errors.extend(_server_cname_conflicts(current, declared, changes_by_name))
-    errors.extend(_targets_without_address(rrsets, current, changes_by_name))
-    if errors:
-        raise ValidationError(errors)
+    _server_cname_conflicts(problems, current, changes_by_name)
+    _targets_without_address(problems, rrsets, current, changes_by_name)
+    problems.raise_if_any()
     if owner:
         changes.extend(_ownership_changes(current, declared, owner, changes_by_name, zones))
     for change in changes:
@@ -192,7 +188,7 @@ def _exclusive_deletions(current, declared, owner, zones, changes_by_name):
         if parse_ownership(current[oname])[0] != owner:
             continue
         name = oname.parent()
-        zone = _zone_of(name, zones)
+        zone = zone_of(name, zones)
         for rdtype in sorted(parse_ownership(current[oname])[1]):
             if rdtype in declared.get(name, {}):
                 continue
@@ -205,17 +201,8 @@ def _exclusive_deletions(current, declared, owner, zones, changes_by_name):
     return found
 
 
-def _zone_of(name, zones):
-    best = None
-    for zone in zones:
-        if name.is_subdomain(zone) and (best is None or len(zone) > len(best)):
-            best = zone
-    return best
-
-
-def _server_cname_conflicts(current, declared, changes_by_name):
+def _server_cname_conflicts(problems, current, changes_by_name):
     """Data the batch keeps next to a CNAME, counting what is already on the server."""
-    errors = []
     for name, changes in changes_by_name.items():
         after = dict((t, v) for t, v in current.get(name, {}).items() if t not in ("RRSIG", "NSEC", "NSEC3"))
         for rdtype, change in changes.items():
@@ -224,10 +211,9 @@ def _server_cname_conflicts(current, declared, changes_by_name):
             else:
                 after[rdtype] = change.after
         if "CNAME" in after and len(after) > 1:
-            errors.append("%s would hold a CNAME next to other data (%s) that is already on the server: "
-                          "delete the other records in the same batch (state: absent) or choose another name"
-                          % (name.to_text(omit_final_dot=True), ", ".join(sorted(after))))
-    return errors
+            problems.add(None, "%s would hold a CNAME next to other data (%s) that is already on the server: "
+                               "delete the other records in the same batch (state: absent) or choose another name"
+                         % (name.to_text(omit_final_dot=True), ", ".join(sorted(after))))
 
 
 def _ownership_changes(current, declared, owner, changes_by_name, zones):
@@ -252,7 +238,7 @@ def _ownership_changes(current, declared, owner, changes_by_name, zones):
             after = None
         if (before[1] if before else None) != (after[1] if after else None):
             known = list(declared.get(name, {}).values()) + list(changes_by_name.get(name, {}).values())
-            zone = known[0].zone if known else _zone_of(name, zones)
+            zone = known[0].zone if known else zone_of(name, zones)
             found.append(Change(zone, oname, "TXT", before, after, ownership=True))
     return found
 

@@ -21,7 +21,7 @@ import ipaddress
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 
 try:
     import dns.exception
@@ -174,40 +174,38 @@ def validate_records(records, zones, default_ttl=DEFAULT_TTL, owner_label=None, 
     """Check the whole batch; return a list of RRset (automatic PTRs included) or raise
     ValidationError naming every bad item and field. `zones` are the managed zone names;
     `owner` is the owner of the items that name none (an item's `owner` field wins)."""
-    errors = []
+    problems = Problems()
     zone_names = []
     for zone in zones:
         bad = name_problems(zone)
         if bad:
-            errors.append("zones: '%s': %s" % (zone, "; ".join(bad)))
+            problems.add("zones", "'%s': %s" % (zone, "; ".join(bad)))
         else:
             zone_names.append(parse_zone(zone))
     if not isinstance(records, list):
-        raise ValidationError(["records must be a list, got %s" % naming.type_name(records)])
+        problems.fail("records", "must be a list, got %s" % naming.type_name(records))
     rrsets = []
     seen = {}
     for index, item in enumerate(records):
         where = "records[%d]" % index
         if not isinstance(item, dict):
-            errors.append("%s must be a mapping, got %s" % (where, naming.type_name(item)))
+            problems.add(where, "must be a mapping, got %s" % naming.type_name(item))
             continue
-        rrset, problems = _validate_item(index, item, zone_names, default_ttl, owner_label, owner)
+        rrset, found = _validate_item(index, item, zone_names, default_ttl, owner_label, owner)
         where = "records[%d] (%s %s)" % (index, item.get("name"), item.get("type"))
-        errors.extend("%s: %s" % (where, p) for p in problems)
+        problems.extend(found, where)
         if rrset is None:
             continue
         if rrset.key in seen:
-            errors.append("%s: declared twice (also records[%d]); give all values of an RRset in one item"
-                          % (where, seen[rrset.key]))
+            problems.add(where, "declared twice (also records[%d]); give all values of an RRset in one item"
+                         % seen[rrset.key])
             continue
         seen[rrset.key] = index
         rrsets.append(rrset)
-    errors.extend(_cname_conflicts(rrsets))
-    errors.extend(_owner_conflicts(rrsets))
-    ptrs, ptr_errors = _automatic_ptrs(rrsets, zone_names, seen)
-    errors.extend(ptr_errors)
-    if errors:
-        raise ValidationError(errors)
+    _cname_conflicts(problems, rrsets)
+    _owner_conflicts(problems, rrsets)
+    ptrs = _automatic_ptrs(problems, rrsets, zone_names, seen)
+    problems.raise_if_any()
     return rrsets + ptrs
 
 
@@ -276,59 +274,58 @@ def _validate_item(index, item, zones, default_ttl, owner_label, owner=None):
     return RRset(index, name, rdtype, ttl, rdatas, state, ptr=ptr, zone=zone, owner=owner), found
 
 
-def _cname_conflicts(rrsets):
+def _where(group, name):
+    """How problems name the items of one DNS name: records[1,4] (web.neocc.s2p.esa.int)."""
+    return "records[%s] (%s)" % (",".join(str(r.index) for r in group), name.to_text(omit_final_dot=True))
+
+
+def _cname_conflicts(problems, rrsets):
     by_name = {}
     for rrset in rrsets:
         if rrset.state == "present":
             by_name.setdefault(rrset.name, []).append(rrset)
-    errors = []
     for name, group in by_name.items():
         types = sorted(r.rdtype for r in group)
         if "CNAME" in types and len(types) > 1:
-            errors.append("records[%s] (%s): a CNAME cannot coexist with other data at the same name (%s)" % (
-                ",".join(str(r.index) for r in group), name.to_text(omit_final_dot=True), ", ".join(types)))
-    return errors
+            problems.add(_where(group, name), "a CNAME cannot coexist with other data at the same name (%s)"
+                         % ", ".join(types))
 
 
-def _owner_conflicts(rrsets):
+def _owner_conflicts(problems, rrsets):
     """A name has one owner: its ownership record names one <project>/<environment>."""
     by_name = {}
     for rrset in rrsets:
         by_name.setdefault(rrset.name, []).append(rrset)
-    errors = []
     for name, group in sorted(by_name.items()):
         owners = sorted(set(str(r.owner) for r in group))
         if len(owners) > 1:
-            errors.append("records[%s] (%s): one name has one owner, got %s" % (
-                ",".join(str(r.index) for r in group), name.to_text(omit_final_dot=True),
-                ", ".join(o if o != "None" else "none" for o in owners)))
-    return errors
+            problems.add(_where(group, name), "one name has one owner, got %s"
+                         % ", ".join(o if o != "None" else "none" for o in owners))
 
 
-def _automatic_ptrs(rrsets, zones, declared):
+def _automatic_ptrs(problems, rrsets, zones, declared):
     """PTR RRsets for A/AAAA items with ptr: true; several names on one address share its PTR RRset."""
     wanted = {}
-    errors = []
     for rrset in rrsets:
         if not rrset.ptr or rrset.state != "present":
             continue
         for rdata in sorted(rrset.rdatas, key=lambda r: r.address):
             reverse = dns.name.from_text(naming.reverse_dns(rdata.address) + ".")
             zone = zone_of(reverse, zones)
+            where = "records[%d] (%s): ptr" % (rrset.index, rrset.label)
             if zone is None:
-                errors.append("records[%d] (%s): ptr: no managed reverse zone holds %s (%s)" % (
-                    rrset.index, rrset.label, reverse.to_text(omit_final_dot=True), rdata.address))
+                problems.add(where, "no managed reverse zone holds %s (%s)" % (
+                    reverse.to_text(omit_final_dot=True), rdata.address))
                 continue
             if (reverse, "PTR") in declared:
-                errors.append("records[%d] (%s): ptr: %s is also declared explicitly (records[%d])" % (
-                    rrset.index, rrset.label, reverse.to_text(omit_final_dot=True), declared[(reverse, "PTR")]))
+                problems.add(where, "%s is also declared explicitly (records[%d])" % (
+                    reverse.to_text(omit_final_dot=True), declared[(reverse, "PTR")]))
                 continue
             entry = wanted.setdefault(reverse, [zone, set(), rrset.ttl, rrset.index, [], rrset.owner])
             if entry[5] != rrset.owner:
-                errors.append("records[%d] (%s): ptr: %s is shared with records[%d] of another owner (%s, %s): "
-                              "one name has one owner" % (rrset.index, rrset.label,
-                                                          reverse.to_text(omit_final_dot=True), entry[3],
-                                                          entry[5] or "none", rrset.owner or "none"))
+                problems.add(where, "%s is shared with records[%d] of another owner (%s, %s): one name has one owner"
+                             % (reverse.to_text(omit_final_dot=True), entry[3], entry[5] or "none",
+                                rrset.owner or "none"))
                 continue
             entry[1].add(dns.rdata.from_text(dns.rdataclass.IN, "PTR", rrset.name.to_text()))
             entry[2] = min(entry[2], rrset.ttl)
@@ -336,4 +333,4 @@ def _automatic_ptrs(rrsets, zones, declared):
     ptrs = [RRset(index, reverse, "PTR", ttl, frozenset(rdatas), "present", zone=zone,
                   derived_from=", ".join(sorted(sources)), owner=owner)
             for reverse, (zone, rdatas, ttl, index, sources, owner) in sorted(wanted.items())]
-    return ptrs, errors
+    return ptrs

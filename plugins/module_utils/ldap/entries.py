@@ -18,7 +18,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
 DEFAULT_OBJECT_CLASSES = ("top", "inetOrgPerson")
 GROUP_OBJECT_CLASSES = ("top", "groupOfNames")
@@ -45,30 +45,30 @@ def _values(value):
 
 def _check_attributes(errors, path, attributes):
     if not isinstance(attributes, dict):
-        errors.append("%s: must be a mapping of attribute name to value(s)" % path)
+        errors.add(path, "must be a mapping of attribute name to value(s)")
         return {}
     out = {}
     for name, value in attributes.items():
         where = "%s.%s" % (path, name)
         if not isinstance(name, str) or not ATTRIBUTE_NAME.match(name):
-            errors.append("%s: %r is not an attribute name (a letter, then letters, digits or '-')" % (path, name))
+            errors.add(path, "%r is not an attribute name (a letter, then letters, digits or '-')" % (name,))
             continue
         if name.lower() in RESERVED_ATTRIBUTES:
-            errors.append("%s: set by the module itself (uid from uid, objectClass from object_classes, "
-                          "passwords from password or esa.s2p.credential, locks from state)" % where)
+            errors.add(where, "set by the module itself (uid from uid, objectClass from object_classes, "
+                              "passwords from password or esa.s2p.credential, locks from state)")
             continue
         if name.lower() in (n.lower() for n in out):
-            errors.append("%s: given twice (attribute names are case-insensitive)" % where)
+            errors.add(where, "given twice (attribute names are case-insensitive)")
             continue
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
-            errors.append("%s: must be a string or a list of strings" % where)
+            errors.add(where, "must be a string or a list of strings")
             continue
         values = _values(value)
         if any(v == "" or len(v) > MAX_VALUE or "\x00" in v for v in values):
-            errors.append("%s: values must be non-empty, at most %d characters, without NUL" % (where, MAX_VALUE))
+            errors.add(where, "values must be non-empty, at most %d characters, without NUL" % MAX_VALUE)
             continue
         if len(set(values)) != len(values):
-            errors.append("%s: a value is listed twice" % where)
+            errors.add(where, "a value is listed twice")
             continue
         out[name] = values
     return out
@@ -80,28 +80,27 @@ def _control_characters(value):
 
 def _dn(errors, path, kind, value, base_dn):
     if _control_characters(value):
-        errors.append("%s: %r has control characters (NUL, newline...), which no S2P name may contain" % (
-            path, value[:64]))
+        errors.add(path, "%r has control characters (NUL, newline...), which no S2P name may contain" % (value[:64],))
         return None
     try:
         return naming.ldap_dn(kind, value, base_dn)
     except naming.NamingError as exc:
-        errors.append("%s: %s" % (path, exc.message))
+        errors.add(path, exc.message)
         return None
 
 
 def validate_accounts(accounts, base_dn):
     """Normalised accounts, or ValidationError listing every problem of the batch (item and field)."""
-    errors, out, seen = [], [], {}
+    errors, out, seen = Problems(), [], {}
     for index, item in enumerate(accounts):
         uid = item.get("uid")
-        path = "accounts[%d]" % index if not isinstance(uid, str) else "accounts[%d] (%s)" % (index, uid[:64])
+        path = item_path("accounts", index, uid)
         dn = _dn(errors, path + ".uid", item.get("kind") or "service", uid, base_dn)
         attributes = _check_attributes(errors, path + ".attributes", item.get("attributes") or {})
         classes = item.get("object_classes") or []
         bad = [c for c in classes if not isinstance(c, str) or not ATTRIBUTE_NAME.match(c)]
         if bad:
-            errors.append("%s.object_classes: %s not object class names" % (path, ", ".join(repr(c) for c in bad)))
+            errors.add(path + ".object_classes", "%s not object class names" % ", ".join(repr(c) for c in bad))
         groups = item.get("groups")
         group_dns = []
         for gindex, cn in enumerate(groups or []):
@@ -110,9 +109,9 @@ def validate_accounts(accounts, base_dn):
                 group_dns.append(group_dn)
         password = item.get("password")
         if password is not None and (not isinstance(password, str) or not password):
-            errors.append("%s.password: must be a non-empty string" % path)
+            errors.add(path + ".password", "must be a non-empty string")
         if dn and dn.lower() in seen:
-            errors.append("%s.uid: the same entry (%s) is already %s" % (path, dn, seen[dn.lower()]))
+            errors.add(path + ".uid", "the same entry (%s) is already %s" % (dn, seen[dn.lower()]))
         elif dn:
             seen[dn.lower()] = path
         out.append({"uid": uid, "dn": dn, "kind": item.get("kind") or "service", "path": path,
@@ -121,35 +120,33 @@ def validate_accounts(accounts, base_dn):
                                                                       c.lower() not in ("top", "inetorgperson")],
                     "groups": None if groups is None else sorted(set(group_dns)),
                     "password": password, "update_password": item.get("update_password") or "on_create"})
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return out
 
 
 def validate_groups(groups, base_dn):
-    errors, out, seen = [], [], {}
+    errors, out, seen = Problems(), [], {}
     for index, item in enumerate(groups):
         cn = item.get("cn")
-        path = "groups[%d]" % index if not isinstance(cn, str) else "groups[%d] (%s)" % (index, cn[:64])
+        path = item_path("groups", index, cn)
         dn = _dn(errors, path + ".cn", "group", cn, base_dn)
         members = []
         for mindex, member in enumerate(item.get("members") or []):
             member_dn = parse_member(member, base_dn)
             if member_dn is None:
-                errors.append("%s.members[%d]: %r is neither a person uid nor a DN under %s" % (
-                    path, mindex, member, base_dn))
+                errors.add("%s.members[%d]" % (path, mindex), "%r is neither a person uid nor a DN under %s" % (
+                    member, base_dn))
             else:
                 members.append(member_dn)
         description = item.get("description")
         if dn and dn.lower() in seen:
-            errors.append("%s.cn: the same group (%s) is already %s" % (path, dn, seen[dn.lower()]))
+            errors.add(path + ".cn", "the same group (%s) is already %s" % (dn, seen[dn.lower()]))
         elif dn:
             seen[dn.lower()] = path
         out.append({"cn": cn, "dn": dn, "path": path, "state": item.get("state") or "present",
                     "members": sorted(set(members), key=str.lower), "exclusive": bool(item.get("exclusive")),
                     "description": description})
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return out
 
 
@@ -231,7 +228,7 @@ def plan_memberships(accounts, groups_found):
 
     groups_found: {group dn lower: (group dn, [member dns])} of the groups read; a group an account
     names but that does not exist is an error, raised before anything is written."""
-    wanted, errors = {}, []
+    wanted, errors = {}, Problems()
     for key, (_gdn, members) in groups_found.items():
         wanted[key] = [m for m in members if m.lower() != key]
     for account in accounts:
@@ -242,12 +239,11 @@ def plan_memberships(accounts, groups_found):
             continue
         for gdn in account["groups"] or []:
             if gdn.lower() not in wanted:
-                errors.append("%s.groups: group %s does not exist; create it with esa.s2p.ldap_group first" % (
-                    account["path"], gdn))
+                errors.add(account["path"] + ".groups", "group %s does not exist; create it with esa.s2p.ldap_group "
+                                                        "first" % gdn)
             elif dn.lower() not in (m.lower() for m in wanted[gdn.lower()]):
                 wanted[gdn.lower()].append(dn)
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     out = {}
     for key, (gdn, members) in groups_found.items():
         after = group_members(gdn, wanted[key])

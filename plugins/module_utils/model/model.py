@@ -19,8 +19,9 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
+from ansible_collections.esa.s2p.plugins.module_utils.model.limits import VM_LIMITS
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import NamingError, name_error, type_name
 
 VARIABLES = ("s2p_domain", "s2p_ldap_base_dn", "s2p_vault_kv_mount", "s2p_sites", "s2p_segments",
@@ -56,37 +57,28 @@ STATION_SECRET = "ldap-bind"
 STATION_TLS_SECRET = "tls"
 MAX_CAMERAS = 64
 VM_DEFAULTS = {"count": 1, "cpus": 2, "memory_mb": 4096, "disk_gb": 40}
-VM_LIMITS = {"count": (1, naming.MAX_VM_INDEX), "cpus": (1, 128), "memory_mb": (512, 4194304),
-             "disk_gb": (1, 65536)}
 SITE_FIELDS = ("datacenter", "cluster", "datastore", "folder", "network", "subnet", "gateway",
                "dns_servers", "template")
-VSPHERE_FORBIDDEN = "/\\%"
 
 
 def _names(known):
     return ", ".join(sorted(known or ())) or "none"
 
 
-class _Checker(object):
-    """Collects errors; every check returns the clean value, or None after reporting."""
-
-    def __init__(self):
-        self.errors = []
-
-    def error(self, path, message):
-        self.errors.append("%s: %s" % (path, message))
+class _Checker(Problems):
+    """The model's checks; each adds its problems and returns the clean value, or None after reporting."""
 
     def mapping(self, path, value, what, required=(), optional=()):
         if not isinstance(value, dict):
-            self.error(path, "must be a mapping (%s), got %s" % (what, type_name(value)))
+            self.add(path, "must be a mapping (%s), got %s" % (what, type_name(value)))
             return {}
         allowed = sorted(set(required) | set(optional))
         for key in value:
             if key not in allowed:
-                self.error("%s.%s" % (path, key), "unknown field (allowed: %s)" % ", ".join(allowed))
+                self.add("%s.%s" % (path, key), "unknown field (allowed: %s)" % ", ".join(allowed))
         for key in required:
             if value.get(key) is None:
-                self.error("%s.%s" % (path, key), "required field is missing")
+                self.add("%s.%s" % (path, key), "required field is missing")
         return value
 
     def named_items(self, path, value, what, kind, key="name"):
@@ -103,7 +95,7 @@ class _Checker(object):
             if isinstance(value, dict):
                 hint = ": write one list item per %s with its '%s' (a list keeps duplicate names " \
                        "detectable, YAML mapping keys silently collapse)" % (what, key)
-            self.error(path, "must be a list of %ss, got %s%s" % (what, type_name(value), hint))
+            self.add(path, "must be a list of %ss, got %s%s" % (what, type_name(value), hint))
             return []
         seen, out = set(), []
         for index, item in enumerate(value):
@@ -113,15 +105,15 @@ class _Checker(object):
             good = isinstance(item, dict) and name_error(kind, name) is None
             item_path = "%s[%s]" % (path, name if good and name not in seen else index)
             if not isinstance(item, dict):
-                self.error(item_path, "must be a mapping with '%s' (or just the %s name), got %s" % (
+                self.add(item_path, "must be a mapping with '%s' (or just the %s name), got %s" % (
                     key, what, type_name(item)))
                 continue
             if name is None:
-                self.error(item_path + "." + key, "required field is missing")
+                self.add(item_path + "." + key, "required field is missing")
             elif not good:
-                self.error(item_path + "." + key, name_error(kind, name))
+                self.add(item_path + "." + key, name_error(kind, name))
             elif name in seen:
-                self.error(item_path + "." + key, "duplicate %s name '%s' (first defined at %s[%s])" % (
+                self.add(item_path + "." + key, "duplicate %s name '%s' (first defined at %s[%s])" % (
                     what, name, path, name))
                 good = False
             if good:
@@ -133,39 +125,40 @@ class _Checker(object):
         if value is None:
             return default
         if not isinstance(value, str):
-            self.error(path, "must be a string, got %s" % type_name(value))
+            self.add(path, "must be a string, got %s" % type_name(value))
             return None
         return value
 
     def vsphere_name(self, path, value, what):
-        """vSphere inventory names: 1-80 characters, no '/', '\\' or '%', no outer spaces."""
+        """vSphere inventory names: naming.vsphere_name_error."""
         value = self.text(path, value, None)
         if value is None:
             return None
-        bad = sorted(set(c for c in value if c in VSPHERE_FORBIDDEN))
-        if not value or len(value) > 80 or bad or value != value.strip():
-            self.error(path, "'%s' is not a valid %s name (allowed: 1 to 80 characters without '/', "
-                             "'\\', '%%' or leading/trailing spaces)" % (value, what))
-            return None
-        return value
+        return value if self.check(path, naming.vsphere_name_error(value, what)) else None
 
     def folder(self, path, value):
         value = self.text(path, value, None)
         if value is None:
             return None
         parts = value.strip("/").split("/")
-        if not all(p and p == p.strip() and len(p) <= 80 and "\\" not in p and "%" not in p for p in parts):
-            self.error(path, "'%s' is not a valid VM folder path (allowed: folder names of 1 to 80 "
-                             "characters separated by '/', relative to the datacenter's VM folder, "
-                             "e.g. s2p or S2P/Projects)" % value)
+        if not naming.vsphere_folder_ok(parts):
+            self.add(path, "'%s' is not a valid VM folder path (allowed: folder names of 1 to %d "
+                           "characters separated by '/', relative to the datacenter's VM folder, "
+                           "e.g. s2p or S2P/Projects)" % (value, naming.MAX_VSPHERE_NAME))
             return None
         return "/".join(parts)
+
+    def limit(self, path, value, field, default=None):
+        """A VM size within the S2P policy of model/limits.py."""
+        if value is None:
+            return default
+        return value if self.check(path, VM_LIMITS[field].problem(value)) else None
 
     def integer(self, path, value, low, high, default=None):
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.error(path, "must be a whole number from %d to %d, got %r" % (low, high, value))
+            self.add(path, "must be a whole number from %d to %d, got %r" % (low, high, value))
             return None
         return value
 
@@ -173,7 +166,7 @@ class _Checker(object):
         if value is None:
             return default
         if not isinstance(value, str) or value not in choices:
-            self.error(path, "unknown value %r (allowed: %s)" % (value, ", ".join(sorted(choices))))
+            self.add(path, "unknown value %r (allowed: %s)" % (value, ", ".join(sorted(choices))))
             return None
         return value
 
@@ -181,14 +174,14 @@ class _Checker(object):
         try:
             return ipaddress.ip_address(value if isinstance(value, str) else "")
         except ValueError:
-            self.error(path, "%r is not %s (e.g. 10.11.0.1)" % (value, what))
+            self.add(path, "%r is not %s (e.g. 10.11.0.1)" % (value, what))
             return None
 
     def network(self, path, value):
         try:
             return ipaddress.ip_network(value if isinstance(value, str) else "")
         except ValueError as exc:
-            self.error(path, "%r is not a network in CIDR notation like 10.11.0.0/16 (%s)" % (value, exc))
+            self.add(path, "%r is not a network in CIDR notation like 10.11.0.0/16 (%s)" % (value, exc))
             return None
 
     def reference(self, path, value, what, known):
@@ -196,7 +189,7 @@ class _Checker(object):
         if known is None:
             return value
         if value is not None and (not isinstance(value, str) or value not in known):
-            self.error(path, "unknown %s %r (known: %s)" % (what, value, _names(known)))
+            self.add(path, "unknown %s %r (known: %s)" % (what, value, _names(known)))
             return None
         return value
 
@@ -205,15 +198,15 @@ class _Checker(object):
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(path, "must be a list of %s names, got %s" % (what, type_name(value)))
+            self.add(path, "must be a list of %s names, got %s" % (what, type_name(value)))
             return None
         if required and not value:
-            self.error(path, "is empty: %s (known: %s)" % (hint, _names(known)))
+            self.add(path, "is empty: %s (known: %s)" % (hint, _names(known)))
             return None
         out = []
         for index, name in enumerate(value):
             if name in out:
-                self.error("%s[%d]" % (path, index), "%s %r is listed twice" % (what, name))
+                self.add("%s[%d]" % (path, index), "%s %r is listed twice" % (what, name))
             elif self.reference("%s[%d]" % (path, index), name, what, known) is not None:
                 out.append(name)
         return out
@@ -235,7 +228,7 @@ def _named(checker, path, value, what, default=None):
                                                         0, 3, naming.ADDRESS_SLOTS.get(name))
     if not isinstance(items, list) or not items:
         if isinstance(items, list):
-            checker.error(path, "defines no %s" % what)
+            checker.add(path, "defines no %s" % what)
         return None  # broken: references to it are not checked
     return out
 
@@ -243,7 +236,7 @@ def _named(checker, path, value, what, default=None):
 def _sites(checker, value):
     out = {}
     if value is None:
-        checker.error("s2p_sites", "is required: a list of sites, each with name and %s" % ", ".join(SITE_FIELDS))
+        checker.add("s2p_sites", "is required: a list of sites, each with name and %s" % ", ".join(SITE_FIELDS))
         return None
     subnets = []
     for path, item, name in checker.named_items("s2p_sites", value, "site", "site"):
@@ -257,16 +250,16 @@ def _sites(checker, value):
             if item.get("gateway") is not None else None
         if subnet and gateway and (gateway not in subnet or gateway in (subnet.network_address,
                                                                         subnet.broadcast_address)):
-            checker.error(path + ".gateway", "%s is not a host address of the subnet %s" % (gateway, subnet))
+            checker.add(path + ".gateway", "%s is not a host address of the subnet %s" % (gateway, subnet))
         servers = item.get("dns_servers")
         if servers is not None and (not isinstance(servers, list) or not servers):
-            checker.error(path + ".dns_servers", "must be a non-empty list of IP addresses, got %r" % (servers,))
+            checker.add(path + ".dns_servers", "must be a non-empty list of IP addresses, got %r" % (servers,))
             servers = []
         site["dns_servers"] = [str(a) for i, s in enumerate(servers or [])
                                for a in [checker.address("%s.dns_servers[%d]" % (path, i), s)] if a]
         for other_path, other in subnets if name else ():
             if subnet and subnet.version == other.version and subnet.overlaps(other):
-                checker.error(path + ".subnet", "%s overlaps %s.subnet %s" % (subnet, other_path, other))
+                checker.add(path + ".subnet", "%s overlaps %s.subnet %s" % (subnet, other_path, other))
         if subnet and name:
             subnets.append((path, subnet))
         site.update(subnet=str(subnet) if subnet else None, gateway=str(gateway) if gateway else None)
@@ -274,7 +267,7 @@ def _sites(checker, value):
             out[name] = site
     if not isinstance(value, list) or not value:
         if isinstance(value, list):
-            checker.error("s2p_sites", "defines no site")
+            checker.add("s2p_sites", "defines no site")
         return None  # broken: references to sites are not checked
     return out
 
@@ -286,8 +279,7 @@ def _vm_specs(checker, path, value):
         spec = {"role": role, "description": checker.text(item_path + ".description", item.get("description")),
                 "template": checker.vsphere_name(item_path + ".template", item.get("template"), "vSphere template")}
         for field, default in VM_DEFAULTS.items():
-            low, high = VM_LIMITS[field]
-            spec[field] = checker.integer("%s.%s" % (item_path, field), item.get(field), low, high, default)
+            spec[field] = checker.limit("%s.%s" % (item_path, field), item.get(field), field, default)
         if role:
             specs.append((item_path, spec))
     return specs
@@ -311,12 +303,10 @@ def _project_items(checker, path, item):
         checker.mapping(gpath, grp, "an LDAP group", (), ("name", "description", "members"))
         members = grp.get("members") or []
         if not isinstance(members, list):
-            checker.error(gpath + ".members", "must be a list of person uids, got %s" % type_name(members))
+            checker.add(gpath + ".members", "must be a list of person uids, got %s" % type_name(members))
             members = []
         for index, uid in enumerate(members):
-            problem = name_error("person", uid)
-            if problem:
-                checker.error("%s.members[%d]" % (gpath, index), problem)
+            checker.check("%s.members[%d]" % (gpath, index), name_error("person", uid))
         if name:
             groups.append({"name": name, "members": sorted(set(m for m in members if not name_error("person", m))),
                            "description": checker.text(gpath + ".description", grp.get("description"))})
@@ -325,7 +315,7 @@ def _project_items(checker, path, item):
 
 def _project(checker, path, item, name, known, settings):
     """Check one project; returns its normalised form (None when it has errors)."""
-    before = len(checker.errors)
+    before = len(checker)
     checker.mapping(path, item, "a project", ("segment", "environments"),
                     ("name", "description", "services", "vms", "secrets", "ldap_groups", "address_block"))
     block = _address_block(checker, path, item, name, known)
@@ -336,17 +326,17 @@ def _project(checker, path, item, name, known, settings):
     envs = {}
     raw_envs = item.get("environments")
     if raw_envs is not None and not isinstance(raw_envs, dict):
-        checker.error(path + ".environments", "must be a mapping of environment name to {sites: [...]}, got %s"
-                      % type_name(raw_envs))
+        checker.add(path + ".environments", "must be a mapping of environment name to {sites: [...]}, got %s"
+                    % type_name(raw_envs))
     elif raw_envs == {}:
-        checker.error(path + ".environments", "is empty: a project needs at least one environment (known: %s)"
-                      % _names(known["environments"]))
+        checker.add(path + ".environments", "is empty: a project needs at least one environment (known: %s)"
+                    % _names(known["environments"]))
     for env, spec in (raw_envs or {}).items() if isinstance(raw_envs, dict) else ():
         env_path = "%s.environments.%s" % (path, env)
         checker.reference(env_path, env, "environment", known["environments"])
         if spec is None:
-            checker.error(env_path + ".sites", "required field is missing: every environment of a project "
-                          "needs at least one site (known: %s)" % _names(known["sites"]))
+            checker.add(env_path + ".sites", "required field is missing: every environment of a project "
+                        "needs at least one site (known: %s)" % _names(known["sites"]))
             continue
         checker.mapping(env_path, spec, "an environment of the project, with sites", ("sites",), ("vms",))
         sites = checker.references(env_path + ".sites", spec.get("sites"), "site", known["sites"], required=True,
@@ -356,7 +346,7 @@ def _project(checker, path, item, name, known, settings):
     if block and known["sites"]:
         used = sorted(set(s for sites, _vms in envs.values() for s in sites or ()))
         _block_fits(checker, path + ".address_block", block, [known["sites"][s] for s in used])
-    if not name or len(checker.errors) > before or not settings["ok"] or known["sites"] is None:
+    if not name or len(checker) > before or not settings["ok"] or known["sites"] is None:
         return None
     project = {"name": name, "segment": segment, "description": description, "address_block": block,
                "services": [svc for _p, svc in services], "secrets": secrets, "ldap_groups": [],
@@ -387,7 +377,7 @@ def _deployment(checker, path, project, env, sites, services, vm_specs, known, s
             out["services"].append(dict(svc, project=name, environment=env,
                                         fqdn=naming.service_fqdn(svc["name"], name, env, domain)))
         except NamingError as exc:
-            checker.error(spath + ".name", "environment %s: %s" % (env, exc.message))
+            checker.add(spath + ".name", "environment %s: %s" % (env, exc.message))
     for secret in project["secrets"]:
         out["secrets"].append(dict(secret, project=name, environment=env, mount=settings["mount"],
                                    path=naming.vault_kv_path(segment, name, env, secret["name"])))
@@ -415,7 +405,7 @@ def _vm(checker, path, context, site, spec, identity, domain):
         name = naming.vm_name(site["name"], project, env, spec["role"], identity["index"])
         fqdn = naming.host_fqdn(name, domain)
     except NamingError as exc:
-        checker.error(path, context + exc.message)
+        checker.add(path, context + exc.message)
         return None
     return dict(identity, **{
         "name": name, "fqdn": fqdn, "site": site["name"], "role": spec["role"], "description": spec["description"],
@@ -431,7 +421,7 @@ def _address(checker, path, context, rule, subnet, *args, **kwargs):
     try:
         return rule(subnet, *args, **kwargs)
     except NamingError as exc:
-        checker.error(path, context + str(exc))
+        checker.add(path, context + str(exc))
         return None
 
 
@@ -439,7 +429,7 @@ def _block_fits(checker, path, block, sites):
     """Report once per site whose subnet cannot hold the block (before any address is made)."""
     for site in sites:
         if block and not site["subnet"]:
-            checker.error(path, "%s has no subnet: an address_block needs the site's subnet" % site["name"])
+            checker.add(path, "%s has no subnet: an address_block needs the site's subnet" % site["name"])
         elif block:
             _address(checker, path, "at %s: " % site["name"], naming.block_address, site["subnet"], block, 254)
 
@@ -450,8 +440,8 @@ def _address_block(checker, path, item, name, known):
     if block is not None:
         blocks = known.setdefault("address_blocks", {})
         if block in blocks:
-            checker.error(path + ".address_block", "block %d is already used by %s (each project and station "
-                                                   "needs its own)" % (block, blocks[block]))
+            checker.add(path + ".address_block", "block %d is already used by %s (each project and station "
+                                                 "needs its own)" % (block, blocks[block]))
         else:
             blocks[block] = path
     return block
@@ -470,20 +460,20 @@ def _stations(checker, value, known, settings, projects):
         fixed = STATION_TYPES.get(kind)
         cameras = checker.integer(path + ".cameras", item.get("cameras"), 1, MAX_CAMERAS, fixed)
         if kind and fixed and cameras and cameras != fixed:
-            checker.error(path + ".cameras", "a %s station has %d cameras, got %d" % (kind, fixed, cameras))
+            checker.add(path + ".cameras", "a %s station has %d cameras, got %d" % (kind, fixed, cameras))
         elif kind and not fixed and item.get("cameras") is None:
-            checker.error(path + ".cameras", "required field is missing for a %s station (1 to %d)"
-                          % (kind, MAX_CAMERAS))
+            checker.add(path + ".cameras", "required field is missing for a %s station (1 to %d)"
+                        % (kind, MAX_CAMERAS))
         if name and name in projects:
-            checker.error(path + ".name", "'%s' is also a project: a station's VMs, account and stack are "
-                                          "named like a project's ope environment, so the names must differ" % name)
+            checker.add(path + ".name", "'%s' is also a project: a station's VMs, account and stack are "
+                                        "named like a project's ope environment, so the names must differ" % name)
             name = None
         description = checker.text(path + ".description", item.get("description"))
         if not (name and site and kind and cameras and segment and settings["ok"] and known["sites"]):
             continue
-        before = len(checker.errors)
+        before = len(checker)
         _block_fits(checker, path + ".address_block", block, [known["sites"][site]])
-        if len(checker.errors) > before:
+        if len(checker) > before:
             continue
         station = _station(checker, path, name, known["sites"][site], kind, segment, block, cameras, settings)
         if station:
@@ -519,7 +509,7 @@ def _station(checker, path, name, site, kind, segment, block, cameras, settings)
                         for i in range(1, cameras + 1)],
             "vms": []}
     except NamingError as exc:
-        checker.error(path + ".name", exc.message)
+        checker.add(path + ".name", exc.message)
         return None
     for ordinal, spec in enumerate(STATION_VMS, 1):
         vm = _vm(checker, path + ".name", "", site, spec,
@@ -554,7 +544,7 @@ def _settings(checker, variables):
         try:
             settings[key] = check(default if value is None else value)
         except NamingError as exc:
-            checker.error(var, exc.message)
+            checker.add(var, exc.message)
             settings.update(ok=False)
             settings[key] = None
     return settings
@@ -577,8 +567,7 @@ def build_model(variables):
         if name and project:
             projects[name] = project
     stations = _stations(checker, variables.get("s2p_stations"), known, settings, projects)
-    if checker.errors:
-        raise ValidationError(checker.errors)
+    checker.raise_if_any()
     deployments = [d for p in projects.values() for d in p["environments"].values()]
     return {
         "domain": settings["domain"], "ldap_base_dn": settings["base_dn"], "vault_kv_mount": settings["mount"],

@@ -203,6 +203,35 @@ def vm_name(site, project, env, role, index):
                                 check_index(index))
 
 
+# Names of vSphere inventory objects (datacenter, cluster, datastore, port group, template, folder):
+# vSphere's rule, not an S2P one. A VM name (above) is stricter, so it always satisfies it.
+VSPHERE_FORBIDDEN = "/\\%"
+MAX_VSPHERE_NAME = 80
+VSPHERE_NAME_ALLOWED = "1 to %d characters without '/', '\\', '%%' or leading/trailing spaces" % MAX_VSPHERE_NAME
+
+
+def vsphere_name_error(value, what):
+    """The message for a bad vSphere name (a string; callers check the type), or None when it is good."""
+    found = []
+    if not value:
+        found.append("it is empty")
+    bad = sorted(set(c for c in value if c in VSPHERE_FORBIDDEN))
+    if bad:
+        found.append("it has %s" % ", ".join("'%s'" % c for c in bad))
+    if value != value.strip():
+        found.append("it has leading or trailing spaces")
+    if len(value) > MAX_VSPHERE_NAME:
+        found.append("it is %d characters long" % len(value))
+    if found:
+        return "'%s' is not a valid %s name: %s (allowed: %s)" % (value, what, ", ".join(found), VSPHERE_NAME_ALLOWED)
+    return None
+
+
+def vsphere_folder_ok(parts):
+    """Whether every folder name of a path (split at '/') is a valid vSphere name."""
+    return all(vsphere_name_error(p, "folder") is None for p in parts)
+
+
 def host_fqdn(vm, domain=DEFAULT_DOMAIN):
     """`<vm name>.<domain>`, e.g. esoc-neocc-ope-app01.s2p.esa.int."""
     return _fqdn([check_name("vm", vm, "vm")], domain)

@@ -20,6 +20,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.client import NoQuorum, SwarmError
 
 ROLES = ("manager", "worker")
@@ -40,35 +41,34 @@ def default_advertise_addr(docker_host):
 
 def validate_nodes(nodes):
     """Normalised node list, or ValidationError naming every bad item and field."""
-    errors, seen_names, seen_hosts, out = [], set(), set(), []
+    problems, seen_names, seen_hosts, out = Problems(), set(), set(), []
     for index, node in enumerate(nodes or []):
         where = "nodes[%d]" % index
         name = node.get("name")
         if not name:
-            errors.append("%s: name is required" % where)
+            problems.add(where, "name is required")
             continue
         where = "node %s" % name
         if name in seen_names:
-            errors.append("%s: listed twice" % where)
+            problems.add(where, "listed twice")
         seen_names.add(name)
         if node.get("docker_host") in seen_hosts:
-            errors.append("%s: docker_host %s is used by another node" % (where, node.get("docker_host")))
+            problems.add(where, "docker_host %s is used by another node" % node.get("docker_host"))
         seen_hosts.add(node.get("docker_host"))
         labels = node.get("labels") or {}
         bad = sorted(str(k) for k, v in labels.items() if not isinstance(v, (str, int)) or isinstance(v, bool))
         if bad:
-            errors.append("%s: labels %s must have string values" % (where, ", ".join(bad)))
+            problems.add(where, "labels %s must have string values" % ", ".join(bad))
         out.append(dict(node, labels=dict((str(k), str(v)) for k, v in labels.items()),
                         listen_addr=node.get("listen_addr") or DEFAULT_LISTEN_ADDR,
                         advertise_addr=node.get("advertise_addr") or default_advertise_addr(node.get("docker_host"))))
     if not nodes:
-        errors.append("nodes: the list is empty; give at least one node (name, docker_host), e.g. the "
-                      "inventory's s2p_swarm_nodes")
+        problems.add("nodes", "the list is empty; give at least one node (name, docker_host), e.g. the "
+                              "inventory's s2p_swarm_nodes")
     present_managers = [n for n in out if n["state"] == "present" and n["role"] == "manager"]
     if out and not present_managers:
-        errors.append("nodes: at least one node must be a present manager")
-    if errors:
-        raise ValidationError(errors)
+        problems.add("nodes", "at least one node must be a present manager")
+    problems.raise_if_any()
     return out
 
 

@@ -28,7 +28,8 @@ import hmac
 import secrets
 import string
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import type_name
 
 GENERATE_CHARSETS = {
@@ -122,7 +123,7 @@ def fill_vault_secrets(stacks, mount, read):
     A missing path with a `generate` policy is marked generate_pending, with the name of the version
     its creation (check-and-set 0) will have: version 1. Raises ValidationError naming each stack,
     secret and path that has no usable value. Values never appear in messages."""
-    errors = []
+    problems = Problems()
     for stack, secret in vault_secrets(stacks):
         where = "stack %s: secret %s: %s/%s" % (stack["name"], secret["name"], mount, secret["vault_path"])
         entry = read(secret["vault_path"])
@@ -131,14 +132,11 @@ def fill_vault_secrets(stacks, mount, read):
                 stack["name"], secret["name"], mount, secret["vault_path"], secret["vault_field"], 1))
             continue
         if entry is None:
-            errors.append("%s: no such secret in Vault (write it first, e.g. with vault kv put, or give the "
-                          "secret a generate policy)" % where)
+            problems.add(where, "no such secret in Vault (write it first, e.g. with vault kv put, or give the "
+                                "secret a generate policy)")
             continue
-        problem = _use_entry(stack, secret, mount, entry)
-        if problem:
-            errors.append("%s: %s" % (where, problem))
-    if errors:
-        raise ValidationError(errors)
+        problems.check(where, _use_entry(stack, secret, mount, entry))
+    problems.raise_if_any()
 
 
 def generate_missing(stacks, mount, write, read, hide):

@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import name_error, type_name
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import check_generate, value_version
 
@@ -86,19 +86,11 @@ def parse_memory(value):
     return int(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
-class _Checker(object):
-    def __init__(self):
-        self.errors = []
-
-    def add(self, where, message):
-        self.errors.append("%s: %s" % (where, message))
+class _Checker(Problems):
+    """Problems with the checks of a stack's fields; each returns the clean value (or a default)."""
 
     def name(self, where, kind, value):
-        problem = name_error(kind, value)
-        if problem:
-            self.add(where, problem)
-            return False
-        return True
+        return self.check(where, name_error(kind, value))
 
     def keys(self, where, item, allowed):
         unknown = sorted(set(item) - set(allowed))
@@ -140,7 +132,7 @@ def validate_stacks(stacks, known_sites=DEFAULT_SITES, name_key=None):
     name_key: the key of the names of secrets given as values (secrets.value_version)."""
     check = _Checker()
     if not isinstance(stacks, list):
-        raise ValidationError(["stacks: must be a list, got %s" % type_name(stacks)])
+        check.fail("stacks", "must be a list, got %s" % type_name(stacks))
     result, seen, published = [], set(), {}
     for index, stack in enumerate(stacks):
         where = "stacks[%d]" % index
@@ -156,8 +148,7 @@ def validate_stacks(stacks, known_sites=DEFAULT_SITES, name_key=None):
             check.add(where, "listed twice in the batch")
         seen.add(normalised["name"])
         result.append(normalised)
-    if check.errors:
-        raise ValidationError(check.errors)
+    check.raise_if_any()
     return result
 
 

@@ -15,34 +15,33 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.vault.project import project_folder
 
 
 def validate(folders, mount):
     """The folders, each <segment>/<project>/<env> with valid names, or ValidationError naming each bad one."""
-    errors, seen = [], {}
+    errors, seen = Problems(), {}
     try:
         naming.check_mount(mount, "mount")
     except naming.NamingError as exc:
-        errors.append("%s: %s" % (exc.obj, exc.message))
+        errors.add(exc.obj, exc.message)
     for index, folder in enumerate(folders):
         where = "folders[%d]" % index
         parts = folder.split("/") if isinstance(folder, str) else []
         if len(parts) != 3:
-            errors.append("%s: %r is not the folder of a project environment (allowed: <segment>/<project>/<env>, "
-                          "e.g. pd/neocc/ire)" % (where, folder))
+            errors.add(where, "%r is not the folder of a project environment (allowed: <segment>/<project>/<env>, "
+                              "e.g. pd/neocc/ire)" % (folder,))
             continue
         try:
             project_folder(*parts)
         except naming.NamingError as exc:
-            errors.append("%s (%s): %s: %s" % (where, folder, exc.obj, exc.message))
+            errors.add("%s (%s): %s" % (where, folder, exc.obj), exc.message)
             continue
         if folder in seen:
-            errors.append("%s: %s is already %s" % (where, folder, seen[folder]))
+            errors.add(where, "%s is already %s" % (folder, seen[folder]))
         seen[folder] = where
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return list(folders)
 
 

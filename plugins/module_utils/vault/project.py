@@ -20,7 +20,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
 DURATION = re.compile(r"^(\d+)([smhd]?)$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,38 +49,37 @@ def policy_text(mount, folder):
 
 
 def validate(items, mount):
-    errors, out, seen = [], [], {}
+    errors, out, seen = Problems(), [], {}
     for index, item in enumerate(items):
-        where = "projects[%d]" % index
+        where = item_path("projects", index)
         try:
             naming.check_mount(mount, "mount")
             name = naming.vault_policy_name(item.get("project"), item.get("environment"))
             folder = project_folder(item.get("segment"), item.get("project"), item.get("environment"))
         except naming.NamingError as exc:
-            errors.append("%s.%s: %s" % (where, exc.obj, exc.message))
+            errors.add("%s.%s" % (where, exc.obj), exc.message)
             continue
-        where = "projects[%d] (%s)" % (index, name)
+        where = item_path("projects", index, name)
         settings = {"token_policies": [name], "bind_secret_id": True}
         for field, maximum in (("secret_id_ttl", MAX_SECRET_ID_TTL), ("token_ttl", None), ("token_max_ttl", None)):
             value = seconds(item.get(field))
             if value is None or value < 1 or (maximum and value > maximum):
-                errors.append("%s.%s: %r is not a duration from 1s%s (e.g. 3600, 90m, 24h)" % (
-                    where, field, item.get(field), " to %dd" % (maximum // 86400) if maximum else ""))
+                errors.add("%s.%s" % (where, field), "%r is not a duration from 1s%s (e.g. 3600, 90m, 24h)" % (
+                    item.get(field), " to %dd" % (maximum // 86400) if maximum else ""))
             settings[field] = value
         uses = item.get("secret_id_num_uses")
         if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_SECRET_ID_USES:
-            errors.append("%s.secret_id_num_uses: must be from 1 to %d (0, unlimited, is not allowed), got %r"
-                          % (where, MAX_SECRET_ID_USES, uses))
+            errors.add(where + ".secret_id_num_uses", "must be from 1 to %d (0, unlimited, is not allowed), got %r"
+                       % (MAX_SECRET_ID_USES, uses))
         settings["secret_id_num_uses"] = uses
         if (settings["token_ttl"] or 0) > (settings["token_max_ttl"] or 0) and settings["token_max_ttl"]:
-            errors.append("%s.token_ttl: longer than token_max_ttl" % where)
+            errors.add(where + ".token_ttl", "longer than token_max_ttl")
         if name in seen:
-            errors.append("%s: %s is already %s" % (where, name, seen[name]))
+            errors.add(where, "%s is already %s" % (name, seen[name]))
         seen[name] = where
         out.append({"name": name, "where": where, "state": item.get("state") or "present",
                     "policy": policy_text(mount, folder), "settings": settings, "folder": folder})
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return out
 
 

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import STATE_READY, marker_of, vim
 
 GB_KB = 1024 * 1024
@@ -112,11 +112,11 @@ def _find_one(errors, path, inventory, dc, kind, name, what):
     if len(found) == 1:
         return found[0]
     if not found:
-        errors.append("%s: %s %r not found in datacenter %s (looked in /%s/...; found there: %s)" % (
-            path, what, name, dc, dc, ", ".join(inventory.names(dc, kind)) or "none"))
+        errors.add(path, "%s %r not found in datacenter %s (looked in /%s/...; found there: %s)" % (
+            what, name, dc, dc, ", ".join(inventory.names(dc, kind)) or "none"))
     else:
-        errors.append("%s: %d objects named %r in datacenter %s (%s): give a unique name" % (
-            path, len(found), name, dc, ", ".join(sorted(inventory.path(o.moid) for o in found))))
+        errors.add(path, "%d objects named %r in datacenter %s (%s): give a unique name" % (
+            len(found), name, dc, ", ".join(sorted(inventory.path(o.moid) for o in found))))
     return None
 
 
@@ -125,20 +125,20 @@ def _template(errors, path, inventory, dc, template):
         tried = "/%s/vm/%s" % (dc, template)
         found = inventory.by_path(tried)
         if found is None or not isinstance(found.ref, vim.VirtualMachine):
-            errors.append("%s: template not found at %s" % (path, tried))
+            errors.add(path, "template not found at %s" % tried)
             return None
         return found
     found = [o for o in inventory.find(dc, vim.VirtualMachine, template) if o.get("config.template")]
     if len(found) == 1:
         return found[0]
     if not found:
-        errors.append("%s: template %r not found in datacenter %s (looked for /%s/vm/**/%s; templates there: %s)"
-                      % (path, template, dc, dc, template, ", ".join(sorted(
-                          inventory.path(o.moid) for o in inventory.vms() if o.get("config.template")
-                          and inventory.datacenter(o.moid) == dc)) or "none"))
+        templates = sorted(inventory.path(o.moid) for o in inventory.vms()
+                           if o.get("config.template") and inventory.datacenter(o.moid) == dc)
+        errors.add(path, "template %r not found in datacenter %s (looked for /%s/vm/**/%s; templates there: %s)"
+                   % (template, dc, dc, template, ", ".join(templates) or "none"))
     else:
-        errors.append("%s: %d templates named %r in %s (%s): give the path relative to /%s/vm" % (
-            path, len(found), template, dc, ", ".join(sorted(inventory.path(o.moid) for o in found)), dc))
+        errors.add(path, "%d templates named %r in %s (%s): give the path relative to /%s/vm" % (
+            len(found), template, dc, ", ".join(sorted(inventory.path(o.moid) for o in found)), dc))
     return None
 
 
@@ -150,12 +150,12 @@ def _folder(errors, path, inventory, folder):
         found = inventory.by_path("/" + "/".join(parts[:depth]))
         if found is not None:
             if not isinstance(found.ref, vim.Folder):
-                errors.append("%s: %s is a %s, not a folder" % (
-                    path, inventory.path(found.moid), inventory.kind(found.moid)))
+                errors.add(path, "%s is a %s, not a folder" % (
+                    inventory.path(found.moid), inventory.kind(found.moid)))
                 return None, []
             return found, missing
         missing.insert(0, parts[depth - 1])
-    errors.append("%s: datacenter VM folder /%s not found" % (path, "/".join(parts[:2])))
+    errors.add(path, "datacenter VM folder /%s not found" % "/".join(parts[:2]))
     return None, []
 
 
@@ -163,8 +163,8 @@ def _resolve(errors, plan, inventory):
     want, path = plan.want, "vms[%s]" % plan.name
     dc = want["datacenter"]
     if dc not in inventory.datacenters():
-        errors.append("%s.datacenter: datacenter %r not found in vCenter (found: %s)" % (
-            path, dc, ", ".join(inventory.datacenters()) or "none"))
+        errors.add(path + ".datacenter", "datacenter %r not found in vCenter (found: %s)" % (
+            dc, ", ".join(inventory.datacenters()) or "none"))
         return
     if want["state"] == "absent":
         return
@@ -177,8 +177,8 @@ def _resolve(errors, plan, inventory):
         pools = [o for o in inventory.find(dc, vim.ResourcePool, want["resource_pool"])
                  if inventory.path(o.moid).startswith(prefix)]
         if len(pools) != 1:
-            errors.append("%s.resource_pool: %s resource pool %r under %s" % (
-                path, "no" if not pools else "more than one", want["resource_pool"], inventory.path(cluster.moid)))
+            errors.add(path + ".resource_pool", "%s resource pool %r under %s" % (
+                "no" if not pools else "more than one", want["resource_pool"], inventory.path(cluster.moid)))
         else:
             refs["pool"] = pools[0].ref
     elif cluster is not None:
@@ -203,8 +203,8 @@ def _identify(errors, plan, inventory, by_marker, force):
     path = "vms[%s]" % plan.name
     marked = by_marker.get(plan.name, [])
     if len(marked) > 1:
-        errors.append("%s: %d VMs carry the S2P marker of %s (%s): remove the extra copies" % (
-            path, len(marked), plan.name, ", ".join(sorted(inventory.path(o.moid) for o in marked))))
+        errors.add(path, "%d VMs carry the S2P marker of %s (%s): remove the extra copies" % (
+            len(marked), plan.name, ", ".join(sorted(inventory.path(o.moid) for o in marked))))
         return
     unmarked = [o for o in inventory.vms() if o.get("name") == plan.name and not marker_of(o)
                 and inventory.path(o.moid) == "%s/%s" % (plan.want["folder"], plan.name)]
@@ -216,8 +216,8 @@ def _identify(errors, plan, inventory, by_marker, force):
         plan.notes.append("%s has no S2P marker: not removed (force=true removes it)" % inventory.path(
             unmarked[0].moid))
     elif unmarked:
-        errors.append("%s: %s exists without the S2P marker; it is not ours to change: rename or remove it, "
-                      "or pick another folder" % (path, inventory.path(unmarked[0].moid)))
+        errors.add(path, "%s exists without the S2P marker; it is not ours to change: rename or remove it, "
+                         "or pick another folder" % inventory.path(unmarked[0].moid))
     if plan.vm is not None:
         plan.current = inventory.vm_state(plan.vm)
 
@@ -248,9 +248,10 @@ def _changes(errors, plan, inventory):
     for i, size in enumerate(want.get("disks_gb") or []):
         have = cur["disks_kb"][i] if i < len(cur["disks_kb"]) else None
         if have is not None and have > size * GB_KB:
-            errors.append("%s.disks_gb[%d]: disk %d is %s GB, the request of %d GB would shrink it; vSphere "
-                          "cannot shrink disks (ask for at least %s GB)" % (
-                              path, i, i + 1, _shown(cur)["disks_gb"][i], size, _shown(cur)["disks_gb"][i]))
+            shown = _shown(cur)["disks_gb"][i]
+            errors.add("%s.disks_gb[%d]" % (path, i), "disk %d is %s GB, the request of %d GB would shrink it; "
+                                                      "vSphere cannot shrink disks (ask for at least %s GB)"
+                       % (i + 1, shown, size, shown))
         elif have is None or have < size * GB_KB:
             plan.changes.append("disks_gb[%d]" % i)
     for i, net in enumerate(want.get("networks") or []):
@@ -274,7 +275,7 @@ def _changes(errors, plan, inventory):
 
 def plan_batch(wanted, inventory, force=False):
     """One VMPlan per desired VM, or ValidationError with every problem of the batch."""
-    errors = []
+    errors = Problems()
     by_marker = {}
     for vm in inventory.vms():
         marker = marker_of(vm)
@@ -290,6 +291,5 @@ def plan_batch(wanted, inventory, force=False):
         if len(errors) == before:
             _changes(errors, plan, inventory)
         plans.append(plan)
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return plans

@@ -18,8 +18,15 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
-from ansible_collections.esa.s2p.plugins.module_utils.model.naming import name_error, type_name
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
+from ansible_collections.esa.s2p.plugins.module_utils.model.limits import VM_LIMITS
+from ansible_collections.esa.s2p.plugins.module_utils.model.naming import (
+    MAX_VSPHERE_NAME,
+    name_error,
+    type_name,
+    vsphere_folder_ok,
+    vsphere_name_error,
+)
 
 STATES = ("present", "absent", "poweredon", "poweredoff", "restarted")
 # Fields of a model VM (s2p_model.vms) that vsphere_vm reads; the others are accepted and ignored.
@@ -28,29 +35,13 @@ FIELDS = ("name", "datacenter", "cluster", "resource_pool", "datastore", "folder
           "fqdn", "ip", "subnet", "gateway", "dns_servers", "site")
 MODEL_ONLY = ("role", "index", "description")
 PLACEMENT = ("datacenter", "cluster", "datastore", "folder", "template")
-LIMITS = {"cpus": (1, 128), "memory_mb": (4, 4194304), "disk_gb": (1, 65536)}
-VSPHERE_FORBIDDEN = "/\\%"
 
 
-class _Errors(object):
-    def __init__(self):
-        self.items = []
-
-    def add(self, path, message):
-        self.items.append("%s: %s" % (path, message))
-
-
-def _whole(errors, path, value, low, high, what):
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            errors.add(path, "must be a whole number of %s from %d to %d, got %r" % (what, low, high, value))
-            return None
-    if not low <= value <= high:
-        errors.add(path, "must be a whole number of %s from %d to %d, got %r" % (what, low, high, value))
-        return None
-    return value
+def _whole(errors, path, value, field):
+    """A VM size within vSphere's limit (model/limits.py); an integral float from templating counts."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if errors.check(path, VM_LIMITS[field].problem(value, policy=False)) else None
 
 
 def _vsphere_name(errors, path, value, what, required=True):
@@ -61,12 +52,7 @@ def _vsphere_name(errors, path, value, what, required=True):
     if not isinstance(value, str):
         errors.add(path, "must be a string (the %s), got %s" % (what, type_name(value)))
         return None
-    bad = sorted(set(c for c in value if c in VSPHERE_FORBIDDEN))
-    if not value or len(value) > 80 or bad or value != value.strip():
-        errors.add(path, "%r is not a valid %s name (1 to 80 characters without '/', '\\', '%%' "
-                         "or leading/trailing spaces)" % (value, what))
-        return None
-    return value
+    return value if errors.check(path, vsphere_name_error(value, what)) else None
 
 
 def _folder(errors, path, value, datacenter):
@@ -85,9 +71,9 @@ def _folder(errors, path, value, datacenter):
                 value, datacenter, datacenter))
             return None
         parts = parts[2:]
-    if not all(p and p == p.strip() and len(p) <= 80 and "\\" not in p and "%" not in p for p in parts):
-        errors.add(path, "%r has an empty or invalid folder name (1 to 80 characters without '\\' or '%%')"
-                   % value)
+    if not vsphere_folder_ok(parts):
+        errors.add(path, "%r has an empty or invalid folder name (1 to %d characters without '\\' or '%%')"
+                   % (value, MAX_VSPHERE_NAME))
         return None
     return "/%s/vm/%s" % (datacenter, "/".join(parts)) if parts else "/%s/vm" % datacenter
 
@@ -124,9 +110,8 @@ def _disks(errors, path, item):
     if item.get("disks_gb") is not None and item.get("disk_gb") is not None:
         errors.add(path + ".disks_gb", "give either disk_gb (first disk) or disks_gb (every disk), not both")
         return None
-    low, high = LIMITS["disk_gb"]
     if item.get("disk_gb") is not None:
-        size = _whole(errors, path + ".disk_gb", item["disk_gb"], low, high, "GB")
+        size = _whole(errors, path + ".disk_gb", item["disk_gb"], "disk_gb")
         return [size] if size else None
     raw = item.get("disks_gb")
     if raw is None:
@@ -134,7 +119,7 @@ def _disks(errors, path, item):
     if not isinstance(raw, list):
         errors.add(path + ".disks_gb", "must be a list of disk sizes in GB, got %s" % type_name(raw))
         return None
-    out = [_whole(errors, "%s.disks_gb[%d]" % (path, i), s, low, high, "GB") for i, s in enumerate(raw)]
+    out = [_whole(errors, "%s.disks_gb[%d]" % (path, i), s, "disk_gb") for i, s in enumerate(raw)]
     return out if all(out) else None
 
 
@@ -185,14 +170,12 @@ def _guest(errors, path, item, name):
 
 def normalise_vm(errors, path, item, state):
     """The desired state of one VM (None when it has errors; they are in `errors`)."""
-    before = len(errors.items)
+    before = len(errors)
     name = item.get("name")
     unknown = sorted(k for k in item if k not in FIELDS + MODEL_ONLY)
     for key in unknown:
         errors.add("%s.%s" % (path, key), "unknown field (allowed: %s)" % ", ".join(sorted(FIELDS)))
-    name_problem = name_error("vm", name)
-    if name_problem:
-        errors.add(path + ".name", name_problem)
+    good_name = errors.check(path + ".name", name_error("vm", name))
     datacenter = _vsphere_name(errors, path + ".datacenter", item.get("datacenter"), "datacenter")
     vm = {"name": name, "datacenter": datacenter, "state": state,
           "folder": _folder(errors, path + ".folder", item.get("folder"), datacenter or "?")}
@@ -202,9 +185,7 @@ def normalise_vm(errors, path, item, state):
     vm["template"] = _template(errors, path + ".template", item.get("template"), creating)
     vm["resource_pool"] = _vsphere_name(errors, path + ".resource_pool", item.get("resource_pool"), "resource pool",
                                         required=False)
-    low, high = LIMITS["cpus"]
-    vm["cpus"] = _whole(errors, path + ".cpus", item["cpus"], low, high, "CPUs") \
-        if item.get("cpus") is not None else None
+    vm["cpus"] = _whole(errors, path + ".cpus", item["cpus"], "cpus") if item.get("cpus") is not None else None
     if creating and item.get("cpus") is None:
         errors.add(path + ".cpus", "required field is missing (number of virtual CPUs)")
     memory = item.get("memory_mb")
@@ -213,38 +194,31 @@ def normalise_vm(errors, path, item, state):
             errors.add(path + ".memory_mb", "required field is missing (memory in MB)")
         vm["memory_mb"] = None
     else:
-        low, high = LIMITS["memory_mb"]
-        vm["memory_mb"] = _whole(errors, path + ".memory_mb", memory, low, high, "MB")
-        if vm["memory_mb"] and vm["memory_mb"] % 4:
-            errors.add(path + ".memory_mb", "%d is not a multiple of 4 MB (vSphere allocates memory in "
-                                            "4 MB steps)" % vm["memory_mb"])
+        vm["memory_mb"] = _whole(errors, path + ".memory_mb", memory, "memory_mb")
     vm["disks_gb"] = _disks(errors, path, item)
     vm["networks"] = _networks(errors, path, item)
     vm["attributes"] = {}
     for field in ("site", "segment", "project", "environment"):
         value = item.get(field)
         if value is not None:
-            problem = name_error(field, value)
-            if problem:
-                errors.add("%s.%s" % (path, field), problem)
+            errors.check("%s.%s" % (path, field), name_error(field, value))
             vm["attributes"][field] = value
     owner = item.get("owner")
     if owner is not None:
         if not isinstance(owner, str) or not owner.strip():
             errors.add(path + ".owner", "must be a non-empty string (team or person), got %r" % (owner,))
         vm["attributes"]["owner"] = owner
-    vm["guest"] = _guest(errors, path, item, name if not name_problem else "?")
-    return vm if len(errors.items) == before else None
+    vm["guest"] = _guest(errors, path, item, name if good_name else "?")
+    return vm if len(errors) == before else None
 
 
 def normalise_batch(items, state):
     """Desired state of every VM in `items`, or ValidationError listing every problem."""
-    errors = _Errors()
+    errors = Problems()
     if state not in STATES:
         errors.add("state", "unknown value %r (allowed: %s)" % (state, ", ".join(STATES)))
     if not isinstance(items, list):
-        errors.add("vms", "must be a list of VMs, got %s" % type_name(items))
-        raise ValidationError(errors.items)
+        errors.fail("vms", "must be a list of VMs, got %s" % type_name(items))
     out, seen = [], {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -261,6 +235,5 @@ def normalise_batch(items, state):
         vm = normalise_vm(errors, path, item, state)
         if vm:
             out.append(vm)
-    if errors.items:
-        raise ValidationError(errors.items)
+    errors.raise_if_any()
     return out

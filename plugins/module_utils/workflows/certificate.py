@@ -32,6 +32,7 @@ from ansible_collections.esa.s2p.plugins.module_utils.dns.client import DNSClien
 from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import CONNECTION_OPTIONS as DNS_OPTIONS
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import name_problems, parse_zone, zone_of
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultClient
 from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import CONNECTION_OPTIONS as VAULT_OPTIONS
 from ansible_collections.esa.s2p.plugins.module_utils.vault import pki as vault_pki
@@ -60,50 +61,46 @@ def _read(path):
 
 def validate(params):
     """Whole-batch check of the certificates; returns the items with key sizes filled in."""
-    errors = []
+    errors = Problems()
     zones = [parse_zone(z) for z in params["zones"]]
     seen = {}
     items = []
     if not 0 < params["renew_fraction"] < 1:
-        errors.append("renew_fraction must be between 0 and 1 (exclusive), got %s" % params["renew_fraction"])
+        errors.add("renew_fraction", "must be between 0 and 1 (exclusive), got %s" % params["renew_fraction"])
     for index, item in enumerate(params["certificates"]):
         where = "certificates[%d] (%s)" % (index, item["name"])
         if not item["name"] or "/" in item["name"] or item["name"].startswith("."):
-            errors.append("%s: name must be a plain file name" % where)
+            errors.add(where, "name must be a plain file name")
         if item["name"] in seen:
-            errors.append("%s: name also used by certificates[%d]" % (where, seen[item["name"]]))
+            errors.add(where, "name also used by certificates[%d]" % seen[item["name"]])
         seen[item["name"]] = index
         if not item.get("path") and not item.get("vault_kv_path"):
-            errors.append("%s: give path (files) and/or vault_kv_path (Vault KV) to keep the certificate" % where)
+            errors.add(where, "give path (files) and/or vault_kv_path (Vault KV) to keep the certificate")
         if (item["issuer"] == "vault_pki" or item.get("vault_kv_path")) and not _given(params, "vault", "url"):
-            errors.append("%s: issuer vault_pki and vault_kv_path need the vault connection (vault.url or VAULT_ADDR)"
-                          % where)
+            errors.add(where, "issuer vault_pki and vault_kv_path need the vault connection (vault.url or VAULT_ADDR)")
         has_account_key = params.get("account_key_path") or params.get("account_key_vault_path")
         if item["issuer"] == "acme" and not (_given(params, "dns", "server") and has_account_key):
-            errors.append("%s: issuer acme needs the dns connection (dns.server or DNS_SERVER) and account_key_path "
-                          "or account_key_vault_path"
-                          % where)
+            errors.add(where, "issuer acme needs the dns connection (dns.server or DNS_SERVER) and account_key_path "
+                              "or account_key_vault_path")
         if item["issuer"] == "acme" and not params.get("acme_directory"):
-            errors.append("%s: issuer acme needs acme_directory (or ACME_DIRECTORY), the URL of the ACME "
-                          "directory" % where)
+            errors.add(where, "issuer acme needs acme_directory (or ACME_DIRECTORY), the URL of the ACME directory")
         if params.get("account_key_vault_path") and not _given(params, "vault", "url"):
-            errors.append("%s: account_key_vault_path needs the vault connection (vault.url or VAULT_ADDR)" % where)
+            errors.add(where, "account_key_vault_path needs the vault connection (vault.url or VAULT_ADDR)")
         if not item["names"]:
-            errors.append("%s: names must list at least one DNS name" % where)
+            errors.add(where, "names must list at least one DNS name")
         for name in item["names"]:
             bad = name_problems(name)
             if bad:
-                errors.append("%s: names: %s" % (where, "; ".join(bad)))
+                errors.add(where + ": names", "; ".join(bad))
             elif zone_of(parse_zone(name), zones) is None:
-                errors.append("%s: names: %s is outside the zones %s" % (where, name, ", ".join(params["zones"])))
+                errors.add(where + ": names", "%s is outside the zones %s" % (name, ", ".join(params["zones"])))
         try:
             key_type, key_size = logic.check_key(item["key_type"], item["key_size"])
         except ValidationError as exc:
-            errors.extend("%s: %s" % (where, e) for e in exc.errors)
+            errors.extend(exc.errors, where)
             continue
         items.append(dict(item, key_size=key_size, names=[n.rstrip(".").lower() for n in item["names"]]))
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return items
 
 

@@ -42,7 +42,8 @@ import string
 import time
 
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map
 
 CHARACTER_CLASSES = {
@@ -88,33 +89,33 @@ def generate_password(length, classes):
 
 def validate(items, base_dn, length, classes):
     """Normalised credentials, or ValidationError listing every problem of the batch."""
-    errors, out, seen = [], [], {}
+    errors, out, seen = Problems(), [], {}
     if not MIN_LENGTH <= length <= MAX_LENGTH:
-        errors.append("length: must be from %d to %d, got %d" % (MIN_LENGTH, MAX_LENGTH, length))
+        errors.add("length", "must be from %d to %d, got %d" % (MIN_LENGTH, MAX_LENGTH, length))
     if not classes or len(classes) > length:
-        errors.append("characters: list at least one class of %s" % ", ".join(sorted(CHARACTER_CLASSES)))
+        errors.add("characters", "list at least one class of %s" % ", ".join(sorted(CHARACTER_CLASSES)))
     for index, item in enumerate(items):
         uid = item.get("uid")
-        where = "credentials[%d]" % index if not isinstance(uid, str) else "credentials[%d] (%s)" % (index, uid[:64])
+        where = item_path("credentials", index, uid)
         try:
             dn = naming.ldap_dn(item.get("kind") or "service", uid, base_dn)
         except naming.NamingError as exc:
-            errors.append("%s.uid: %s" % (where, exc.message))
+            errors.add(where + ".uid", exc.message)
             dn = None
         path = item.get("path")
         if not isinstance(path, str) or not KV_PATH.match(path) or len(path) > 512:
-            errors.append("%s.path: %r is not a KV path like pd/neocc/ope/ldap-bind (lower-case letters, "
-                          "digits, '-', '_', '.', separated by '/'; use the esa.s2p.vault_path filter)" % (where, path))
+            errors.add(where + ".path", "%r is not a KV path like pd/neocc/ope/ldap-bind (lower-case letters, "
+                                        "digits, '-', '_', '.', separated by '/'; use the esa.s2p.vault_path filter)"
+                       % (path,))
         elif path in seen:
-            errors.append("%s.path: %s is already used by %s" % (where, path, seen[path]))
+            errors.add(where + ".path", "%s is already used by %s" % (path, seen[path]))
         else:
             seen[path] = where
         period = item.get("rotation_period_days")
         if period is not None and (isinstance(period, bool) or not isinstance(period, int) or period < 1):
-            errors.append("%s.rotation_period_days: must be a whole number of days >= 1, got %r" % (where, period))
+            errors.add(where + ".rotation_period_days", "must be a whole number of days >= 1, got %r" % (period,))
         out.append(dict(item, dn=dn, where=where))
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return out
 
 
@@ -237,18 +238,17 @@ def plan(items, kvs, changed_times, moment, force, check_mode=False):
     earlier in the same run would be (no password yet, so no pwdChangedTime): the plan is then
     exactly what the real run decides once the account exists, and p["account_missing"] is True.
     """
-    errors, plans = [], []
+    errors, plans = Problems(), []
     for item, kv in zip(items, kvs):
         missing = item["dn"] not in changed_times
         if missing and not check_mode:
-            errors.append("%s.uid: the account %s does not exist; create it with esa.s2p.ldap_account first"
-                          % (item["where"], item["dn"]))
+            errors.add(item["where"] + ".uid", "the account %s does not exist; create it with esa.s2p.ldap_account "
+                                               "first" % item["dn"])
             continue
         changed_time = changed_times.get(item["dn"])
         plans.append({"item": item, "kv": kv, "changed_time": changed_time, "account_missing": missing,
                       "action": decide(item, kv, changed_time, moment, force)})
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     return plans
 
 
