@@ -19,10 +19,11 @@ __metaclass__ = type
 import random
 import time
 
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.dns import plan as dns_plan
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.dns.client import ConcurrentChange
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import (
     RRset,
     name_problems,
