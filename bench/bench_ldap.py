@@ -86,7 +86,8 @@ def ours(prefix: str) -> list:
     return playbook([
         {"name": "accounts", "esa.s2p.ldap_account": {"accounts": [{"uid": u} for u in uids]}},
         {"name": "credentials", "esa.s2p.credential": {"credentials": [
-            {"uid": u, "path": f"{prefix}/bench/{u}/ldap-bind", "owner": "bench", "project": prefix} for u in uids]}},
+            {"uid": u, "path": f"{prefix}/bench/{u}/ldap-bind", "owner": "bench", "project": prefix} for u in uids],
+            "vault": "{{ s2p_vault_connection }}"}},
     ])
 
 

@@ -6,70 +6,60 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.esa.s2p.plugins.plugin_utils.connection_docs import doc_fragment
 
-class ModuleDocFragment(object):
-    """Connection options of every esa.s2p vSphere module (spec: module_utils/vsphere/adapter.py)."""
-
-    DOCUMENTATION = r"""
-options:
-  hostname:
-    description:
-      - vCenter (or ESXi) host name or address.
-      - If not set, the environment variable E(VMWARE_HOST) is used.
-    type: str
-    required: true
-  port:
-    description:
-      - Port of the vSphere API.
-      - If not set, the environment variable E(VMWARE_PORT) is used.
-    type: int
-    default: 443
-  username:
-    description:
-      - User to log in as, for example V(s2p-automation@vsphere.local).
-      - If not set, the environment variable E(VMWARE_USER) is used.
-    type: str
-    required: true
-    aliases: [user]
-  password:
-    description:
-      - Password of O(username).
-      - If not set, the environment variable E(VMWARE_PASSWORD) is used.
-    type: str
-    required: true
-    aliases: [pass]
-  validate_certs:
-    description:
-      - Verify vCenter's TLS certificate (chain and host name).
-      - Set to V(false) only for throw-away labs; prefer O(ca_path).
-      - If not set, the environment variable E(VMWARE_VALIDATE_CERTS) is used.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file (or directory of hashed certificates) of the CA that signed vCenter's certificate.
-      - When not set, the system trust store is used.
-      - If not set, the environment variable E(VMWARE_CA_PATH) is used.
-    type: path
-  protocol:
-    description:
-      - V(http) only for API simulators in tests; vCenter always serves V(https).
-    type: str
-    choices: [https, http]
-    default: https
-notes:
-  - The module logs in once per task and logs out at the end.
-  - Set the connection once for many tasks with C(module_defaults) on the action group
-    C(group/esa.s2p.vsphere).
-requirements:
-  - pyvmomi >= 8.0.3
+# The vsphere connection options, written once: the docs of connection_argument_spec() in
+# module_utils/vsphere/adapter.py. Every variant below is built from this text.
+OPTIONS = r"""
+hostname:
+  description:
+    - vCenter (or ESXi) host name or address.
+    - If not set, the environment variable E(VMWARE_HOST) is used.
+  type: str
+  required: true
+port:
+  description:
+    - Port of the vSphere API.
+    - If not set, the environment variable E(VMWARE_PORT) is used.
+  type: int
+  default: 443
+username:
+  description:
+    - User to log in as, for example V(s2p-automation@vsphere.local).
+    - If not set, the environment variable E(VMWARE_USER) is used.
+  type: str
+  required: true
+  aliases: [user]
+password:
+  description:
+    - Password of O(username).
+    - If not set, the environment variable E(VMWARE_PASSWORD) is used.
+  type: str
+  required: true
+  aliases: [pass]
+validate_certs:
+  description:
+    - Verify vCenter's TLS certificate (chain and host name).
+    - Set to V(false) only for throw-away labs; prefer O(ca_path).
+    - If not set, the environment variable E(VMWARE_VALIDATE_CERTS) is used.
+  type: bool
+  default: true
+ca_path:
+  description:
+    - PEM file (or directory of hashed certificates) of the CA that signed vCenter's certificate.
+    - When not set, the system trust store is used.
+    - If not set, the environment variable E(VMWARE_CA_PATH) is used.
+  type: path
+protocol:
+  description:
+    - V(http) only for API simulators in tests; vCenter always serves V(https).
+  type: str
+  choices: [https, http]
+  default: https
 """
 
-    # The module belongs to the action group of this backend (meta/runtime.yml).
-    ACTION_GROUP = r"""
-attributes:
-  action_group:
-    support: full
-    membership: [esa.s2p.vsphere]
-    description: Takes its connection options from C(module_defaults) of C(group/esa.s2p.vsphere).
-"""
+# The variants DOCUMENTATION, PLUGINS, CONNECTION, OPTIONAL_CONNECTION, ACTION_GROUP: see connection_docs.py.
+ModuleDocFragment = doc_fragment("vsphere", OPTIONS, what="vCenter",
+                                 notes=["One login per task (the inventory plugin: per vCenter and refresh), "
+                                        "logged out at the end."],
+                                 requirements=["pyvmomi >= 8.0.3"])

@@ -20,6 +20,8 @@ description:
     template), so a VM name or attribute that looks like a template reaches plays literally.
   - "The file must end in C(.vsphere.yml) or C(.vsphere.yaml) and hold C(plugin: esa.s2p.vsphere)."
 extends_documentation_fragment:
+  - esa.s2p.vsphere
+  - esa.s2p.vsphere.plugins
   - constructed
   - inventory_cache
 options:
@@ -28,37 +30,14 @@ options:
     type: str
     required: true
     choices: [esa.s2p.vsphere]
+  # The connection options come from the doc fragment esa.s2p.vsphere; the per-vCenter keys of
+  # O(vcenters) may supply these three instead, so the top-level ones are not required here.
   hostname:
-    description: vCenter host name or address (when O(vcenters) is not set).
-    type: str
-    env: [{name: VMWARE_HOST}]
-  port:
-    description: Port of the vSphere API.
-    type: int
-    default: 443
-    env: [{name: VMWARE_PORT}]
+    required: false
   username:
-    description: User to log in as.
-    type: str
-    env: [{name: VMWARE_USER}]
+    required: false
   password:
-    description: Password of O(username).
-    type: str
-    env: [{name: VMWARE_PASSWORD}]
-  validate_certs:
-    description: Verify vCenter's TLS certificate.
-    type: bool
-    default: true
-    env: [{name: VMWARE_VALIDATE_CERTS}]
-  ca_path:
-    description: PEM file of the CA that signed vCenter's certificate.
-    type: path
-    env: [{name: VMWARE_CA_PATH}]
-  protocol:
-    description: V(http) only for API simulators in tests.
-    type: str
-    default: https
-    choices: [https, http]
+    required: false
   vcenters:
     description:
       - Several vCenters in one inventory, each a mapping with the keys V(hostname), V(port), V(username),
@@ -110,14 +89,13 @@ from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import VSphereClient
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import CONNECTION_OPTIONS, client_from_options
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     INVENTORY_VM_PROPERTIES,
     host_summaries,
     read_inventory,
 )
 
-CONNECTION = ("hostname", "port", "username", "password", "validate_certs", "ca_path", "protocol")
 GROUPED = ("site", "segment", "project", "environment", "power")
 SKIPPED = ("name", "ip")  # the host name; ansible_host
 
@@ -133,15 +111,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super(InventoryModule, self).verify_file(path) and path.endswith((".vsphere.yml", ".vsphere.yaml"))
 
     def _endpoints(self):
-        base = dict((k, self.get_option(k)) for k in CONNECTION)
-        return [dict(base, **dict((k, v) for k, v in (vc or {}).items() if k in CONNECTION and v is not None))
+        base = dict((k, self.get_option(k)) for k in CONNECTION_OPTIONS)
+        return [dict(base, **dict((k, v) for k, v in (vc or {}).items() if k in CONNECTION_OPTIONS and v is not None))
                 for vc in self.get_option("vcenters") or [{}]]
 
     def _fetch(self):
         hosts = []
         for endpoint in self._endpoints():
             try:
-                with VSphereClient(**endpoint) as client:
+                with client_from_options(endpoint.get) as client:
                     inventory = read_inventory(client, INVENTORY_VM_PROPERTIES, placement=False, fast=True)
                     for vm in host_summaries(inventory, managed_only=self.get_option("managed_only")):
                         vm["vcenter"] = client.endpoint

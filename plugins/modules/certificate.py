@@ -22,13 +22,16 @@ description:
   - ACME orders are answered with DNS-01. The challenge TXT records of one order are created in
     one RFC 2136 update per zone and removed in one update per zone (also when the order fails),
     through the zones' primary server given in O(dns).
+  - O(dns) is needed for C(acme) certificates; O(vault) for C(vault_pki) certificates,
+    O(certificates[].vault_kv_path) and O(account_key_vault_path).
   - Private keys are written only to the key files (mode O(certificates[].mode)) and/or the Vault KV
     secret O(certificates[].vault_kv_path), and never appear in the result, the diff or any log.
 author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.acme
-  - esa.s2p.dns.connection
+  - esa.s2p.dns.optional_connection
+  - esa.s2p.vault.optional_connection
   - esa.s2p.acme.action_group
 attributes:
   check_mode:
@@ -125,47 +128,6 @@ options:
       - Path in the KV v2 mount O(kv_mount) of the ACME account key (field C(private_key)), created there
         when missing. Takes precedence over O(account_key_path).
     type: str
-  vault:
-    description:
-      - Connection to Vault, with the options of the C(esa.s2p.vault) modules (for example
-        C("{{ s2p_vault_connection }}")). Needed for C(vault_pki) and O(certificates[].vault_kv_path).
-      - Every suboption falls back to its environment variable (E(VAULT_ADDR), E(VAULT_TOKEN),
-        E(VAULT_ROLE_ID), E(VAULT_SECRET_ID), E(VAULT_CACERT), E(VAULT_NAMESPACE)), also when the
-        option is not given.
-    type: dict
-    default: {}
-    suboptions:
-      url:
-        description: Vault address.
-        type: str
-      auth_method:
-        description: How to log in.
-        type: str
-        choices: [token, approle]
-        default: token
-      token:
-        description: Vault token for O(vault.auth_method=token).
-        type: str
-      role_id:
-        description: AppRole role ID.
-        type: str
-      secret_id:
-        description: AppRole secret ID.
-        type: str
-      ca_cert:
-        description: CA bundle that signed Vault's TLS certificate.
-        type: path
-      namespace:
-        description: Vault namespace.
-        type: str
-      validate_certs:
-        description: Verify Vault's TLS certificate.
-        type: bool
-        default: true
-      timeout:
-        description: Seconds to wait for Vault.
-        type: int
-        default: 30
   pki_mount:
     description: Mount of Vault's PKI engine.
     type: str
@@ -223,11 +185,11 @@ account_key_created:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import acme_module
-from ansible_collections.esa.s2p.plugins.module_utils.workflows.certificate import converge
-from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import connection_argument_spec as dns_spec
+from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import ADAPTER as ACME
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
-from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import connection_argument_spec as vault_spec
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import ADAPTER as DNS
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import ADAPTER as VAULT
+from ansible_collections.esa.s2p.plugins.module_utils.workflows.certificate import converge
 
 CERTIFICATE_SPEC = dict(
     name=dict(type="str", required=True),
@@ -247,12 +209,7 @@ CERTIFICATE_SPEC = dict(
 
 
 def main():
-    dns_options, vault_options = dns_spec(), vault_spec()
-    # Both connections default to {} so their environment fallbacks apply (AWX credentials inject
-    # VAULT_ADDR, DNS_SERVER...); whether a batch needs one is checked with the batch.
-    for option in list(dns_options.values()) + list(vault_options.values()):
-        option.pop("required", None)
-    module = acme_module(
+    module = ACME.module(
         # acme_directory only for batches with ACME certificates (checked with the batch).
         dict(acme_directory=dict(type="str", fallback=(env_fallback, ["ACME_DIRECTORY"])),
              certificates=dict(type="list", elements="dict", required=True, options=CERTIFICATE_SPEC),
@@ -260,16 +217,22 @@ def main():
              renew_days=dict(type="float"),
              account_key_path=dict(type="path", no_log=False),
              account_key_vault_path=dict(type="str", no_log=False),
-             vault=dict(type="dict", options=vault_options, default={}),
+             vault=VAULT.nested_option(required=False),
              pki_mount=dict(type="str", default="pki"),
              pki_role=dict(type="str", default="s2p-esa-int"),
              kv_mount=dict(type="str", default="s2p"),
              contact=dict(type="str"),
              zones=dict(type="list", elements="str", default=["s2p.esa.int"]),
-             dns=dict(type="dict", options=dns_options, default={})),
+             dns=DNS.nested_option(required=False)),
         supports_check_mode=True)
+    # Whether the batch needs Vault, DNS and ACME is checked with the batch; each client is built
+    # (by these functions, nothing sent yet) only when a certificate needs it.
+    clients = {"vault": lambda: VAULT.client_from_nested(module.params["vault"], "vault"),
+               "dns": lambda: DNS.client_from_nested(module.params["dns"], "dns"),
+               "acme": lambda account_key: ACME.client_from_options(module.params.get, account_key=account_key)}
     try:
-        result = converge(module)
+        result = converge(module.params, module.check_mode, module._diff, clients,
+                          module.set_fs_attributes_if_different)
     except S2PError as exc:
         module.fail_json(**exc.as_fail_kwargs())
     module.exit_json(**result)

@@ -101,7 +101,8 @@ options:
     default: false
 extends_documentation_fragment:
   - esa.s2p.ldap
-  - esa.s2p.vault
+  - esa.s2p.vault.connection
+  - esa.s2p.ldap.action_group
 notes:
   - Drift detection needs the directory's password policy overlay (ppolicy), which maintains C(pwdChangedTime);
     without it every run re-applies the current password (and reports a change).
@@ -120,8 +121,9 @@ notes:
   - A KV folder that holds two or more of the batch's paths is listed before reading (the token needs
     C(list) on C(<mount>/metadata/...), else the paths are read one by one); a path missing from its
     folder's listing is not read. Writes of new secrets still use check-and-set 0.
-  - The module belongs to both action groups C(group/esa.s2p.ldap) and C(group/esa.s2p.vault); the options
-    O(validate_certs) and O(timeout) apply to both connections.
+  - LDAP is the module's own backend (options at the top level, action group C(group/esa.s2p.ldap)); Vault
+    is its second backend, the option O(vault) (for example C("{{ s2p_vault_connection }}")), with
+    its own O(vault.validate_certs) and O(vault.timeout). The module is not in C(group/esa.s2p.vault).
 attributes:
   check_mode:
     support: full
@@ -135,10 +137,6 @@ attributes:
   idempotent:
     support: full
     description: A second run changes nothing until a rotation is due or forced.
-  action_group:
-    support: full
-    description: Connection options through C(group/esa.s2p.ldap) and C(group/esa.s2p.vault).
-    membership: [esa.s2p.ldap, esa.s2p.vault]
 seealso:
   - module: esa.s2p.ldap_account
 author:
@@ -153,6 +151,9 @@ EXAMPLES = r"""
         path: pd/neocc/ope/ldap-bind
         owner: neocc-team
         project: neocc
+    vault: "{{ s2p_vault_connection }}"
+  module_defaults:
+    group/esa.s2p.ldap: "{{ s2p_ldap_connection }}"
 """
 
 RETURN = r"""
@@ -178,18 +179,11 @@ secrets:
   returned: when O(return_secret=true)
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils.workflows import credential as cred
-from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import (
-    CONNECTION_REQUIRED_TOGETHER,
-    base_dn_option,
-    connection_argument_spec as ldap_spec,
-    ldap_client,
-)
-from ansible_collections.esa.s2p.plugins.module_utils.ldap.pool import LDAPPool
-from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import read_by_name
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.adapter import base_dn_option, ldap_client, ldap_module
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
-from ansible_collections.esa.s2p.plugins.module_utils.vault.kv_batch import read_many
-from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import batch_module, run_batch
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import ADAPTER as VAULT
+from ansible_collections.esa.s2p.plugins.module_utils.workflows import credential as cred
 
 CREDENTIAL_SPEC = dict(
     uid=dict(type="str", required=True),
@@ -202,24 +196,8 @@ CREDENTIAL_SPEC = dict(
 )
 
 
-def changed_times(ldap, items, base_dn):
-    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200)."""
-    out = {}
-    for kind in ("service", "person"):
-        mine = [i for i in items if (i.get("kind") or "service") == kind]
-        if not mine:
-            continue
-        found = read_by_name(ldap, kind, [i["uid"] for i in mine], base_dn, attributes=["uid", "pwdChangedTime"])
-        for item in mine:
-            entry = found.get(item["uid"].lower())
-            if entry is not None:
-                out[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
-    return out
-
-
 def main():
-    spec = ldap_spec()
-    spec.update(
+    module = ldap_module(dict(
         credentials=dict(type="list", elements="dict", required=True, options=CREDENTIAL_SPEC),
         base_dn=base_dn_option(),
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
@@ -228,33 +206,18 @@ def main():
                         default=["lower", "upper", "digits", "symbols"]),
         force=dict(type="bool", default=False),
         return_secret=dict(type="bool", default=False, no_log=False),
-    )
-    module = batch_module(spec, required_together=CONNECTION_REQUIRED_TOGETHER)
-    params = module.params
-    if params["return_secret"] and not module.no_log:
+        vault=VAULT.nested_option(),
+    ), supports_check_mode=True)
+    if module.params["return_secret"] and not module.no_log:
         module.fail_json(msg="return_secret=true returns passwords: set no_log: true on the task", changed=False)
-    moment = cred.now_utc()
-
-    def converge(vault, items, write):
-        with ldap_client(module) as ldap, LDAPPool(ldap) as pool:
-            kvs = read_many(vault, params["mount"], [item["path"] for item in items], cred.parallel)
-            plans = cred.plan(items, kvs, changed_times(ldap, items, params["base_dn"]), moment, params["force"],
-                              check_mode=not write)
-            changed = any(p["action"] != "none" for p in plans)
-            if changed and write:
-                cred.execute(plans, pool, vault, params["mount"], params["length"], params["characters"], moment,
-                             lambda: changed_times(ldap, items, params["base_dn"]))
-        warning = cred.missing_accounts_warning(plans)
-        if warning:
-            module.warn(warning)
-        result = dict(credentials=[dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"])
-                                   for p in plans])
-        if params["return_secret"]:
-            result["secrets"] = dict((p["item"]["path"], cred.current_password(p)) for p in plans)
-        return changed, result, None
-
-    run_batch(module, lambda: cred.validate(params["credentials"], params["base_dn"], params["length"],
-                                            params["characters"]), converge)
+    try:
+        result, warnings = cred.converge(module.params, module.check_mode, lambda: ldap_client(module),
+                                         lambda: VAULT.nested_client(module, "vault"))
+    except S2PError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -192,8 +192,7 @@ attempts:
   sample: 1
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils.model import naming
-from ansible_collections.esa.s2p.plugins.module_utils.dns.converge import converge
+from ansible_collections.esa.s2p.plugins.module_utils.dns.converge import converge, request
 from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import dns_client, dns_module
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 
@@ -218,20 +217,9 @@ def main():
              exclusive=dict(type="bool", default=False),
              read_mode=dict(type="str", choices=["auto", "axfr", "query"], default="auto")),
         supports_check_mode=True)
-    params = dict(module.params)
-    # Items are checked by the module's own validation (every problem at once), not the
-    # argument spec, which stops at the first: drop the unset keys the spec would add.
-    params["records"] = [dict((k, v) for k, v in item.items() if v is not None) if isinstance(item, dict) else item
-                         for item in params["records"]]
     try:
-        if params["owner"] is not None:
-            naming.check_dns_owner(params["owner"])
-        elif params["exclusive"] and not (params["records"] and all(
-                isinstance(item, dict) and item.get("owner") for item in params["records"])):
-            module.fail_json(msg="exclusive needs an owner: give owner, or an owner in every item of records",
-                             changed=False)
-        client = dns_client(module)
-        result = converge(client, params, module.check_mode, module._diff)
+        params = request(module.params)
+        result = converge(dns_client(module), params, module.check_mode, module._diff)
     except S2PError as exc:
         module.fail_json(**exc.as_fail_kwargs())
     module.exit_json(**result)

@@ -39,7 +39,7 @@ author:
   - ESA S2P data-centre engineering (!UNKNOWN)
 extends_documentation_fragment:
   - esa.s2p.swarm
-  - esa.s2p.vault.connection
+  - esa.s2p.vault.optional_connection
   - esa.s2p.swarm.action_group
 options:
   stacks:
@@ -224,83 +224,18 @@ progress:
   elements: str
 """
 
-import contextlib
-
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.model.naming import DEFAULT_VAULT_KV_MOUNT
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.adapter import swarm_client, swarm_module
-from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import (
-    GENERATE_CHARSETS,
-    GENERATE_DEFAULTS,
-    fill_vault_secrets,
-    generate_missing,
-    vault_secrets,
-)
-from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack import StackEngine
-from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_spec import DEFAULT_SITES, validate_stacks
-from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultCASConflict
-from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import (
-    CONNECTION_REQUIRED_IF as VAULT_REQUIRED_IF,
-    client_from_options as vault_client_from_options,
-    connection_argument_spec as vault_spec,
-)
-
-
-class VaultSecrets(object):
-    """The batch's Vault-sourced secrets over one Vault login: read, and generate the missing ones.
-    Every value is added to no_log_values as soon as it is read or generated, so no later message
-    can show it."""
-
-    def __init__(self, module, vault):
-        self.module, self.vault, self.mount = module, vault, module.params["kv_mount"]
-        self.written = []
-
-    def hide(self, value):
-        self.module.no_log_values.add(value)
-
-    def read(self, path):
-        entry = self.vault.kv_read(self.mount, path)
-        value = ((entry or {}).get("data") or {})
-        self.module.no_log_values.update(str(v) for v in value.values() if isinstance(v, (str, int, float)))
-        return entry
-
-    def create(self, path, data):
-        """Version 1 of `path` with check-and-set 0; None when another run created it first."""
-        try:
-            version = self.vault.kv_write(self.mount, path, data, cas=0)
-        except VaultCASConflict:
-            return None
-        self.written.append(path)
-        return version
-
-    def generate(self, stacks):
-        """The before_apply hook of StackEngine.converge (never called in check mode)."""
-        return generate_missing(stacks, self.mount, self.create, self.read, self.hide)
-
-
-@contextlib.contextmanager
-def vault_for(module, stacks):
-    """A VaultSecrets over one login when the batch has Vault-sourced secrets, else None."""
-    wanted = vault_secrets(stacks)
-    if not wanted:
-        yield None
-        return
-    if not (module.params["vault"] or {}).get("url"):
-        need = "vault_path needs the vault connection (vault.url or VAULT_ADDR)"
-        raise ValidationError(["stack %s: secret %s: %s" % (stack["name"], secret["name"], need)
-                               for stack, secret in wanted])
-    with vault_client_from_options(module.params["vault"].get) as vault:
-        yield VaultSecrets(module, vault)
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import GENERATE_CHARSETS, GENERATE_DEFAULTS
+from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_spec import DEFAULT_SITES
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import ADAPTER as VAULT
+from ansible_collections.esa.s2p.plugins.module_utils.workflows.swarm_stack import converge
 
 
 def main():
-    # The suboptions keep their environment fallbacks (AWX credentials inject VAULT_ADDR...);
-    # whether the batch needs Vault (and its URL) is checked with the batch.
-    vault_options = vault_spec()
-    for option in vault_options.values():
-        option.pop("required", None)
     module = swarm_module(
         argument_spec=dict(
             stacks=dict(type="list", elements="dict", required=True, options=dict(
@@ -325,7 +260,8 @@ def main():
                     data=dict(type="str", required=True),
                 )),
             )),
-            vault=dict(type="dict", options=vault_options, required_if=VAULT_REQUIRED_IF),
+            # Whether the batch needs Vault is checked with the batch (Vault-sourced secrets).
+            vault=VAULT.nested_option(required=False),
             kv_mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
             secret_name_key=dict(type="str", no_log=True, fallback=(env_fallback, ["S2P_SWARM_SECRET_NAME_KEY"])),
             known_sites=dict(type="list", elements="str", default=list(DEFAULT_SITES)),
@@ -335,31 +271,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    engine, source = None, None
     try:
-        stacks = validate_stacks(module.params["stacks"], module.params["known_sites"],
-                                 module.params["secret_name_key"])
-        with vault_for(module, stacks) as source:
-            if source is not None:
-                fill_vault_secrets(stacks, source.mount, source.read)
-            for stack in stacks:  # secret values must never come back, even inside error messages
-                for secret in stack["secrets"].values():
-                    if secret["data"] is not None:
-                        module.no_log_values.add(secret["data"])
-            engine = StackEngine(swarm_client(module), check_mode=module.check_mode, wait=module.params["wait"],
-                                 wait_timeout=module.params["wait_timeout"],
-                                 resolve_image=module.params["resolve_image"])
-            changed, results, diffs = engine.converge(
-                stacks, before_apply=(lambda: source.generate(stacks)) if source is not None else None)
+        result = converge(module.params, module.check_mode, module._diff, lambda: swarm_client(module),
+                          lambda: VAULT.client_from_nested(module.params["vault"], "vault"), module.no_log_values.add)
     except S2PError as exc:
-        failure = exc.as_fail_kwargs()
-        if source is not None and source.written:
-            failure["changed"] = True  # the secrets generated stay in Vault, for the next run
-            failure["generated"] = source.written
-        module.fail_json(progress=engine.progress if engine else [], **failure)
-    result = dict(changed=changed, stacks=results, progress=engine.progress)
-    if module._diff:
-        result["diff"] = diffs
+        module.fail_json(**exc.as_fail_kwargs())
     module.exit_json(**result)
 
 

@@ -86,17 +86,8 @@ def main():
         state=dict(type="str", choices=["absent"], default="absent"),
     ))
     mount = module.params["mount"]
-
-    def converge(vault, folders, write):
-        plans = kvf.plan(vault, mount, folders)
-        changed = any(p["paths"] for p in plans)
-        if changed and write:
-            kvf.apply(vault, mount, plans)
-        diff = dict(before=dict((p["folder"], p["paths"]) for p in plans if p["paths"]),
-                    after=dict((p["folder"], []) for p in plans if p["paths"]))
-        return changed, dict(folders=[dict(folder=p["folder"], removed=p["paths"]) for p in plans]), diff
-
-    run_batch(module, lambda: kvf.validate(module.params["folders"], mount), converge)
+    run_batch(module, lambda: kvf.validate(module.params["folders"], mount),
+              lambda vault, folders, write: kvf.converge(vault, mount, folders, write))
 
 
 if __name__ == "__main__":

@@ -120,26 +120,12 @@ PROJECT_SPEC = dict(
 )
 
 
-def converge(vault, items, write):
-    plans = vp.plan(vault, items)
-    changed = any(p["action"] != "none" for p in plans)
-    if changed and write:
-        vp.apply(vault, plans)
-    role_ids = dict((p["item"]["name"], vault.approle_role_id(p["item"]["name"])) for p in plans
-                    if p["item"]["state"] == "present" and (p["action"] == "none" or write))
-    result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
-                                 role_id=role_ids.get(p["item"]["name"])) for p in plans])
-    diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),
-                after=dict((p["item"]["name"], p["after"]) for p in plans if p["action"] != "none"))
-    return changed, result, diff
-
-
 def main():
     module = batch_module(dict(
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
         projects=dict(type="list", elements="dict", required=True, options=PROJECT_SPEC),
     ))
-    run_batch(module, lambda: vp.validate(module.params["projects"], module.params["mount"]), converge)
+    run_batch(module, lambda: vp.validate(module.params["projects"], module.params["mount"]), vp.converge)
 
 
 if __name__ == "__main__":

@@ -154,21 +154,10 @@ errors:
   returned: on validation failure
 """
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import vsphere_client, vsphere_module
-from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_ops import BatchFailed, Converger
-from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_spec import STATES, normalise_batch
-
-
-def _result(plans, module):
-    vms = [p.result() for p in plans]
-    counts = dict((a, 0) for a in ("create", "update", "destroy", "none"))
-    for vm in vms:
-        counts[vm["action"]] += 1
-    result = {"changed": any(p.changed for p in plans), "vms": vms, "counts": counts}
-    if module._diff:
-        result["diff"] = [p.diff() for p in plans if p.changed]
-    return result
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_ops import converge
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_spec import STATES
 
 
 def main():
@@ -181,28 +170,8 @@ def main():
         customize=dict(type="bool", default=True),
         progress_every=dict(type="int", default=0),  # used by the action plugin only
     ), supports_check_mode=True)
-    params = module.params
     try:
-        if params["parallel"] < 1 or params["task_timeout"] < 1:
-            raise ValidationError(["parallel and task_timeout: must be at least 1"])
-        if params["progress_every"] < 0:
-            raise ValidationError(["progress_every: must be 0 (no progress lines) or a number of VMs"])
-        wanted = normalise_batch(params["vms"], params["state"])
-    except ValidationError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
-    client = vsphere_client(module)
-    converger = Converger(client, parallel=params["parallel"], task_timeout=params["task_timeout"],
-                          force=params["force"], customize=params["customize"])
-    try:
-        with client:
-            plans = converger.plan(wanted)
-            result = _result(plans, module)
-            if result["changed"] and not module.check_mode:
-                converger.apply(plans)
-                result = _result(plans, module)
-    except BatchFailed as exc:
-        module.fail_json(msg=str(exc), changed=True, failures=exc.failures, **dict(
-            (k, v) for k, v in _result(plans, module).items() if k != "changed"))
+        result = converge(module.params, module.check_mode, module._diff, lambda: vsphere_client(module))
     except S2PError as exc:
         module.fail_json(**exc.as_fail_kwargs())
     module.exit_json(**result)

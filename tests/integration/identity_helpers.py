@@ -4,6 +4,7 @@ collection's own code), so a test sees what really is on the servers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import ssl
@@ -18,6 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SLAPD_LOG = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab")) / "logs" / "slapd.log"
 MODULE_DEFAULTS = {"group/esa.s2p.ldap": "{{ s2p_ldap_connection }}",
                    "group/esa.s2p.vault": "{{ s2p_vault_connection }}"}
+# esa.s2p.credential's Vault connection: its option `vault` (Vault is its second backend, so the
+# module is not in group/esa.s2p.vault and takes nothing from the play's module_defaults for it).
+VAULT = "{{ s2p_vault_connection }}"
+
+
+def vault_with(**overrides) -> str:
+    """The lab's Vault connection for credential's option `vault`, with `overrides` on top (as task
+    arguments used to override module_defaults)."""
+    return "{{ s2p_vault_connection | combine(%s) }}" % json.dumps(overrides)
 
 
 def play(*tasks, name="identity", module_defaults=True, **play_options) -> list:

@@ -8,7 +8,7 @@ import datetime
 
 import ldap3
 import pytest
-from identity_helpers import (BASE, can_bind, clean_ldap, clean_vault, kv_read, ldap_admin, play, task,
+from identity_helpers import (VAULT, BASE, can_bind, clean_ldap, clean_vault, kv_read, ldap_admin, play, task,
                               vault_root)
 
 
@@ -29,7 +29,7 @@ def items(prefix, uids, **extra):
 
 
 def credential_task(creds, **params):
-    return task("credential", {"credentials": creds, **params})
+    return task("credential", {"credentials": creds, "vault": VAULT, **params})
 
 
 def actions(run):

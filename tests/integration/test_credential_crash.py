@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from identity_helpers import BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task
+from identity_helpers import VAULT, BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASES = ["pending", "applied", "promoted"]
@@ -62,10 +62,10 @@ def test_killed_at_each_phase_is_completed_by_next_run(run_playbook, lab, prefix
     creds = [{"uid": u, "path": f"{prefix}/sd/{u}/ldap-bind", "owner": "ops", "project": prefix} for u in uids]
     try:
         assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": u} for u in uids]}))).rc == 0
-        step = play(task("credential", {"credentials": creds}))
+        step = play(task("credential", {"credentials": creds, "vault": VAULT}))
         for round_ in ("first password", "forced rotation"):
             before = {c["path"]: (kv_read(lab, c["path"]) or {}).get("data") for c in creds}
-            params = {"credentials": creds, "force": round_ == "forced rotation"}
+            params = {"credentials": creds, "force": round_ == "forced rotation", "vault": VAULT}
             run_killed_at(tmp_path, play(task("credential", params)), phase)
             after_kill = {c["path"]: kv_read(lab, c["path"])["data"] for c in creds}
             first = round_ == "first password"

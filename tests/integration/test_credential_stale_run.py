@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from identity_helpers import BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task, vault_root
+from identity_helpers import VAULT, BASE, alive, can_bind, clean_ldap, clean_vault, kv_read, play, task, vault_root
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,8 +61,8 @@ def test_stalled_module_never_overwrites_a_newer_password(run_playbook, lab, pre
     uid = f"{prefix}s-ope"
     dn = f"uid={uid},ou=services,{BASE}"
     cred = {"uid": uid, "path": f"{prefix}/sd/{uid}/ldap-bind", "owner": "ops", "project": prefix}
-    normal = play(task("credential", {"credentials": [cred]}))
-    forced = play(task("credential", {"credentials": [cred], "force": True}))
+    normal = play(task("credential", {"credentials": [cred], "vault": VAULT}))
+    forced = play(task("credential", {"credentials": [cred], "force": True, "vault": VAULT}))
     reached, resume = tmp_path / "reached", tmp_path / "resume"
     try:
         assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": uid}]}))).rc == 0
@@ -105,7 +105,7 @@ def test_another_writer_between_pending_and_promote_wins(run_playbook, lab, pref
     uid = f"{prefix}w-ope"
     dn = f"uid={uid},ou=services,{BASE}"
     cred = {"uid": uid, "path": f"{prefix}/sd/{uid}/ldap-bind"}
-    normal = play(task("credential", {"credentials": [cred]}))
+    normal = play(task("credential", {"credentials": [cred], "vault": VAULT}))
     reached, resume = tmp_path / "reached", tmp_path / "resume"
     try:
         assert run_playbook(play(task("ldap_account", {"accounts": [{"uid": uid}]}))).rc == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import hvac
 import pytest
-from identity_helpers import BASE, clean_ldap, ldap_admin, play, snapshot, task
+from identity_helpers import BASE, clean_ldap, ldap_admin, play, snapshot, task, vault_with
 
 BAO = shutil.which("bao", path=str(Path(sys.executable).parent)) or shutil.which("bao")
 
@@ -69,8 +69,8 @@ def account(run_playbook, lab, prefix):
 
 def run_credential(run_playbook, uid, prefix, url, token, check=False, **params):
     creds = [{"uid": uid, "path": f"{prefix}/pd/{uid}/ldap-bind"}]
-    return run_playbook(play(task("credential", {"credentials": creds, "url": url, "auth_method": "token",
-                                                 "token": token, **params})), check=check)
+    vault = vault_with(url=url, auth_method="token", token=token)
+    return run_playbook(play(task("credential", {"credentials": creds, "vault": vault, **params})), check=check)
 
 
 def assert_clean_failure(run, lab, prefix, before, expected):

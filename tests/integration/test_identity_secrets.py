@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from identity_helpers import BASE, clean_ldap, clean_vault, kv_all_values, play, task, vault_root
+from identity_helpers import VAULT, BASE, clean_ldap, clean_vault, kv_all_values, play, task, vault_root, vault_with
 
 
 def marker() -> str:
@@ -63,10 +63,10 @@ def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_por
         run([task("ldap_account", {"accounts": [changed]})], diff=True),
         run([task("ldap_group", {"groups": [{"cn": f"{prefix}g", "members": [f"uid={uid},ou=services,{BASE}"]}]})],
             diff=True),
-        run([task("credential", {"credentials": creds})], check=True, diff=True),
-        run([task("credential", {"credentials": creds})], diff=True),
-        run([task("credential", {"credentials": creds, "force": True})]),
-        run([{**task("credential", {"credentials": creds, "return_secret": True}), "no_log": True}]),
+        run([task("credential", {"credentials": creds, "vault": VAULT})], check=True, diff=True),
+        run([task("credential", {"credentials": creds, "vault": VAULT})], diff=True),
+        run([task("credential", {"credentials": creds, "force": True, "vault": VAULT})]),
+        run([{**task("credential", {"credentials": creds, "return_secret": True, "vault": VAULT}), "no_log": True}]),
         run([{"name": "lookup", "ansible.builtin.set_fact": {"db_password": read_stored}, "no_log": True}]),
     ]
     for result in ok:
@@ -90,20 +90,20 @@ def test_no_secret_in_any_output(run_playbook, lab, prefix, tmp_path, closed_por
         # 6 unknown option next to a password (argument spec failure)
         [task("ldap_account", {"accounts": [dict(account, password=planted[6], bogus=1)]})],
         # 7 wrong Vault token
-        [task("credential", {"credentials": creds, "auth_method": "token", "token": planted[7]})],
+        [task("credential", {"credentials": creds, "vault": vault_with(auth_method="token", token=planted[7])})],
         # 8 wrong AppRole secret_id
-        [task("credential", {"credentials": creds, "secret_id": planted[8]})],
+        [task("credential", {"credentials": creds, "vault": vault_with(secret_id=planted[8])})],
         # 9 return_secret without no_log
-        [task("credential", {"credentials": creds, "return_secret": True, "auth_method": "token",
-                             "token": planted[9]})],
+        [task("credential", {"credentials": creds, "return_secret": True,
+                             "vault": vault_with(auth_method="token", token=planted[9])})],
         # 10 Vault unreachable
-        [task("credential", {"credentials": creds, "url": f"https://127.0.0.1:{closed_port}",
-                             "auth_method": "token", "token": planted[10]})],
+        [task("credential", {"credentials": creds, "vault": vault_with(url=f"https://127.0.0.1:{closed_port}",
+                                                                       auth_method="token", token=planted[10])})],
         # 11 account missing in LDAP
-        [task("credential", {"credentials": [{"uid": f"{prefix}nobody-ope", "path": f"{prefix}/x/y"}],
+        [task("credential", {"credentials": [{"uid": f"{prefix}nobody-ope", "path": f"{prefix}/x/y"}], "vault": VAULT,
                              "bind_pw": planted[11]})],
         # 12 invalid generation policy
-        [task("credential", {"credentials": creds, "length": 8})],
+        [task("credential", {"credentials": creds, "length": 8, "vault": VAULT})],
         # 13 the stored marker read by the lookup, then a failing no_log task that uses it
         [{"name": "lookup", "ansible.builtin.assert": {"that": [f"{read_stored[3:-3]} == 'other'"]}, "no_log": True}],
         # 14 the lookup with a wrong AppRole secret_id (an extra variable: Ansible quotes a failing

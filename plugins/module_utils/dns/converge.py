@@ -19,6 +19,7 @@ __metaclass__ = type
 import random
 import time
 
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.dns import plan as dns_plan
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.dns.client import ConcurrentChange
@@ -76,6 +77,22 @@ class StateReader:
                     self.state[name] = self.client.rrsets_at(name)
             self.used.add("query")
         return self.state
+
+
+def request(params):
+    """The dns_record module's params ready for converge(): the owner checked, exclusive refused
+    without an owner, and the unset keys the argument spec adds to each item dropped (the items
+    are checked by validate_records, every problem at once, not by the argument spec, which stops
+    at the first)."""
+    params = dict(params)
+    params["records"] = [dict((k, v) for k, v in item.items() if v is not None) if isinstance(item, dict) else item
+                         for item in params["records"]]
+    if params["owner"] is not None:
+        naming.check_dns_owner(params["owner"])
+    elif params["exclusive"] and not (params["records"] and all(
+            isinstance(item, dict) and item.get("owner") for item in params["records"])):
+        raise S2PError("exclusive needs an owner: give owner, or an owner in every item of records")
+    return params
 
 
 def converge(client, params, check_mode, want_diff):

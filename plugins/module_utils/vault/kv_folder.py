@@ -63,3 +63,15 @@ def apply(vault, mount, plans):
     for p in plans:
         for path in p["paths"]:
             vault.kv_destroy(mount, path)
+
+
+def converge(vault, mount, folders, write):
+    """The vault_kv_folder batch over one login: plan, and destroy every secret of the folders when
+    `write` (not in check mode). Returns (changed, result, diff) for vault.adapter.run_batch."""
+    plans = plan(vault, mount, folders)
+    changed = any(p["paths"] for p in plans)
+    if changed and write:
+        apply(vault, mount, plans)
+    diff = dict(before=dict((p["folder"], p["paths"]) for p in plans if p["paths"]),
+                after=dict((p["folder"], []) for p in plans if p["paths"]))
+    return changed, dict(folders=[dict(folder=p["folder"], removed=p["paths"]) for p in plans]), diff

@@ -130,3 +130,19 @@ def apply(vault, plans):
                 vault.policy_write(name, p["item"]["policy"])
             if p["role_changes"]:
                 vault.approle_write(name, p["item"]["settings"])
+
+
+def converge(vault, items, write):
+    """The vault_project batch over one login: plan, apply when `write` (not in check mode), and
+    read the AppRoles' role IDs. Returns (changed, result, diff) for vault.adapter.run_batch."""
+    plans = plan(vault, items)
+    changed = any(p["action"] != "none" for p in plans)
+    if changed and write:
+        apply(vault, plans)
+    role_ids = dict((p["item"]["name"], vault.approle_role_id(p["item"]["name"])) for p in plans
+                    if p["item"]["state"] == "present" and (p["action"] == "none" or write))
+    result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
+                                 role_id=role_ids.get(p["item"]["name"])) for p in plans])
+    diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),
+                after=dict((p["item"]["name"], p["after"]) for p in plans if p["action"] != "none"))
+    return changed, result, diff

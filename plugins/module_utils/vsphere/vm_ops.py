@@ -6,7 +6,7 @@
 This is private to esa.s2p: it may change at any time, do not import it from outside
 the collection.
 
-converge() runs in phases, each phase's vCenter tasks started together (at most
+Converger.apply() runs in phases, each phase's vCenter tasks started together (at most
 `parallel` at once) and waited on together by VSphereClient.run_tasks():
 folders -> clones (marker s2p.vm and s2p.state=building written by the clone spec) -> moves of
 marked VMs found in another folder ->
@@ -22,7 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import vim
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     ATTRIBUTE_PREFIX,
@@ -35,15 +35,23 @@ from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     read_inventory,
 )
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_plan import GB_KB, plan_batch
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.vm_spec import normalise_batch
 
 
 class BatchFailed(S2PError):
-    """Some VMs failed; the others were converged. `failures` is {vm name: message}."""
+    """Some VMs failed; the others were converged. `failures` is {vm name: message}; `result`, set by
+    converge(), is the batch's result at the failure (every VM with what was done)."""
 
     def __init__(self, failures):
         self.failures = failures
+        self.result = {}
         super(BatchFailed, self).__init__("%d VM(s) failed:\n- %s" % (
             len(failures), "\n- ".join("%s: %s" % item for item in sorted(failures.items()))))
+
+    def as_fail_kwargs(self):
+        failure = dict((k, v) for k, v in self.result.items() if k != "changed")
+        failure.update(msg=str(self), changed=True, failures=self.failures)
+        return failure
 
 
 def _option(key, value):
@@ -318,3 +326,44 @@ def _bind(method, **kwargs):
 def _returns(task):
     """A run_tasks start function for a task that is already running."""
     return lambda: task
+
+
+def batch_result(plans, diff):
+    """The vsphere_vm result of `plans`: changed, vms, counts by action, and the diff when asked."""
+    vms = [p.result() for p in plans]
+    counts = dict((a, 0) for a in ("create", "update", "destroy", "none"))
+    for vm in vms:
+        counts[vm["action"]] += 1
+    result = {"changed": any(p.changed for p in plans), "vms": vms, "counts": counts}
+    if diff:
+        result["diff"] = [p.diff() for p in plans if p.changed]
+    return result
+
+
+def converge(params, check_mode, diff, new_client):
+    """The vsphere_vm module's work on its validated `params`; returns the module's result.
+
+    The options and the whole batch are checked before vCenter is contacted (ValidationError);
+    new_client() gives the client (nothing sent yet); one inventory read plans every VM, and
+    unless check_mode the plans are carried out. Some VMs failing raises BatchFailed with the
+    result of the whole batch."""
+    if params["parallel"] < 1 or params["task_timeout"] < 1:
+        raise ValidationError(["parallel and task_timeout: must be at least 1"])
+    if params["progress_every"] < 0:
+        raise ValidationError(["progress_every: must be 0 (no progress lines) or a number of VMs"])
+    wanted = normalise_batch(params["vms"], params["state"])
+    client = new_client()
+    converger = Converger(client, parallel=params["parallel"], task_timeout=params["task_timeout"],
+                          force=params["force"], customize=params["customize"])
+    plans = []
+    try:
+        with client:
+            plans = converger.plan(wanted)
+            result = batch_result(plans, diff)
+            if result["changed"] and not check_mode:
+                converger.apply(plans)
+                result = batch_result(plans, diff)
+    except BatchFailed as exc:
+        exc.result = batch_result(plans, diff)
+        raise
+    return result

@@ -9,6 +9,10 @@ from outside the collection.
 Every decision is taken (with certificate_logic.renewal_reason) before anything is ordered or
 written, so check mode reports exactly what the real run does. The CA is contacted only
 when at least one certificate needs issuing.
+
+converge() knows nothing of AnsibleModule: it takes the module's params, check mode, the
+clients (built by the module from its options, nothing sent yet) and a function that sets
+owner, group and mode of a file; it returns the module's result or raises S2PError.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,15 +30,12 @@ from ansible_collections.esa.s2p.plugins.module_utils.acme.issue import (
     load_or_create_account_key,
     new_account_key_pem,
 )
-from ansible_collections.esa.s2p.plugins.module_utils.acme.adapter import acme_client
 from ansible_collections.esa.s2p.plugins.module_utils.dns.challenges import DNSChallenges
-from ansible_collections.esa.s2p.plugins.module_utils.dns.client import DNSClient
-from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import CONNECTION_OPTIONS as DNS_OPTIONS
+from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import ADAPTER as DNS
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import name_problems, parse_zone, zone_of
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
-from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultClient
-from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import CONNECTION_OPTIONS as VAULT_OPTIONS
+from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import ADAPTER as VAULT
 from ansible_collections.esa.s2p.plugins.module_utils.vault import pki as vault_pki
 
 
@@ -100,21 +101,28 @@ def validate(params):
             errors.extend(exc.errors, where)
             continue
         items.append(dict(item, key_size=key_size, names=[n.rstrip(".").lower() for n in item["names"]]))
+    # A connection the batch uses is checked whole here (the options left to the moment of use by
+    # nested_option(required=False)), so it cannot fail after the first certificate was written.
+    certificates = params["certificates"]
+    if (params.get("account_key_vault_path") or any(i["issuer"] == "vault_pki" or i.get("vault_kv_path")
+                                                    for i in certificates)) and _given(params, "vault", "url"):
+        errors.extend(VAULT.problems(params["vault"], "vault"))
+    if any(i["issuer"] == "acme" for i in certificates) and _given(params, "dns", "server"):
+        errors.extend(DNS.problems(params["dns"], "dns"))
     errors.raise_if_any()
     return items
 
 
 class _Vault:
-    """The one Vault session of a run, opened on first use."""
+    """The one Vault session of a run, logged in on first use."""
 
-    def __init__(self, params):
-        self.params = params
+    def __init__(self, new_client):
+        self.new_client = new_client
         self.client = None
 
     def __call__(self):
         if self.client is None:
-            options = self.params["vault"]
-            self.client = VaultClient(**dict((k, options.get(k)) for k in VAULT_OPTIONS if k in options)).connect()
+            self.client = self.new_client().connect()
         return self.client
 
 
@@ -127,21 +135,31 @@ def _stored(item, vault, params):
     return data.get("fullchain"), data.get("private_key")
 
 
-def converge(module):
-    params = module.params
+def converge(params, check_mode, diff, clients, set_attributes):
+    """The certificate module's work on its validated `params`; returns the module's result.
+
+    clients: {"vault": f(), "dns": f(), "acme": f(account_key)}, each returning a client with nothing
+    sent yet; a client is built only when a certificate needs its backend. set_attributes(args,
+    changed): AnsibleModule.set_fs_attributes_if_different, for owner, group and mode of the files."""
     items = validate(params)
-    vault = _Vault(params)
-    results = []
-    todo = []
-    kv_sync = []
+    run = _Run(check_mode, clients, set_attributes)
     try:
-        return _converge(module, params, items, vault, results, todo, kv_sync)
+        return _converge(run, params, items, run.vault, diff)
     finally:
-        if vault.client is not None:
-            vault.client.close()
+        if run.vault.client is not None:
+            run.vault.client.close()
 
 
-def _converge(module, params, items, vault, results, todo, kv_sync):
+class _Run:
+    """What one run works with besides its params: check mode, the clients, the file attribute setter."""
+
+    def __init__(self, check_mode, clients, set_attributes):
+        self.check_mode, self.clients, self.set_attributes = check_mode, clients, set_attributes
+        self.vault = _Vault(clients["vault"])
+
+
+def _converge(run, params, items, vault, diff):
+    results, todo, kv_sync = [], [], []
     for item in items:
         files = paths(item)
         fullchain, key = _stored(item, vault, params)
@@ -167,7 +185,7 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
     changed = bool(todo or kv_sync)
     if acme_todo and not params.get("account_key_vault_path") and not os.path.exists(params["account_key_path"] or ""):
         changed = True
-    if not module.check_mode:
+    if not run.check_mode:
         for item, key, fullchain in kv_sync:
             _store_kv(vault, params, item, key, fullchain)
         acme = None
@@ -179,30 +197,30 @@ def _converge(module, params, items, vault, results, todo, kv_sync):
                                            item["names"], item.get("ttl"))
             else:
                 if acme is None:
-                    acme, account_created = _acme_session(module, params, vault)
+                    acme, account_created = _acme_session(run, params, vault)
                 fullchain = issue(acme[0], DNSChallenges(acme[1], params["zones"]), acme[2], csr, item["names"])
             key_text = logic.key_pem(key)
             if paths(item):
-                _store(module, item, key_text, fullchain)
+                _store(run, item, key_text, fullchain)
             if item.get("vault_kv_path"):
                 _store_kv(vault, params, item, key_text.decode(), fullchain)
             info = logic.cert_info(fullchain)
             entry.update(serial=info["serial"], not_after=info["not_after"])
     for item, _entry, _before in results:
-        if not module.check_mode and item.get("path") and os.path.isdir(item["path"]):
+        if not run.check_mode and item.get("path") and os.path.isdir(item["path"]):
             for path in paths(item).values():
                 if os.path.exists(path):
-                    changed |= _attributes(module, item, path)
+                    changed |= _attributes(run, item, path)
     result = {"changed": changed, "certificates": [e for _i, e, _b in results], "account_key_created": account_created}
-    if module._diff:
+    if diff:
         result["diff"] = {"before": dict((e["name"], _summary(b)) for _i, e, b in results if e["reason"]),
-                          "after": dict((e["name"], {"serial": e.get("serial") if not module.check_mode else
+                          "after": dict((e["name"], {"serial": e.get("serial") if not run.check_mode else
                                                      "(new)", "names": e["names"]}) for _i, e, _b in results
                                         if e["reason"])}
     return result
 
 
-def _acme_session(module, params, vault):
+def _acme_session(run, params, vault):
     """(ACME client signing as the account, DNS client, account key), and whether the key was created.
     The account key comes from Vault KV (account_key_vault_path, created there when missing) or a file."""
     if params.get("account_key_vault_path"):
@@ -214,8 +232,8 @@ def _acme_session(module, params, vault):
         account_key = account_key_from_pem(stored["private_key"])
     else:
         account_key, created = load_or_create_account_key(params["account_key_path"])
-    client = acme_client(module, account_key=account_key)
-    dns_client = DNSClient(**dict((name, params["dns"].get(name)) for name in DNS_OPTIONS))
+    client = run.clients["acme"](account_key)
+    dns_client = run.clients["dns"]()
     ensure_account(client, params.get("contact"))
     return (client, dns_client, account_key), created
 
@@ -233,7 +251,7 @@ def _summary(info):
     return {"serial": info["serial"], "names": info["names"], "not_after": info["not_after"]}
 
 
-def _store(module, item, key_pem, fullchain):
+def _store(run, item, key_pem, fullchain):
     """Write key, leaf, chain and full chain atomically (key first, created with its final mode)."""
     if not os.path.isdir(item["path"]):
         os.makedirs(item["path"], 0o755)
@@ -247,12 +265,12 @@ def _store(module, item, key_pem, fullchain):
             handle.write(data)
         # Owner and mode on the temporary file first, then one rename: (atomic_move would give a
         # new file the umask's mode for a moment, too open for a key)
-        _attributes(module, item, tmp, final=files[kind])
+        _attributes(run, item, tmp, final=files[kind])
         os.replace(tmp, files[kind])
 
 
-def _attributes(module, item, path, final=None):
+def _attributes(run, item, path, final=None):
     mode = item["mode"] if (final or path).endswith(".key") else "0644"
     args = {"path": path, "owner": item["owner"], "group": item["group"], "mode": mode,
             "attributes": None, "secontext": [None, None, None]}
-    return module.set_fs_attributes_if_different(args, False)
+    return run.set_attributes(args, False)

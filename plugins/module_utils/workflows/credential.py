@@ -45,6 +45,9 @@ from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.pool import LDAPPool
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import read_by_name
+from ansible_collections.esa.s2p.plugins.module_utils.vault.kv_batch import read_many
 
 CHARACTER_CLASSES = {
     "lower": string.ascii_lowercase,
@@ -368,3 +371,41 @@ def current_password(p):
     if "password" in p:
         return p["password"]
     return ((p["kv"] or {}).get("data") or {}).get("password")
+
+
+def changed_times(ldap, items, base_dn):
+    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200)."""
+    out = {}
+    for kind in ("service", "person"):
+        mine = [i for i in items if (i.get("kind") or "service") == kind]
+        if not mine:
+            continue
+        found = read_by_name(ldap, kind, [i["uid"] for i in mine], base_dn, attributes=["uid", "pwdChangedTime"])
+        for item in mine:
+            entry = found.get(item["uid"].lower())
+            if entry is not None:
+                out[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
+    return out
+
+
+def converge(params, check_mode, new_ldap, new_vault):
+    """The credential module's work on its validated `params`: validate the whole batch, log in to
+    Vault once (new_vault() -> a VaultClient, nothing sent yet), connect to LDAP (new_ldap()), read
+    both, decide, and write unless check_mode. Returns (result, warnings): result has `changed`,
+    `credentials` (the action per credential) and, with return_secret, `secrets`."""
+    moment = now_utc()
+    base_dn, mount = params["base_dn"], params["mount"]
+    items = validate(params["credentials"], base_dn, params["length"], params["characters"])
+    with new_vault() as vault, new_ldap() as ldap, LDAPPool(ldap) as pool:
+        kvs = read_many(vault, mount, [item["path"] for item in items], parallel)
+        plans = plan(items, kvs, changed_times(ldap, items, base_dn), moment, params["force"], check_mode=check_mode)
+        changed = any(p["action"] != "none" for p in plans)
+        if changed and not check_mode:
+            execute(plans, pool, vault, mount, params["length"], params["characters"], moment,
+                    lambda: changed_times(ldap, items, base_dn))
+    result = dict(changed=changed, credentials=[dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"])
+                                                for p in plans])
+    if params["return_secret"]:
+        result["secrets"] = dict((p["item"]["path"], current_password(p)) for p in plans)
+    warning = missing_accounts_warning(plans)
+    return result, [warning] if warning else []
