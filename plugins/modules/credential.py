@@ -53,7 +53,10 @@ options:
         choices: [service, person]
         default: service
       path:
-        description: The KV path inside O(mount), from the naming rules (filter C(esa.s2p.vault_path)).
+        description:
+          - The KV path inside O(mount), from the naming rules (filter C(esa.s2p.vault_path)).
+          - Lower-case letters, digits, C(-), C(_) and C(.), elements of at most 63 characters separated by
+            C(/), at most 255 characters in all; checked for the whole batch before anything is written.
         type: str
         required: true
       owner:

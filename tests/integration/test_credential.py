@@ -98,6 +98,22 @@ def test_missing_account_fails_before_any_write(run_playbook, lab, prefix, accou
     assert all(kv_read(lab, c["path"]) is None for c in creds)
 
 
+def test_an_overlong_path_for_an_existing_credential_changes_nothing(run_playbook, lab, prefix, accounts):
+    """A path element of 300 characters was once accepted: a second secret written, a new LDAP
+    password set, and the account's real credential stopped binding. It fails before any write."""
+    creds = items(prefix, accounts[:1])
+    assert run_playbook(play(credential_task(creds))).rc == 0
+    password = kv_read(lab, creds[0]["path"])["data"]["password"]
+    second = dict(creds[0], path=f"{prefix}/pd/{accounts[0]}/" + "x" * 300)
+    run = run_playbook(play(credential_task([second])))
+    result = run.result("t")
+    assert run.rc != 0 and result["changed"] is False, run.stdout
+    assert "credentials[0] (%s).path: element 'xxxxxxxxxxxxxxxxxxxx'... is 300 characters long (at most 63)" \
+        % accounts[0] in result["msg"], result["msg"]
+    assert kv_read(lab, second["path"]) is None
+    assert can_bind(lab, dn(accounts[0]), password)
+
+
 def test_return_secret_needs_no_log(run_playbook, lab, prefix, accounts):
     creds = items(prefix, accounts[:1])
     run = run_playbook(play(credential_task(creds, return_secret=True)))

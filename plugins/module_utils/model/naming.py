@@ -414,6 +414,29 @@ def vault_kv_path(segment, project, env, secret):
                      check_name("environment", env, "env"), check_name("secret", secret)])
 
 
+MAX_KV_ELEMENT = 63  # as a DNS label: every path the naming rules make fits
+MAX_KV_PATH = 255
+_KV_ELEMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def kv_path_error(path):
+    """Why `path` is not a KV path of the S2P policy, or None: lower-case elements of a-z, 0-9,
+    '-', '_' and '.', each at most MAX_KV_ELEMENT characters, separated by '/', at most
+    MAX_KV_PATH in all (every path of vault_kv_path fits; Vault itself would take far longer ones,
+    which no tool here could show or type)."""
+    if not isinstance(path, str) or not path:
+        return "must be a KV path like pd/neocc/ope/ldap-bind, got %r" % (path,)
+    for element in path.split("/"):
+        if len(element) > MAX_KV_ELEMENT:
+            return "element %r... is %d characters long (at most %d)" % (element[:20], len(element), MAX_KV_ELEMENT)
+        if not _KV_ELEMENT.match(element):
+            return "%r is not a KV path like pd/neocc/ope/ldap-bind (lower-case letters, digits, '-', '_', '.', " \
+                   "separated by '/'; use the esa.s2p.vault_path filter)" % (path,)
+    if len(path) > MAX_KV_PATH:
+        return "%r... is %d characters long (at most %d)" % (path[:40], len(path), MAX_KV_PATH)
+    return None
+
+
 def check_mount(mount, arg="mount"):
     return check_name("vault_mount", mount, arg)
 

@@ -36,7 +36,6 @@ __metaclass__ = type
 
 import datetime
 import os
-import re
 import secrets
 import string
 import time
@@ -56,7 +55,6 @@ CHARACTER_CLASSES = {
     "symbols": "-_.:,+=@%!",
 }
 MIN_LENGTH, MAX_LENGTH = 16, 256
-KV_PATH = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 PHASES = ("pending", "applied", "promoted")
 # Test hook: with _S2P_CREDENTIAL_PAUSE_AT=<phase> the module writes "<phase> <pid>" to
 # _S2P_CREDENTIAL_PAUSE_FILE and sleeps right after that phase, so a test can kill it there.
@@ -106,10 +104,9 @@ def validate(items, base_dn, length, classes):
             errors.add(where + ".uid", exc.message)
             dn = None
         path = item.get("path")
-        if not isinstance(path, str) or not KV_PATH.match(path) or len(path) > 512:
-            errors.add(where + ".path", "%r is not a KV path like pd/neocc/ope/ldap-bind (lower-case letters, "
-                                        "digits, '-', '_', '.', separated by '/'; use the esa.s2p.vault_path filter)"
-                       % (path,))
+        bad_path = naming.kv_path_error(path)
+        if bad_path:
+            errors.add(where + ".path", bad_path)
         elif path in seen:
             errors.add(where + ".path", "%s is already used by %s" % (path, seen[path]))
         else:

@@ -220,3 +220,19 @@ def test_vm_address_rejects_bad_slots_and_ordinals():
         naming.vm_address("10.11.0.0/16", 1, True, 1)
     with pytest.raises(NamingError, match="^ordinal: must be a whole number from 1 to 62, got 63"):
         naming.vm_address("10.11.0.0/16", 1, 0, 63)
+
+
+@pytest.mark.parametrize("path, problem", [
+    ("pd/neocc/ope/ldap-bind", None),
+    ("a/" + "x" * 63, None),
+    ("a/" + "x" * 64, "element 'xxxxxxxxxxxxxxxxxxxx'... is 64 characters long (at most 63)"),
+    ("/".join(["abcdefgh"] * 29), "'abcdefgh/abcdefgh/abcdefgh/abcdefgh/abcd'... is 260 characters long (at most 255)"),
+    ("pd/Neocc", "'pd/Neocc' is not a KV path"),
+    ("pd//x", "'pd//x' is not a KV path"),
+    ("../x", "'../x' is not a KV path"),
+    ("", "must be a KV path"),
+    ({"a": 1}, "must be a KV path like pd/neocc/ope/ldap-bind, got {'a': 1}"),
+])
+def test_kv_path_rule(path, problem):
+    found = naming.kv_path_error(path)
+    assert (found is None) if problem is None else found.startswith(problem), found
