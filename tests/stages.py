@@ -61,7 +61,7 @@ class Stage:
         """The counts for the table: "870 passed", or by suite "unit 2.20: 928 passed; sanity 2.20: 24 passed"."""
         suites: dict[str, list[str]] = {}
         for key, n in self.counts.items():
-            label, _, word = key.rpartition(": ")
+            label, _sep, word = key.rpartition(": ")
             suites.setdefault(label, []).append(f"{n} {word}")
         return "; ".join(f"{label}: {', '.join(words)}" if label else ", ".join(words)
                          for label, words in suites.items())
