@@ -3,14 +3,15 @@
 Each stage is a make target. A stage starts once the stages it needs have passed, at most
 S2P_TEST_JOBS (default 2) at a time, the critical path first: the lab comes up while sanity
 runs; integration (the longest) starts as soon as the lab is up, and the other stages run
-beside it one after the other, molecule last. Every output line is prefixed with its stage's
-name; the run ends with a table of the stages, their seconds (wall, and CPU: user + system of
-the stage's processes), and their test counts (also written to .build/stages.tsv). A failed
-stage fails the run: stages not started yet are skipped, running ones finish.
+beside it one after the other, molecule and then compat (the other ansible-core versions)
+last. Every output line is prefixed with its stage's name; the run ends with a table of the
+stages, their seconds (wall, and CPU: user + system of the stage's processes), and their test
+counts (also written to .build/stages.tsv). A failed stage fails the run: stages not started
+yet are skipped, running ones finish.
 
 A stage that runs several suites announces each with a line "=== suite: <label> ===" (e.g.
-"=== suite: unit 2.20 ==="): the counts that follow are kept under that label
-("unit 2.20: 928 passed").
+tests/compat/run.sh's "=== suite: unit 2.20 ==="): the counts that follow are kept under that
+label ("unit 2.20: 928 passed").
 
 Only the standard library: it runs before the virtualenv exists.
 Usage: tests/stages.py [STAGE...]     (default: every stage of the full suite)
@@ -80,6 +81,8 @@ FULL = [
     Stage("unit", "unit", ["install"], priority=65),
     Stage("integration", "integration-run", ["lab"], priority=80),
     Stage("molecule", "molecule-run", ["lab"], priority=50),
+    # The other ansible-core versions (make compat): the lowest priority, beside integration.
+    Stage("compat", "compat", ["install"], priority=40),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 
@@ -170,7 +173,7 @@ def main(argv: list[str]) -> int:
     names = argv[1:] if quick else argv
     stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority) for s in FULL]
     if quick:
-        stages = [s for s in stages if s.name != "molecule"]
+        stages = [s for s in stages if s.name not in ("molecule", "compat")]
     if names:
         unknown = sorted(set(names) - {s.name for s in stages})
         if unknown:

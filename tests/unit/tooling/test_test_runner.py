@@ -175,3 +175,18 @@ def test_a_stage_records_the_cpu_seconds_of_its_processes(tmp_path, monkeypatch)
     runner.out = SimpleNamespace(write=lambda _text: None, flush=lambda: None)
     assert runner.run()
     assert runner.stages["unit"].cpu >= 0.3
+
+
+def test_compat_runs_last_beside_integration_and_not_in_the_quick_loop(tmp_path, monkeypatch, capsys):
+    full = {s.name: s for s in stages.FULL}
+    assert full["compat"].needs == ["install"]  # its own venv: not on the lab's critical path
+    assert full["compat"].priority < min(s.priority for s in stages.FULL if s.name != "compat")
+    ran = {}
+    monkeypatch.setattr(stages, "Runner", lambda selected, _jobs: SimpleNamespace(
+        run=lambda: ran.setdefault(len(ran), [s.name for s in selected]) is not None))
+    monkeypatch.setattr(stages, "ROOT", tmp_path)  # .build/stages.tsv goes there
+    assert stages.main(["--quick"]) == 0 and stages.main([]) == 0
+    assert "compat" not in ran[0] and "molecule" not in ran[0]
+    assert "compat" in ran[1]
+    rows = [row.split("\t") for row in (tmp_path / ".build" / "stages.tsv").read_text().splitlines()]
+    assert ["compat", "", "", "not run", "{}"] in rows  # name, seconds, cpu, result, counts
