@@ -9,12 +9,14 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: help install venv collection lab-install lab-up lab-status lab-down lab-clean run test test-quick lint sanity unit \
-	integration integration-run integration-smoke molecule molecule-run bench reliability changelog ee-context
+	compat compat-venvs integration integration-run integration-smoke molecule molecule-run bench reliability changelog \
+	ee-context
 
 help:
 	@echo "make run      install, bring the lab up, run playbooks/site.yml against inventories/lab"
-	@echo "make test     install, bring the lab up, run lint, sanity, unit, integration and molecule"
+	@echo "make test     install, bring the lab up, run lint, sanity, unit, integration, molecule and compat"
 	@echo "make test-quick  lint, sanity, unit and the smoke subset of integration (minutes, from a warm lab)"
+	@echo "make compat   unit and sanity with every other ansible-core version meta/runtime.yml claims (2.20)"
 	@echo "make bench    run the benchmarks in bench/ (not part of make test)"
 	@echo "make reliability  site.yml killed with SIGKILL at 20 points, then converged (make test: 10)"
 	@echo "make lab-up | lab-status | lab-down | lab-clean"
@@ -70,6 +72,27 @@ sanity: venv
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
+
+# Every ansible-core version meta/runtime.yml claims is tested: 2.19 in .venv (the targets above)
+# and each of COMPAT_CORES in a virtualenv of its own, .venv-core<version>, made like .venv (pip,
+# the bounds of tests/compat/requirements-core<version>.txt) on the Python that version needs,
+# COMPAT_PYTHON_<version>: pyenv's newest build of it (the machine image has 3.8 to 3.13), else
+# python<X.Y> on PATH (tests/compat/find_python.py). `make compat` runs the unit tests and
+# ansible-test sanity with each; `make test` runs it beside integration (tests/stages.py).
+COMPAT_CORES := 2.20
+COMPAT_PYTHON_2.20 := 3.12
+COMPAT_VENVS := $(COMPAT_CORES:%=.venv-core%/.installed)
+
+.venv-core%/.installed: tests/compat/requirements-core%.txt requirements.txt
+	@test -x $(@D)/bin/python || { python=$$($(PYTHON) tests/compat/find_python.py $(COMPAT_PYTHON_$*)) \
+	  && echo "$$python -m venv $(@D)" && $$python -m venv $(@D); }
+	$(@D)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+compat-venvs: $(COMPAT_VENVS)
+
+compat: compat-venvs collection
+	bash tests/compat/run.sh $(COMPAT_CORES)
 
 # Integration tests: first those that must run alone (marker `serial`, with the reason), then
 # the rest in parallel (pytest-xdist, S2P_TEST_WORKERS processes; tests sharing an expensive

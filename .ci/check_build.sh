@@ -20,7 +20,7 @@ cd "$ROOT"
   exit 1
 }
 tarball=$(ls "$out"/*.tar.gz)
-forbidden=$(tar -tzf "$tarball" | grep -E '^(\.lab|\.venv|\.build|\.cache|\.ci|\.git|tests/output|bench/results)(/|$)|/__pycache__/|\.pyc$' || true)
+forbidden=$(tar -tzf "$tarball" | grep -E '^(\.lab|\.venv[^/]*|\.build|\.cache|\.ci|\.git|tests/output|bench/results)(/|$)|/__pycache__/|\.pyc$' || true)
 if [[ -n $forbidden ]]; then
   echo "package: $(basename "$tarball") contains files that galaxy.yml build_ignore should exclude:" >&2
   echo "$forbidden" | head -n 20 >&2

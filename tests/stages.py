@@ -3,10 +3,15 @@
 Each stage is a make target. A stage starts once the stages it needs have passed, at most
 S2P_TEST_JOBS (default 2) at a time, the critical path first: the lab comes up while sanity
 runs; integration (the longest) starts as soon as the lab is up, and the other stages run
-beside it one after the other, molecule last. Every output line is
-prefixed with its stage's name; the run ends with a table of the stages and their seconds
-(also written to .build/stages.tsv). A failed stage fails the run: stages not started yet
-are skipped, running ones finish.
+beside it one after the other, molecule and then compat (the other ansible-core versions)
+last. Every output line is prefixed with its stage's name; the run ends with a table of the
+stages, their seconds (wall, and CPU: user + system of the stage's processes), and their test
+counts (also written to .build/stages.tsv). A failed stage fails the run: stages not started
+yet are skipped, running ones finish.
+
+A stage that runs several suites announces each with a line "=== suite: <label> ===" (e.g.
+tests/compat/run.sh's "=== suite: unit 2.20 ==="): the counts that follow are kept under that
+label ("unit 2.20: 928 passed").
 
 Only the standard library: it runs before the virtualenv exists.
 Usage: tests/stages.py [STAGE...]     (default: every stage of the full suite)
@@ -34,20 +39,38 @@ class Stage:
     needs: list[str] = field(default_factory=list)
     priority: int = 0  # higher starts first among ready stages
     seconds: float | None = None
+    cpu: float | None = None  # user + system seconds of the stage's processes
     result: str = "not run"
-    counts: dict[str, int] = field(default_factory=dict)  # from the suites' closing lines
+    # From the suites' closing lines: {"passed": 870}, or under a suite's label {"unit 2.20: passed": 928}
+    counts: dict[str, int] = field(default_factory=dict)
+    suite: str = ""  # the label of the suite running now ("=== suite: <label> ===")
 
     def count(self, line: str) -> None:
         """Add the counts of a pytest summary line ("3 passed, 1 skipped in 2.1s") or of a
-        closing line of sanity/molecule ("sanity: 24 passed, 0 failed")."""
-        if PYTEST_SUMMARY.match(line) or CLOSING.match(line):
+        closing line of sanity/molecule ("sanity: 24 passed, 0 failed"), under the label of
+        the last "=== suite: <label> ===" line if there was one."""
+        suite = SUITE.match(line)
+        if suite:
+            self.suite = suite.group(1)
+        elif PYTEST_SUMMARY.match(line) or CLOSING.match(line):
             for number, word in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)", line):
                 word = "error" if word.startswith("error") else word
-                self.counts[word] = self.counts.get(word, 0) + int(number)
+                key = f"{self.suite}: {word}" if self.suite else word
+                self.counts[key] = self.counts.get(key, 0) + int(number)
+
+    def tests(self) -> str:
+        """The counts for the table: "870 passed", or by suite "unit 2.20: 928 passed; sanity 2.20: 24 passed"."""
+        suites: dict[str, list[str]] = {}
+        for key, n in self.counts.items():
+            label, _sep, word = key.rpartition(": ")
+            suites.setdefault(label, []).append(f"{n} {word}")
+        return "; ".join(f"{label}: {', '.join(words)}" if label else ", ".join(words)
+                         for label, words in suites.items())
 
 
 PYTEST_SUMMARY = re.compile(r"^(=+ )?\d+ (passed|failed|skipped|errors?|xfailed|xpassed|deselected)(, \d+ \w+)* in ")
 CLOSING = re.compile(r"^(sanity|molecule): \d+ passed, \d+ failed")
+SUITE = re.compile(r"^=== suite: (\S(?:.*\S)?) ===$")
 
 # The full suite, in the order of the closing table.
 FULL = [
@@ -58,6 +81,8 @@ FULL = [
     Stage("unit", "unit", ["install"], priority=65),
     Stage("integration", "integration-run", ["lab"], priority=80),
     Stage("molecule", "molecule-run", ["lab"], priority=50),
+    # The other ansible-core versions (make compat): the lowest priority, beside integration.
+    Stage("compat", "compat", ["install"], priority=40),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 
@@ -88,7 +113,10 @@ class Runner:
             for line in proc.stdout:
                 self._emit(stage.name, line)
                 stage.count(line.strip())
-            rc = proc.wait()
+            # wait4, not wait: the rusage of make and of every process it waited for
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            rc = proc.returncode = os.waitstatus_to_exitcode(status)
+            stage.cpu = usage.ru_utime + usage.ru_stime
         finally:  # a stage that could not even start fails the run instead of hanging it
             with self.lock:
                 stage.seconds = time.monotonic() - started
@@ -126,13 +154,17 @@ class Runner:
         return not self.failed
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def table(stages: list[Stage], wall: float) -> str:
-    lines = [f"{'stage':<12} {'seconds':>8}  {'result':<18} tests"]
+    lines = [f"{'stage':<12} {'seconds':>8} {'cpu':>6}  {'result':<18} tests"]
     for stage in stages:
-        seconds = f"{stage.seconds:.0f}" if stage.seconds is not None else "-"
-        tests = ", ".join(f"{n} {word}" for word, n in stage.counts.items())
-        lines.append(f"{stage.name:<12} {seconds:>8}  {stage.result:<18} {tests}".rstrip())
-    lines.append(f"{'wall':<12} {wall:>8.0f}  (stages overlap: S2P_TEST_JOBS={os.environ.get('S2P_TEST_JOBS', '2')})")
+        lines.append(f"{stage.name:<12} {_seconds(stage.seconds):>8} {_seconds(stage.cpu):>6}  {stage.result:<18} "
+                     f"{stage.tests()}".rstrip())
+    lines.append(f"{'wall':<12} {wall:>8.0f}  (stages overlap: S2P_TEST_JOBS={os.environ.get('S2P_TEST_JOBS', '2')}; "
+                 "cpu: user + system seconds)")
     return "\n".join(lines)
 
 
@@ -141,7 +173,7 @@ def main(argv: list[str]) -> int:
     names = argv[1:] if quick else argv
     stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority) for s in FULL]
     if quick:
-        stages = [s for s in stages if s.name != "molecule"]
+        stages = [s for s in stages if s.name not in ("molecule", "compat")]
     if names:
         unknown = sorted(set(names) - {s.name for s in stages})
         if unknown:
@@ -156,8 +188,9 @@ def main(argv: list[str]) -> int:
     print("\nstages:\n" + report, flush=True)
     out = ROOT / ".build" / "stages.tsv"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("".join(f"{s.name}\t{'' if s.seconds is None else round(s.seconds)}\t{s.result}\t"
-                           f"{json.dumps(s.counts)}\n" for s in stages) + f"wall\t{round(wall)}\t\t\n")
+    out.write_text("".join(f"{s.name}\t{'' if s.seconds is None else round(s.seconds)}\t"
+                           f"{'' if s.cpu is None else round(s.cpu)}\t{s.result}\t{json.dumps(s.counts)}\n"
+                           for s in stages) + f"wall\t{round(wall)}\t\t\t\n")
     return 0 if ok else 1
 
 

@@ -10,13 +10,15 @@
 # copies into each test virtualenv's site pip.conf.
 #
 # Usage: tests/sanity/run.sh [extra ansible-test sanity args, e.g. --test pylint]
-# Env:   S2P_VENV (default .venv), S2P_KEEP_SANITY_TREE=1 keeps the temporary tree,
-#        S2P_SANITY_TREE=1 checks the development tools (lab/, bench/) of the git tree instead.
+# Env:   S2P_VENV (default .venv; make compat passes .venv-core<version>), S2P_KEEP_SANITY_TREE=1
+#        keeps the temporary tree, S2P_SANITY_TREE=1 checks the development tools (lab/, bench/)
+#        of the git tree instead.  The controller Python of `ansible-test sanity --python` is
+#        the venv's own (3.11 for .venv, 3.12 for .venv-core2.20).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${S2P_VENV:-$ROOT/.venv}
-PYTHON_VERSION=3.11
+[[ -d $VENV ]] && VENV=$(cd "$VENV" && pwd)  # absolute: ansible-test runs in a temporary tree
 export PATH="$VENV/bin:$PATH"
 start=$SECONDS
 
@@ -24,6 +26,8 @@ if ! command -v ansible-test >/dev/null; then
   echo "sanity: ansible-test not found in $VENV/bin: run 'make venv' first" >&2
   exit 2
 fi
+PYTHON_VERSION=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+core_version=$("$VENV/bin/python" -c 'from ansible.release import __version__; print(__version__)')
 
 # ShellCheck is a Debian package; without it ansible-test skips its shellcheck test.
 if ! command -v shellcheck >/dev/null; then
@@ -83,5 +87,5 @@ total=$(grep -c '^Running sanity test' "$tmp/sanity.log" || true)
 failed=$(sed -n 's/^FATAL: The \([0-9]*\) sanity test(s) listed below (out of \([0-9]*\)) failed.*/\1/p' "$tmp/sanity.log" | head -n1)
 failed=${failed:-0}
 [[ $rc -ne 0 && $failed -eq 0 ]] && failed=1
-echo "sanity: $((total - failed)) passed, $failed failed ($((SECONDS - start))s, ansible-test exit $rc)"
+echo "sanity: $((total - failed)) passed, $failed failed ($((SECONDS - start))s, ansible-core $core_version, Python $PYTHON_VERSION, ansible-test exit $rc)"
 exit "$rc"

@@ -133,3 +133,60 @@ def test_the_xdist_group_suffix_is_not_part_of_the_test_id():
     assert schedule.plain_id("tests/x.py::test_a[p@1]@grp") == "tests/x.py::test_a[p@1]"
     assert schedule.plain_id("tests/x.py::test_a@grp") == "tests/x.py::test_a"
     assert schedule.plain_id("tests/x.py::test_a[p@1]") == "tests/x.py::test_a[p@1]"
+
+
+def test_counts_after_a_suite_line_are_kept_under_its_label():
+    stage = stages.Stage("compat", "compat")
+    for line in ["compat: ansible-core 2.20.10, Python 3.12.1 (.venv-core2.20)", "=== suite: unit 2.20 ===",
+                 "928 passed, 4 warnings in 81.23s (0:01:21)", "=== suite: sanity 2.20 ===",
+                 "sanity: 24 passed, 0 failed (300s, ansible-core 2.20.10, Python 3.12, ansible-test exit 0)"]:
+        stage.count(line)
+    assert stage.counts == {"unit 2.20: passed": 928, "sanity 2.20: passed": 24, "sanity 2.20: failed": 0}
+    assert stage.tests() == "unit 2.20: 928 passed; sanity 2.20: 24 passed, 0 failed"
+
+
+def test_pytest_section_lines_are_not_suite_labels():
+    stage = stages.Stage("unit", "unit")
+    for line in ["=== FAILURES ===", "=== short test summary info ===", "1 failed, 3 passed in 2.0s"]:
+        stage.count(line)
+    assert stage.counts == {"failed": 1, "passed": 3}
+    assert stage.tests() == "1 failed, 3 passed"
+
+
+def test_the_table_has_wall_and_cpu_seconds_of_each_stage():
+    done = stages.Stage("unit", "unit", seconds=35.4, cpu=30.6, result="passed", counts={"passed": 870})
+    skipped = stages.Stage("compat", "compat", result="skipped")
+    rows = stages.table([done, skipped], 40.0).splitlines()
+    assert rows[0].split() == ["stage", "seconds", "cpu", "result", "tests"]
+    assert rows[1].split() == ["unit", "35", "31", "passed", "870", "passed"]
+    assert rows[2].split() == ["compat", "-", "-", "skipped"]
+
+
+def test_a_stage_records_the_cpu_seconds_of_its_processes(tmp_path, monkeypatch):
+    real_popen = subprocess.Popen
+
+    def busy_popen(argv, **kwargs):  # a child that burns CPU in a grandchild it waits for
+        burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+        script = f"{sys.executable} -c '{burn}'"
+        return real_popen(["sh", "-c", script], **{k: v for k, v in kwargs.items() if k != "cwd"})
+
+    monkeypatch.setattr(stages.subprocess, "Popen", busy_popen)
+    runner = stages.Runner([stages.Stage("unit", "unit")], 1)
+    runner.out = SimpleNamespace(write=lambda _text: None, flush=lambda: None)
+    assert runner.run()
+    assert runner.stages["unit"].cpu >= 0.3
+
+
+def test_compat_runs_last_beside_integration_and_not_in_the_quick_loop(tmp_path, monkeypatch, capsys):
+    full = {s.name: s for s in stages.FULL}
+    assert full["compat"].needs == ["install"]  # its own venv: not on the lab's critical path
+    assert full["compat"].priority < min(s.priority for s in stages.FULL if s.name != "compat")
+    ran = {}
+    monkeypatch.setattr(stages, "Runner", lambda selected, _jobs: SimpleNamespace(
+        run=lambda: ran.setdefault(len(ran), [s.name for s in selected]) is not None))
+    monkeypatch.setattr(stages, "ROOT", tmp_path)  # .build/stages.tsv goes there
+    assert stages.main(["--quick"]) == 0 and stages.main([]) == 0
+    assert "compat" not in ran[0] and "molecule" not in ran[0]
+    assert "compat" in ran[1]
+    rows = [row.split("\t") for row in (tmp_path / ".build" / "stages.tsv").read_text().splitlines()]
+    assert ["compat", "", "", "not run", "{}"] in rows  # name, seconds, cpu, result, counts
