@@ -209,7 +209,7 @@ stacks:
   description:
     - One entry per stack with its name, state, whether it changed and the actions taken (or planned).
     - C(unsettled) lists the services this run leaves as they are although an earlier run left them
-      unsettled (it was killed while it waited, or ran with O(wait=false)): an update still running or
+      unsettled (it was killed while it waited, or ran with O(wait=false)), that is an update still running or
       paused, fewer tasks running than wanted, or tasks that failed in the last two minutes. Outside check
       mode and with O(wait=true) they are waited for like the services the run changes, and the task fails
       when they do not become healthy; an unhealthy service never counts as converged.

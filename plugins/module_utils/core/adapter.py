@@ -24,7 +24,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import json
+import sys
+
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 from ansible.module_utils.common.validation import (
     check_mutually_exclusive,
     check_required_arguments,
@@ -35,6 +38,7 @@ from ansible.module_utils.common.validation import (
 )
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import MissingLibrary, S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.core.strict_types import loose_conversions
 
 # The AnsibleModule constraints a backend may declare between its connection options, with
 # Ansible's own check of each (the same words as the module's argument validation).
@@ -45,6 +49,13 @@ CONSTRAINT_CHECKS = {
     "required_if": check_required_if,
     "required_by": check_required_by,
 }
+
+
+def _fail_early(result):
+    """End the module with a failed result before an AnsibleModule exists (its validation would
+    convert the very values the result is about). No value of the input is in `result`."""
+    print(json.dumps(dict(result, failed=True, changed=False)))
+    sys.exit(1)
 
 
 class BackendAdapter:
@@ -73,7 +84,11 @@ class BackendAdapter:
         constraints come first, then the module's own; fails early without the library."""
         for key, values in self.constraints.items():
             kwargs[key] = list(values) + list(kwargs.get(key) or [])
-        module = AnsibleModule(argument_spec=self.argument_spec(argument_spec), **kwargs)
+        spec = self.argument_spec(argument_spec)
+        loose = loose_conversions(_load_params(), spec)
+        if loose:  # before Ansible converts them, and before any backend: see core/strict_types.py
+            _fail_early(ValidationError(loose).as_fail_kwargs())
+        module = AnsibleModule(argument_spec=spec, **kwargs)
         if self.import_error:
             module.fail_json(msg=missing_required_lib(self.library), exception=self.import_error)
         return module
