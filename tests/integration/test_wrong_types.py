@@ -7,7 +7,6 @@ plugins/module_utils/core/strict_types.py."""
 
 from __future__ import annotations
 
-import pytest
 from identity_helpers import BASE, ldap_admin
 
 GROUPS = {b: "{{ s2p_%s_connection }}" % b for b in ("vsphere", "ldap", "vault", "dns", "acme", "swarm")}
