@@ -60,8 +60,8 @@ def _survey_element(question, choices):
                "required": question.get("required", False)}
     if "choices_from" in question:
         if question["choices_from"] not in choices:
-            raise S2PError("choices_from must be one of %s, got %r" % (", ".join(sorted(choices)),
-                                                                      question["choices_from"]),
+            known = ", ".join(sorted(choices))
+            raise S2PError("choices_from must be one of %s, got %r" % (known, question["choices_from"]),
                            obj="survey question %s" % question["variable"])
         element["choices"] = choices[question["choices_from"]]
     elif "choices" in question:
