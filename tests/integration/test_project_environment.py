@@ -8,8 +8,14 @@ nothing."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import time
 
 import pytest
+import yaml
+from conftest import LAB_DIR, LAB_INVENTORY, ROOT, VENV_BIN
 from identity_helpers import kv_read, vault_root
 from projenv_helpers import (PLAYBOOKS, addresses, clean_all, count, of_unit, picture, stack_vars,
                              without_unit, write_inventory)
@@ -129,3 +135,58 @@ def test_unknown_unit_is_refused_before_anything(run_playbook, unit_model):
     assert run.rc != 0 and run.changed == 0
     assert f"no environment 'ope' of project '{a}' in the model" in run.stdout
     assert "environments of " + a + ": ire, preope" in run.stdout
+
+
+TEST_PREFIX = re.compile(r"t[0-9a-f]{6}")
+
+
+def lab_units(pic: dict, pairs: list[tuple[str, str]]) -> dict:
+    """The objects of the lab model's units in a picture, without any test's (prefixed) object."""
+    out = {}
+    for project, env in pairs:
+        for backend, objects in of_unit(pic, project, env).items():
+            if backend == "swarm":
+                for kind, items in objects.items():
+                    kept = out.setdefault(backend, {}).setdefault(kind, {})
+                    kept.update((k, items[k] if isinstance(items, dict) else None) for k in items
+                                if not TEST_PREFIX.search(k))
+            else:
+                out.setdefault(backend, {}).update(
+                    (k, v) for k, v in objects.items()
+                    if not TEST_PREFIX.search(" ".join(k) + " " + " ".join(v) if backend == "dns" else k))
+    return out
+
+
+def test_every_unit_of_the_lab_model_in_check_mode(lab, tmp_path):
+    """Issue 15: project_environment.yml failed for every project without ldap_groups (reentry,
+    fragdb, swe-kp, swe-hapi). The playbook itself, in check mode, for EVERY project and
+    environment of the lab model, in ONE ansible-playbook run: the playbook imported once per
+    unit with project and environment_name as its variables, on one host, the units one after
+    the other (one host per unit costs three times the CPU). ansible-playbook runs directly, not
+    through ansible-runner, whose events for 31 units cost more CPU than the run itself. Every
+    unit must succeed, and the lab's objects of those units are exactly as before (check mode
+    touched nothing)."""
+    model = yaml.safe_load((LAB_INVENTORY / "group_vars" / "all" / "model.yml").read_text())
+    pairs = [(p["name"], env) for p in model["s2p_projects"] for env in p["environments"]]
+    assert len(pairs) >= 30 and {"reentry", "fragdb", "swe-kp", "swe-hapi"} <= {p for p, _e in pairs}
+    playbook = tmp_path / "every_unit.yml"
+    playbook.write_text(yaml.safe_dump([{"import_playbook": str(PLAYBOOKS / "project_environment.yml"),
+                                         "vars": {"project": p, "environment_name": e}} for p, e in pairs]))
+    extravars = {"project_stack__default_image": lab["swarm_sites"]["images"]["busybox"],
+                 "project_environment__addresses": "{{ s2p_model.addresses }}"}
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", S2P_LAB_DIR=str(LAB_DIR),
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+               PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    before = lab_units(picture(lab, ""), pairs)
+    started = time.monotonic()
+    run = subprocess.run([str(VENV_BIN / "ansible-playbook"), "--check", "-i", str(LAB_INVENTORY), str(playbook),
+                          "-e", json.dumps(extravars)], env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert re.search(r"^localhost\s+: ok=\d+ .* failed=0 ", run.stdout, re.M), run.stdout[-3000:]
+    planned = re.findall(r"^TASK \[esa\.s2p\.project_environment : Plan the objects of (\S+) (\S+)\]", run.stdout, re.M)
+    assert planned == pairs, planned
+    counted = re.findall(r"^TASK \[esa\.s2p\.project_environment : Count the changes per backend\]", run.stdout, re.M)
+    assert len(counted) == len(pairs)
+    assert lab_units(picture(lab, ""), pairs) == before  # check mode touched nothing
+    print(f"{len(pairs)} units of the lab model in check mode: {seconds:.1f} s")

@@ -50,3 +50,28 @@ class HealthReport:
         result = dict(self.facts)
         result.update(healthy=self.healthy, checks=self.checks)
         return result
+
+
+def merge_reports(backends, host_reports, local_report):
+    """One preflight report in `backends` order: each backend's entries from the report of the
+    host that checked it (host_reports, aligned with backends; None where no host did), else
+    from `local_report` (the checks run on the controller)."""
+    merged = []
+    for backend, report in zip(backends, host_reports):
+        if report is None:
+            merged.extend(r for r in local_report or [] if r.get("backend") == backend)
+        else:
+            merged.extend(report)
+    return merged
+
+
+def report_problems(report):
+    """Every failed check of a preflight report as '<backend> <check>: <msg>' (and a line for an
+    unhealthy backend that reported no failed check)."""
+    problems = []
+    for entry in report or []:
+        failed = [c for c in entry.get("checks") or [] if not c.get("ok")]
+        problems.extend("%s %s: %s" % (entry["backend"], c.get("name"), c.get("msg")) for c in failed)
+        if not entry.get("healthy") and not failed:
+            problems.append("%s: not healthy, but no failed check was reported" % entry["backend"])
+    return problems

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: ESA S2P data-centre engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The AWX objects of esa.s2p (playbooks/awx_configure.yml) built from the data in awx/ and the
+names of the model: job templates with their surveys, credential types, credential inputs.
+
+This is a private file of esa.s2p: it may change at any time, do not import it
+from outside the collection.
+
+Pure Python over plain data: the survey choices named by `choices_from` are the model's names
+(sites, segments, environments, projects, stations) or the backends, computed by the caller.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+
+CREDENTIAL_TYPE_KEYS = ("name", "description", "kind", "inputs", "injectors")
+SURVEY_BOUNDS = ("min", "max")
+
+
+def credential_names(types, suffix=""):
+    """{backend: name of its AWX credential} (the type's name and `suffix`)."""
+    return dict((t["backend"], t["name"] + (suffix or "")) for t in types)
+
+
+def credential_types(types):
+    """The credential types as awx.awx.credential_type takes them (without our own keys)."""
+    return [dict((key, t.get(key)) for key in CREDENTIAL_TYPE_KEYS) for t in types]
+
+
+def credential_inputs(types, given=None, environ=None):
+    """{credential type name: inputs}: each field from given[<type id>][<field id>], else from
+    the environment variable S2P_AWX_<TYPE ID>_<FIELD ID>; fields given by neither (or empty)
+    are left out, boolean fields are booleans."""
+    given, environ = given or {}, environ or {}
+    out = {}
+    for t in types:
+        mine = given.get(t["id"]) or {}
+        inputs = {}
+        for field in t["inputs"]["fields"]:
+            if field["id"] in mine:
+                value = mine[field["id"]]
+            else:
+                value = environ.get(("S2P_AWX_%s_%s" % (t["id"], field["id"])).upper(), "")
+            if len(str(value)) > 0:
+                inputs[field["id"]] = boolean(value, strict=False) if field.get("type") == "boolean" else value
+        out[t["name"]] = inputs
+    return out
+
+
+def _survey_element(question, choices):
+    element = {"question_name": question["question_name"],
+               "question_description": question.get("question_description", ""),
+               "variable": question["variable"], "type": question["type"],
+               "required": question.get("required", False)}
+    if "choices_from" in question:
+        if question["choices_from"] not in choices:
+            known = ", ".join(sorted(choices))
+            raise S2PError("choices_from must be one of %s, got %r" % (known, question["choices_from"]),
+                           obj="survey question %s" % question["variable"])
+        element["choices"] = choices[question["choices_from"]]
+    elif "choices" in question:
+        element["choices"] = question["choices"]
+    if "default" in question:
+        default = question["default"]
+        element["default"] = "\n".join(default) if question["type"] == "multiselect" else default
+    else:
+        element["default"] = ""
+    for bound in SURVEY_BOUNDS:
+        if bound in question:
+            element[bound] = question[bound]
+    return element
+
+
+def job_templates(templates, choices, names):
+    """The job templates as awx.awx.job_template takes them: the credential of each backend
+    (`names`, from credential_names), the survey with its choices computed."""
+    out = []
+    for jt in templates:
+        spec = [_survey_element(q, choices) for q in jt.get("survey") or []]
+        unknown = [b for b in jt.get("backends") or [] if b not in names]
+        if unknown:
+            raise S2PError("no credential type for the backends %s" % unknown, obj="job template %s" % jt["name"])
+        survey = {"name": jt["name"], "description": jt["description"], "spec": spec} if spec else {}
+        out.append({"name": jt["name"], "description": jt["description"], "playbook": jt["playbook"],
+                    "credentials": [names[b] for b in jt.get("backends") or []],
+                    "extra_vars": jt.get("extra_vars") or {}, "survey_enabled": len(spec) > 0, "survey_spec": survey})
+    return out
