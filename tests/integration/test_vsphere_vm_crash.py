@@ -37,6 +37,7 @@ def _kill_while_cloning(vcsim, prefix, playbook, wanted) -> dict:
             time.sleep(0.01)
     finally:
         kill_tree(proc)
+    vcsim.wait_tasks_done()  # clones in flight at the kill still finish on the server
     left = {}
     for vm in vcsim.vms(prefix):
         left.setdefault(vm.name, []).append(vcsim.describe(vm))

@@ -76,6 +76,26 @@ class Vcsim:
             view.DestroyView()
         return [c.obj for c in contents for p in c.propSet if p.name == "name" and name_part in p.val]
 
+    def wait_tasks_done(self, timeout: float = 60) -> None:
+        """Wait until vCenter runs no task: a task a killed client started goes on without it (a clone
+        in flight makes its VM a moment later), so what a kill left is read only after this."""
+        deadline = time.monotonic() + timeout
+        while self._busy_tasks():
+            assert time.monotonic() < deadline, f"vCenter tasks still running after {timeout} s"
+            time.sleep(0.1)
+
+    def _busy_tasks(self) -> int:
+        """Tasks queued or running, read as info.state only (vcsim's TaskInfo of some tasks names an
+        entity pyVmomi refuses to deserialise)."""
+        tasks = self.content.taskManager.recentTask or []
+        if not tasks:
+            return 0
+        collector = vmodl.query.PropertyCollector
+        spec = collector.FilterSpec(objectSet=[collector.ObjectSpec(obj=t) for t in tasks],
+                                    propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.state"])])
+        states = [p.val for c in self.content.propertyCollector.RetrieveContents([spec]) for p in c.propSet]
+        return sum(1 for state in states if state in ("queued", "running"))
+
     @staticmethod
     def path(obj) -> str:
         parts = []
