@@ -19,7 +19,8 @@ def stamp(seconds_ago: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
 
-def task(state="running", desired="running", spec=WANTED, ago=600):
+def task(state="running", desired="running", spec=None, ago=600):
+    spec = spec or WANTED
     return {"DesiredState": desired, "Status": {"State": state}, "UpdatedAt": stamp(ago),
             "Spec": {"ContainerSpec": {"Labels": {HASH_LABEL: spec_hash(spec)}}}}
 
