@@ -13,7 +13,7 @@ short_description: Keep account passwords in Vault KV v2, apply them to LDAP, ro
 version_added: 0.2.0
 description:
   - For each item of O(credentials), makes sure a password for the LDAP account exists in Vault KV v2 at
-    O(credentials[].path) of O(mount), that LDAP has it, and that it is younger than
+    O(credentials[].path) of O(kv_mount), that LDAP has it, and that it is younger than
     O(credentials[].rotation_period_days) (else, or with O(force), a new one is generated and applied).
   - Vault is the source of truth. A new password is written to Vault as C(pending_password) first, then set
     in LDAP with the Password Modify extended operation, then promoted to C(password) in Vault. A run killed
@@ -54,7 +54,7 @@ options:
         default: service
       path:
         description:
-          - The KV path inside O(mount), from the naming rules (filter C(esa.s2p.vault_path)).
+          - The KV path inside O(kv_mount), from the naming rules (filter C(esa.s2p.vault_path)).
           - Lower-case letters, digits, C(-), C(_) and C(.), elements of at most 63 characters separated by
             C(/), at most 255 characters in all; checked for the whole batch before anything is written.
         type: str
@@ -79,10 +79,13 @@ options:
       - If not set, the environment variable E(LDAPBASE) is used.
     type: str
     default: dc=s2p,dc=esa,dc=int
-  mount:
-    description: The KV v2 mount.
+  kv_mount:
+    description:
+      - The KV v2 mount, as O(kv_mount) of M(esa.s2p.certificate) and M(esa.s2p.swarm_stack).
+      - The alias O(mount) is deprecated and will be removed in 2.0.0.
     type: str
     default: s2p
+    aliases: [mount]
   length:
     description: Length of generated passwords (16 to 256).
     type: int
@@ -203,7 +206,8 @@ def main():
     module = ldap_module(dict(
         credentials=dict(type="list", elements="dict", required=True, options=CREDENTIAL_SPEC),
         base_dn=base_dn_option(),
-        mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
+        kv_mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT, aliases=["mount"],
+                      deprecated_aliases=[dict(name="mount", version="2.0.0", collection_name="esa.s2p")]),
         length=dict(type="int", default=32),
         characters=dict(type="list", elements="str", choices=sorted(cred.CHARACTER_CLASSES),
                         default=["lower", "upper", "digits", "symbols"]),

@@ -391,7 +391,7 @@ def converge(params, check_mode, new_ldap, new_vault):
     both, decide, and write unless check_mode. Returns (result, warnings): result has `changed`,
     `credentials` (the action per credential) and, with return_secret, `secrets`."""
     moment = now_utc()
-    base_dn, mount = params["base_dn"], params["mount"]
+    base_dn, mount = params["base_dn"], params["kv_mount"]
     items = validate(params["credentials"], base_dn, params["length"], params["characters"])
     with new_vault() as vault, new_ldap() as ldap, LDAPPool(ldap) as pool:
         kvs = read_many(vault, mount, [item["path"] for item in items], parallel)
