@@ -34,7 +34,7 @@ BAD = [
     ({"name": "x.s2p.esa.int", "type": "CAA", "values": ["0 issue"]}, "not a valid CAA value"),
     ({"name": "x.s2p.esa.int", "type": "A", "values": ["10.0.0.1", "10.0.0.1"]}, "repeats a value"),
     ({"name": "x.s2p.esa.int", "type": "A", "values": [5]}, "must be a string"),
-    ({"name": "x.s2p.esa.int", "type": "TXT", "values": "x", "state": "gone"}, "state must be present or absent"),
+    ({"name": "x.s2p.esa.int", "type": "TXT", "values": ["x"], "state": "gone"}, "state must be present or absent"),
     ({"name": "x.s2p.esa.int", "type": "TXT", "values": ["x"], "ptr": True}, "only for A and AAAA"),
     ({"name": "x.s2p.esa.int", "type": "A", "values": ["192.168.1.1"], "ptr": True}, "no managed reverse zone"),
     ({"name": "x.s2p.esa.int", "type": "A", "values": ["10.0.0.1"], "colour": "red"}, "unknown field"),
