@@ -69,7 +69,9 @@ options:
         elements: str
         required: true
       issuer:
-        description: Who issues the certificate, V(acme) for an ACME CA (O(acme_directory)) or V(vault_pki) for Vault's PKI engine (reached through O(vault)).
+        description:
+          - Who issues the certificate, V(acme) for an ACME CA (O(acme_directory)) or V(vault_pki) for
+            Vault's PKI engine (reached through O(vault)).
         type: str
         choices: [acme, vault_pki]
         default: acme
