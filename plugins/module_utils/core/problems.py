@@ -21,6 +21,17 @@ from ansible_collections.esa.s2p.plugins.module_utils.core.errors import Validat
 MAX_SHOWN_NAME = 64
 
 
+def type_name(value):
+    """How to call a YAML value's type in an error message."""
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
+                       (str, "a string"), (list, "a list"), (dict, "a mapping")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def item_path(items, index, name=None):
     """How a problem names an item of a batch: accounts[3], or accounts[3] (neocc-ope) when the
     item has a name (a string; shown up to MAX_SHOWN_NAME characters)."""

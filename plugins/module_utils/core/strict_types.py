@@ -20,20 +20,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import type_name
+
 SHAPES = {"dict": (dict, "a mapping"), "list": (list, "a list")}
 TEXT = ("str", "path")
-
-
-def _kind(value):
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "a string" if isinstance(value, str) else "a %s" % type(value).__name__
 
 
 def _wrong(value, wanted):
@@ -41,9 +31,9 @@ def _wrong(value, wanted):
     if wanted in SHAPES:
         kind, text = SHAPES[wanted]
         if not isinstance(value, kind):
-            return "must be %s, got %s" % (text, _kind(value))
+            return "must be %s, got %s" % (text, type_name(value))
     elif wanted in TEXT and isinstance(value, (dict, list, tuple)):
-        return "must be a string, got %s" % _kind(value)
+        return "must be a string, got %s" % type_name(value)
     return None
 
 

@@ -20,6 +20,7 @@ import ipaddress
 import re
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
+from ansible_collections.esa.s2p.plugins.module_utils.core.problems import type_name
 
 PROGRAMME_DOMAIN = "s2p.esa.int"
 DEFAULT_DOMAIN = PROGRAMME_DOMAIN
@@ -80,17 +81,6 @@ RULES = {
     "vm": _Rule("VM", MAX_LABEL),
     "vault_mount": _Rule("Vault mount", MAX_LABEL),
 }
-
-
-def type_name(value):
-    """How to call a YAML value's type in an error message."""
-    if value is None:
-        return "null"
-    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
-                       (str, "a string"), (list, "a list"), (dict, "a mapping")):
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
 
 
 def _problems(value, rule):
