@@ -376,10 +376,7 @@ class StackEngine(object):
                                     "and deploy again")
         tasks = self.client.call("tasks of %s" % name, self.api.tasks, filters={"service": service_id})
         expected = normalised["replicas"] if normalised["mode"] == "replicated" else None
-        wanted_hash = spec_hash(normalised)
-        current = [t for t in tasks if t["DesiredState"] == "running"]
-        running = [t for t in current if t["Status"]["State"] == "running"
-                   and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted_hash]
+        current, running = running_tasks(tasks, normalised)
         settling = self._settling(running, normalised["update"]["monitor"])
         if fresh and state in ("updating", "rollback_started"):
             return False, "%s: updating (%d/%s running)" % (name, len(running), expected or len(current))
@@ -417,6 +414,15 @@ class StackEngine(object):
         return sum(1 for t in running if now - self._running_since.setdefault(t["ID"], now) < monitor)
 
 
+def running_tasks(tasks, normalised):
+    """(the tasks Swarm wants running, those of them running the wanted spec)."""
+    wanted = spec_hash(normalised)
+    current = [t for t in tasks if t["DesiredState"] == "running"]
+    running = [t for t in current if t["Status"]["State"] == "running"
+               and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted]
+    return current, running
+
+
 def unsettled_reason(service, tasks, normalised, now, recent=RECENT_FAILURES):
     """Why a service whose spec is already the wanted one is not settled, or None: its update is
     still running or paused, fewer tasks run the wanted spec than it should, or some of its tasks
@@ -425,10 +431,7 @@ def unsettled_reason(service, tasks, normalised, now, recent=RECENT_FAILURES):
     if update.get("State") in UNSETTLED_UPDATES:
         message = update.get("Message")
         return "its update is %s%s" % (update["State"].replace("_", " "), " (%s)" % message if message else "")
-    wanted = spec_hash(normalised)
-    current = [t for t in tasks if t["DesiredState"] == "running"]
-    running = [t for t in current if t["Status"]["State"] == "running"
-               and (t["Spec"]["ContainerSpec"].get("Labels") or {}).get(HASH_LABEL) == wanted]
+    current, running = running_tasks(tasks, normalised)
     expected = normalised["replicas"] if normalised["mode"] == "replicated" else len(current)
     if len(running) < expected:
         return "%d of %d tasks running" % (len(running), expected)
