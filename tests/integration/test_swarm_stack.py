@@ -304,6 +304,11 @@ def test_a_service_left_unhealthy_by_an_earlier_run_is_not_converged(prefix, run
     try:
         first = run_playbook(_play([stack], wait=False))
         assert first.rc == 0 and first.result(TASK)["changed"] is True, first.stdout[-3000:]
+        deadline = time.monotonic() + 60  # unhealthy = a task already failed (it exits after 2 s)
+        while not [t for t in manager.api.tasks(filters={"service": "%s-ire_web" % prefix})
+                   if t["Status"]["State"] == "failed"]:
+            assert time.monotonic() < deadline, "no task of the service failed within 60 s"
+            time.sleep(0.5)
         check = run_playbook(_play([stack]), check=True)
         found = check.result(TASK)
         assert check.rc == 0 and found["changed"] is False, check.stdout[-3000:]
