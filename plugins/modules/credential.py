@@ -22,6 +22,11 @@ description:
     has no old password to keep working, so it skips the pending version. It is written to Vault as the
     current C(password) first, not yet confirmed, then set in LDAP, then confirmed in the custom metadata.
     A version that is not confirmed is re-applied by the next run.
+  - A password written to Vault by hand (an operator fixing a credential with C(kv put) of a new C(password),
+    or C(kv patch) over the module's data) is applied to LDAP as it is by the next run (action V(reapply), no
+    new version), never replaced by a generated one; its rotation period counts from its C(rotated_at), else
+    from when that version was written. The module marks the versions it writes (C(written_version)) to
+    tell them from such a version.
   - Whether LDAP still holds the current password is decided from Vault (the entry's C(pwdChangedTime)
     recorded when the password was set, in the version or in the metadata's confirmation of that version),
     never by binding with it, so accounts are never locked out.
@@ -174,7 +179,8 @@ credentials:
     action:
       description:
         - V(create) (first password), V(rotate), V(complete) (a rotation a killed run left pending),
-          V(reapply) (LDAP no longer had the current password, or a killed run left it unconfirmed),
+          V(reapply) (LDAP no longer had the current password, a killed run left it unconfirmed, or it was
+          written to Vault by hand),
           V(metadata) (only the metadata was fixed) or V(none).
       type: str
   sample:

@@ -24,6 +24,17 @@ options:
     type: list
     elements: str
     default: []
+  vms:
+    description:
+      - VMs to be cloned, for example C(s2p_model.vms). Each needs V(name), V(datacenter) and V(template)
+        (a template name, unique among the datacenter's templates, or a path relative to its VM folder), and may
+        give V(disk_gb); other fields are ignored.
+      - The check C(templates) reports every template that is missing, and every VM whose V(disk_gb) is smaller
+        than its template's first disk (a clone cannot shrink a disk, so M(esa.s2p.vsphere_vm) would refuse it).
+        It reads the templates' devices only, in one call.
+    type: list
+    elements: dict
+    default: []
 extends_documentation_fragment:
   - esa.s2p.vsphere
   - esa.s2p.attributes.read_only
@@ -87,13 +98,21 @@ datacenters:
 """
 
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import health_report
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere.template_check import templates_check_of, validate_vms
+from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.adapter import vsphere_client, vsphere_module
 
 
 def main():
-    module = vsphere_module(dict(datacenters=dict(type="list", elements="str", default=[])),
+    module = vsphere_module(dict(datacenters=dict(type="list", elements="str", default=[]),
+                                 vms=dict(type="list", elements="dict", default=[])),
                             supports_check_mode=True)
-    report = health_report(vsphere_client(module), datacenters=module.params["datacenters"])
+    try:
+        groups = validate_vms(module.params["vms"])
+    except ValidationError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    report = health_report(vsphere_client(module), datacenters=module.params["datacenters"],
+                           templates_check=templates_check_of(groups) if groups else None)
     module.exit_json(changed=False, **report)
 
 

@@ -89,6 +89,36 @@ def test_create_idempotent_rotate_reapply(run_playbook, lab, prefix, accounts):
     assert run_playbook(play(credential_task(creds))).changed == 0
 
 
+def test_a_password_written_by_hand_is_applied_not_replaced(run_playbook, lab, prefix, accounts, secret_marker):
+    """Issue 15: an operator fixes a password by writing it to Vault (`kv put` of the password, or
+    `kv patch` over the module's data); the next run sets exactly that password in LDAP (reapply,
+    no new version, rotation counted from the hand-written version), and then changes nothing."""
+    creds = items(prefix, accounts[:3])
+    step = play(credential_task(creds))
+    assert run_playbook(step).rc == 0
+    root, mount = vault_root(lab), lab["openbao"]["kv_mount"]
+    put_value, patch_value = f"Put-{secret_marker}", f"Patch-{secret_marker}"
+    root.secrets.kv.v2.create_or_update_secret(path=creds[0]["path"], secret={"password": put_value},
+                                               mount_point=mount)
+    root.secrets.kv.v2.patch(path=creds[1]["path"], secret={"password": patch_value}, mount_point=mount)
+    before = {c["path"]: kv_read(lab, c["path"])["metadata"]["version"] for c in creds}
+    check = run_playbook(step, check=True)
+    real = run_playbook(step)
+    expected = ["reapply", "reapply", "none"]
+    assert actions(check) == expected and actions(real) == expected, real.stdout[-3000:]
+    assert secret_marker not in check.stdout + real.stdout
+    for cred, value in zip(creds[:2], (put_value, patch_value), strict=True):
+        secret = kv_read(lab, cred["path"])
+        assert secret["data"]["password"] == value and secret["metadata"]["version"] == before[cred["path"]]
+        meta = secret["metadata"]["custom_metadata"]
+        assert meta["applied_version"] == str(before[cred["path"]])  # confirmed, no new version
+        assert can_bind(lab, dn(cred["uid"]), value)
+    put_meta = kv_read(lab, creds[0]["path"])["metadata"]
+    assert put_meta["custom_metadata"]["rotated_at"] == put_meta["created_time"][:19] + "Z"
+    for again in (run_playbook(step, check=True), run_playbook(step)):
+        assert again.rc == 0 and again.changed == 0 and set(actions(again)) == {"none"}, again.stdout[-3000:]
+
+
 def test_missing_account_fails_before_any_write(run_playbook, lab, prefix, accounts):
     creds = items(prefix, accounts[:2]) + [{"uid": f"{prefix}nobody-ope", "path": f"{prefix}/x/nobody"}]
     run = run_playbook(play(credential_task(creds)))
@@ -112,6 +142,37 @@ def test_an_overlong_path_for_an_existing_credential_changes_nothing(run_playboo
         % accounts[0] in result["msg"], result["msg"]
     assert kv_read(lab, second["path"]) is None
     assert can_bind(lab, dn(accounts[0]), password)
+
+
+def test_a_second_path_for_an_account_is_refused_before_any_write(run_playbook, lab, prefix, accounts):
+    """Issue 15: an account must never get a second source of truth. Its entry records where its
+    credential lives (labeledURI); a valid but different path fails in check and real mode, with
+    nothing written, and ldap_account setting labeledURI keeps the record."""
+    creds = items(prefix, accounts[:2])
+    assert run_playbook(play(credential_task(creds))).rc == 0
+    record = f"vault:{lab['openbao']['kv_mount']}/{creds[0]['path']} esa.s2p.credential"
+    conn = ldap_admin(lab)
+    conn.search(dn(accounts[0]), "(objectClass=*)", search_scope=ldap3.BASE, attributes=["labeledURI"])
+    assert conn.entries[0].labeledURI.values == [record]
+    conn.unbind()
+    password = kv_read(lab, creds[0]["path"])["data"]["password"]
+    moved = [dict(creds[0], path=f"{prefix}/pd/elsewhere/ldap-bind"), creds[1]]
+    for check in (True, False):
+        run = run_playbook(play(credential_task(moved)), check=check)
+        result = run.result("t")
+        assert run.rc != 0 and result["changed"] is False, run.stdout[-3000:]
+        assert f"credentials[0] ({accounts[0]}).path: the account {dn(accounts[0])} has its credential at " \
+               f"{lab['openbao']['kv_mount']}/{creds[0]['path']}" in result["msg"], result["msg"]
+    assert kv_read(lab, moved[0]["path"]) is None and can_bind(lab, dn(accounts[0]), password)
+    # an account's own labeledURI values are its owner's; the record stays beside them
+    home = {"labeledURI": "https://neo.s2p.esa.int/ home"}
+    run = run_playbook(play(task("ldap_account", {"accounts": [{"uid": accounts[0], "attributes": home}]})))
+    assert run.rc == 0 and run.changed == 1, run.stdout[-3000:]
+    assert run_playbook(play(credential_task(creds))).changed == 0
+    conn = ldap_admin(lab)
+    conn.search(dn(accounts[0]), "(objectClass=*)", search_scope=ldap3.BASE, attributes=["labeledURI"])
+    assert sorted(conn.entries[0].labeledURI.values) == sorted([record, "https://neo.s2p.esa.int/ home"])
+    conn.unbind()
 
 
 def test_return_secret_needs_no_log(run_playbook, lab, prefix, accounts):

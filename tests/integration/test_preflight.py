@@ -49,7 +49,7 @@ def test_healthy_lab_passes(run_playbook, check):
     rows = summary_rows(run)
     assert [b for b in BACKENDS if b not in {r[0] for r in rows}] == []
     assert all(r[2] == "OK" for r in rows), rows
-    assert {"datacenters", "entries", "mounts", "manager quorum"} <= {r[1] for r in rows}
+    assert {"datacenters", "templates", "entries", "mounts", "manager quorum"} <= {r[1] for r in rows}
     assert run.result(SUMMARY)["msg"].rstrip().endswith("all ready")
     # each backend's health module ran on its own in-memory host (at the same time, strategy free)
     ran = {(e["event_data"]["host"], e["event_data"]["task_action"]) for e in run.events
@@ -131,6 +131,24 @@ def test_site_validates_the_model_then_runs_the_preflight(run_playbook, small_mo
     rows = summary_rows(run)
     datacenters = [r for r in rows if r[0] == "vsphere" and r[1] == "datacenters"]
     assert datacenters and all(dc in datacenters[0][3] for dc in ("ESOC", "ESEC", "ESRIN"))
+
+
+def test_vms_smaller_than_their_template_or_without_one_fail_the_preflight(run_playbook, prefix):
+    """Issue 15: the model accepted a disk_gb smaller than the template's disk, and vsphere_vm then
+    refused the VM in the middle of site.yml. The preflight names every such VM, and every missing
+    template, before anything is cloned."""
+    model = prefixed_model(prefix, projects=["swe-kp"], stations=[])
+    project = model["s2p_projects"][0]
+    project["vms"] = [{"role": "app", "disk_gb": 1}, {"role": "db", "template": "no-such-template"}]
+    run = run_playbook(PREFLIGHT, extravars=dict(model, preflight__backends=["vsphere"]))
+    assert run.rc != 0, run.stdout[-4000:]
+    templates = [r for r in summary_rows(run) if r[1] == "templates"]
+    assert templates and templates[0][2] == "FAIL", summary_rows(run)
+    message = templates[0][3]
+    assert re.search(rf"template /ESOC/vm/\S+ of ESOC has a \d+ GB disk, and \d VM\(s\) ask for less: "
+                     rf"esoc-{prefix}-swe-kp-\w+-app01 \(1 GB\)", message), message
+    assert "template 'no-such-template' not found in datacenter ESOC" in message, message
+    assert f"needed by esoc-{prefix}-swe-kp-" in message and "db01" in message, message
 
 
 def test_lab_inventory_finds_the_lab_without_s2p_lab_dir(lab):

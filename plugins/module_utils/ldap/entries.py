@@ -30,6 +30,9 @@ RESERVED_ATTRIBUTES = frozenset(a.lower() for a in (
     "uid", "objectClass", "userPassword", "member", "pwdAccountLockedTime", "pwdChangedTime",
     "pwdHistory", "pwdFailureTime", "pwdPolicySubentry", "entryUUID", "entryDN", "createTimestamp",
     "modifyTimestamp", "creatorsName", "modifiersName", "structuralObjectClass", "hasSubordinates"))
+# esa.s2p.credential records where an account's credential lives as one labeledURI value with
+# this label; ldap_account keeps such values when it sets labeledURI, and refuses to set one.
+CREDENTIAL_RECORD = ("labeleduri", " esa.s2p.credential")
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 MAX_VALUE = 65536
 READ_ATTRIBUTES = ["*", LOCK_ATTRIBUTE, "pwdChangedTime"]
@@ -66,6 +69,10 @@ def _check_attributes(errors, path, attributes):
         values = _values(value)
         if any(v == "" or len(v) > MAX_VALUE or "\x00" in v for v in values):
             errors.add(where, "values must be non-empty, at most %d characters, without NUL" % MAX_VALUE)
+            continue
+        if name.lower() == CREDENTIAL_RECORD[0] and any(v.endswith(CREDENTIAL_RECORD[1]) for v in values):
+            errors.add(where, "values labelled%s are set by esa.s2p.credential (where the account's credential "
+                              "lives)" % CREDENTIAL_RECORD[1])
             continue
         if len(set(values)) != len(values):
             errors.add(where, "a value is listed twice")
@@ -202,6 +209,8 @@ def plan_account(account, current):
         changes["objectClass"] = ("add", missing)
     for name, values in account["attributes"].items():
         now = have.get(name.lower(), [])
+        if name.lower() == CREDENTIAL_RECORD[0]:  # the credential's record stays
+            values = values + [v for v in now if v.endswith(CREDENTIAL_RECORD[1])]
         if not values and now:
             changes[name] = ("delete", [])
         elif values and sorted(values) != sorted(now):

@@ -126,7 +126,20 @@ def project_environment_plan(model, options):
         "records": records.get(owner, []),
         "certificates": certificates,
         "certificate_files": files,
+        "idle": _idle_backends(d, records.get(owner), certificates),
     }
+
+
+def _idle_backends(deployment, records, certificates):
+    """{backend: why} for the backends a present run of the unit has nothing to give, so that the
+    run's summary says why they were skipped instead of leaving them silently at 0."""
+    idle = {}
+    if not records:
+        idle["dns"] = ("no address for the unit's VMs (set dns__addresses or project_environment__addresses)"
+                       if deployment.get("vms") else "the unit has no VMs")
+    if not certificates:
+        idle["certificate"] = "the unit has no services"
+    return idle
 
 
 def _changed(result, key, unchanged="none"):
@@ -280,8 +293,22 @@ def project_stacks(model, options):
                  if (not opts["projects"] or d["project"] in opts["projects"])
                  and (not opts["environments"] or d["environment"] in opts["environments"])]
     stacks = [_project_stack(d, opts) for d in units]
+    if opts["state"] == "present":
+        _check_images(stacks)
     reads_vault = opts["state"] == "present" and any("vault_path" in s for st in stacks for s in st["secrets"])
     return {"stacks": stacks, "reads_vault": reads_vault}
+
+
+def _check_images(stacks):
+    """Every service to deploy has an image: name the services without one and where images come from."""
+    missing = ["%s (%s)" % (s["name"], ", ".join(svc["name"] for svc in s["services"] if not svc["image"]))
+               for s in stacks if any(not svc["image"] for svc in s["services"])]
+    if len(missing) > 5:
+        missing = missing[:5] + ["%d more stacks" % (len(missing) - 5)]
+    if missing:
+        raise S2PError("no image for the services of %s: set stacks__default_image (or stacks__images per service) "
+                       "in the inventory, or project_stack__default_image for this run" % "; ".join(missing),
+                       obj="project_stacks")
 
 
 def _project_stack(deployment, opts):

@@ -467,9 +467,10 @@ def datacenter_check(found, expected):
     return check("datacenters", True, "%d datacenter(s): %s" % (len(found), ", ".join(found) or "none"))
 
 
-def health_report(client, datacenters=()):
+def health_report(client, datacenters=(), templates_check=None):
     """{healthy, checks, about, version, datacenters} for a not yet connected client; never raises
-    VSphereError (a failed step is a failed check). Logs in once and out at the end."""
+    VSphereError (a failed step is a failed check). Logs in once and out at the end.
+    templates_check(client) -> a check, run last when given (see vsphere/template_check.py)."""
     report = HealthReport()
     try:
         client.connect()
@@ -486,6 +487,11 @@ def health_report(client, datacenters=()):
             report.checks.append(datacenter_check(report.facts["datacenters"], datacenters))
         except VSphereError as exc:
             report.add("datacenters", False, str(exc))
+        if templates_check is not None:
+            try:
+                report.checks.append(templates_check(client))
+            except VSphereError as exc:
+                report.add("templates", False, str(exc))
     finally:
         client.disconnect()
     return report.as_dict()

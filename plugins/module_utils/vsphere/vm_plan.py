@@ -120,7 +120,9 @@ def _find_one(errors, path, inventory, dc, kind, name, what):
     return None
 
 
-def _template(errors, path, inventory, dc, template):
+def find_template(errors, path, inventory, dc, template):
+    """The template object `template` (a name, unique among the datacenter's templates, or a path
+    relative to its VM folder) of datacenter `dc`, or None with the problem added to `errors`."""
     if "/" in template:
         tried = "/%s/vm/%s" % (dc, template)
         found = inventory.by_path(tried)
@@ -169,7 +171,7 @@ def _resolve(errors, plan, inventory):
     if want["state"] == "absent":
         return
     refs = plan.refs
-    refs["template"] = _template(errors, path + ".template", inventory, dc, want["template"])
+    refs["template"] = find_template(errors, path + ".template", inventory, dc, want["template"])
     cluster = _find_one(errors, path + ".cluster", inventory, dc, vim.ClusterComputeResource, want["cluster"],
                         "cluster")
     if cluster is not None and want.get("resource_pool"):

@@ -22,7 +22,9 @@ password to keep working, so it needs no pending version: phase 1 writes it as t
 password right away (check-and-set 0) but UNCONFIRMED, phase 2 applies it, and phase 3 writes
 only the custom metadata with the confirmation (ldap_changed and applied_version, the version
 it confirms): two Vault writes instead of three. A re-applied password is confirmed the same
-way (no new version). A version without a confirmation is re-applied by the next run.
+way (no new version). A version without a confirmation is re-applied by the next run, and so
+is a version written by hand (an operator fixing a password writes it to Vault): its password
+is applied as it is, never replaced by a generated one (see written_by_module()).
 A run killed anywhere leaves either no pending (nothing happened, or all done), a pending
 version, which the next run applies and promotes before anything else, or an unconfirmed
 current version, which the next run re-applies. Whether LDAP still holds the current password
@@ -44,6 +46,7 @@ from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map
+from ansible_collections.esa.s2p.plugins.module_utils.ldap.entries import CREDENTIAL_RECORD
 from ansible_collections.esa.s2p.plugins.module_utils.ldap.pool import LDAPPool
 from ansible_collections.esa.s2p.plugins.module_utils.ldap.sync import read_by_name
 from ansible_collections.esa.s2p.plugins.module_utils.vault.kv_batch import read_many
@@ -56,6 +59,10 @@ CHARACTER_CLASSES = {
 }
 MIN_LENGTH, MAX_LENGTH = 16, 256
 PHASES = ("pending", "applied", "promoted")
+# Where an account's credential lives, recorded on its LDAP entry before its password changes: one
+# value of labeledURI, "vault:<mount>/<path> esa.s2p.credential". A run naming another path for
+# the account is refused, so an account never gets a second source of truth.
+RECORD_ATTRIBUTE, RECORD_LABEL = "labeledURI", CREDENTIAL_RECORD[1].strip()
 # Test hook: with _S2P_CREDENTIAL_PAUSE_AT=<phase> the module writes "<phase> <pid>" to
 # _S2P_CREDENTIAL_PAUSE_FILE and sleeps right after that phase, so a test can kill it there.
 # With _S2P_CREDENTIAL_RESUME_FILE set, it carries on as soon as that file exists (a module
@@ -138,10 +145,32 @@ def confirmation(kv):
     return {}
 
 
+def written_by_module(kv):
+    """True when the newest version is one this module wrote: its data names that version
+    (written_version), or, written before that stamp existed, it has rotated_at and ldap_changed.
+    A version written by hand, with `kv put` (a password alone) or `kv patch` (a new password over a
+    copy of the module's data, the stamp included, now naming an older version), is not."""
+    data = (kv or {}).get("data") or {}
+    if "written_version" in data:
+        return data["written_version"] == str((kv or {}).get("version"))
+    return bool(data.get("rotated_at") and data.get("ldap_changed"))
+
+
 def confirmed_change(kv):
     """The entry's pwdChangedTime Vault vouches for (LDAP got the current password then), or None:
-    a confirmation of the newest version wins over the one a promoted version carries."""
-    return confirmation(kv).get("ldap_changed") or ((kv or {}).get("data") or {}).get("ldap_changed") or None
+    a confirmation of the newest version wins over the one a promoted version carries; a version
+    written by hand carries none of its own, so its password is applied by the next run."""
+    carried = ((kv or {}).get("data") or {}).get("ldap_changed") if written_by_module(kv) else None
+    return confirmation(kv).get("ldap_changed") or carried or None
+
+
+def rotated_at(kv):
+    """When the current password was set, as written in its version (rotated_at), else, for a
+    password written by hand without it, the version's creation time: its rotation period counts
+    from then."""
+    data = (kv or {}).get("data") or {}
+    created = (kv or {}).get("created_time") or ""
+    return data.get("rotated_at") or (created[:19] + "Z" if len(created) >= 19 else None)
 
 
 def decide(item, kv, changed_time, moment, force):
@@ -154,13 +183,14 @@ def decide(item, kv, changed_time, moment, force):
         return "create"
     if data.get("pending_password"):
         return "complete"
-    rotated = parse_iso(data.get("rotated_at"))
+    rotated = parse_iso(rotated_at(kv))
     if force or item.get("force") or rotated is None or \
             moment - rotated >= datetime.timedelta(days=item["rotation_period_days"]):
         return "rotate"
     if changed_time is None or confirmed_change(kv) != changed_time:
         return "reapply"
-    if (kv.get("custom_metadata") or {}) != wanted_metadata(item, data, confirmation(kv)):
+    if (kv.get("custom_metadata") or {}) != wanted_metadata(item, dict(data, rotated_at=rotated_at(kv)),
+                                                            confirmation(kv)):
         return "metadata"
     return "none"
 
@@ -172,15 +202,17 @@ def pending_data(kv, password, moment):
     return data
 
 
-def direct_data(item, password, moment):
-    """Phase 1 of a first password without a pending phase: current at once, not yet confirmed."""
-    return {"password": password, "rotated_at": iso(moment), "account": item["dn"]}
+def direct_data(item, password, moment, version):
+    """Phase 1 of a first password without a pending phase: current at once, not yet confirmed.
+    `version`: the version it becomes (the check-and-set version + 1), see written_by_module()."""
+    return {"password": password, "rotated_at": iso(moment), "account": item["dn"], "written_version": str(version)}
 
 
-def promoted_data(item, password, moment, changed_time):
-    """Phase 3: the pending password becomes current; nothing pending is left."""
+def promoted_data(item, password, moment, changed_time, version):
+    """Phase 3: the pending password becomes current; nothing pending is left. `version`: the
+    version it becomes (the pending version + 1)."""
     return {"password": password, "rotated_at": iso(moment), "ldap_changed": changed_time or "",
-            "account": item["dn"]}
+            "account": item["dn"], "written_version": str(version)}
 
 
 def pause_at(phase):
@@ -231,8 +263,23 @@ class StaleRun(S2PError):
     """The entry's password changed after this run read it: another run got there first."""
 
 
-def plan(items, kvs, changed_times, moment, force, check_mode=False):
-    """One plan per item; ValidationError when an account does not exist (before any write).
+def record_value(mount, path):
+    return "vault:%s/%s %s" % (mount, path, RECORD_LABEL)
+
+
+def recorded_paths(values):
+    """The credential locations of an entry's labeledURI values (only those with our label)."""
+    out = []
+    for value in values or []:
+        uri, _sep, label = value.partition(" ")
+        if label.strip() == RECORD_LABEL and uri.startswith("vault:"):
+            out.append(uri[len("vault:"):])
+    return out
+
+
+def plan(items, kvs, changed_times, moment, force, check_mode=False, mount=None, records=None):
+    """One plan per item; ValidationError when an account does not exist, or has its credential
+    recorded at another path (records: {dn: [mount/path]}), before any write.
 
     In check mode a missing account is planned as the account esa.s2p.ldap_account creates
     earlier in the same run would be (no password yet, so no pwdChangedTime): the plan is then
@@ -246,8 +293,18 @@ def plan(items, kvs, changed_times, moment, force, check_mode=False):
                                                "first" % item["dn"])
             continue
         changed_time = changed_times.get(item["dn"])
+        recorded = (records or {}).get(item["dn"]) or []
+        here = "%s/%s" % (mount, item["path"])
+        if recorded and here not in recorded:
+            errors.add(item["where"] + ".path", "the account %s has its credential at %s (recorded on the entry's %s); "
+                                                "refusing a second one at %s. To move it, delete that %s value and "
+                                                "the old secret, then run with the new path"
+                       % (item["dn"], ", ".join(recorded), RECORD_ATTRIBUTE, here, RECORD_ATTRIBUTE))
+            continue
+        action = decide(item, kv, changed_time, moment, force)
+        record = mount is not None and here not in recorded
         plans.append({"item": item, "kv": kv, "changed_time": changed_time, "account_missing": missing,
-                      "action": decide(item, kv, changed_time, moment, force)})
+                      "record": record, "action": "metadata" if action == "none" and record else action})
     errors.raise_if_any()
     return plans
 
@@ -296,9 +353,8 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
                 fresh.append(p)
             elif p["action"] == "complete":
                 p["password"] = data["pending_password"]
-            else:  # reapply: the current password, unchanged
+            else:  # reapply: the current password, unchanged (also one written by hand)
                 p["password"] = data["password"]
-                p["rotated_at"] = parse_iso(data.get("rotated_at")) or moment
         for p in fresh:
             p["phase_one"] = phase_one_data(p, moment)
         versions, succeeded, error = parallel(
@@ -310,6 +366,13 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         for p, version in zip(fresh, versions):
             p["version"] = version
         pause_at("pending")
+        # where each credential lives, on its entry: after Vault accepted the writes (a Vault error
+        # leaves LDAP untouched), before the password changes
+        _results, recorded, error = pool.map(lambda ldap, p: write_record(ldap, p, mount),
+                                             [p for p in plans if p.get("record")])
+        done.extend("record on %s" % p["item"]["dn"] for p in recorded)
+        if error:
+            raise error
         _results, applied, ldap_error = pool.map(apply_to_ldap, work)  # phase 2: applied
         done.extend("LDAP %s" % p["item"]["dn"] for p in applied)
         changed_times = read_changed_times() if applied else {}
@@ -317,10 +380,11 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
         for p in applied:  # phase 3: promoted (check-and-set on our pending version) or confirmed, then metadata
             changed_time = changed_times.get(p["item"]["dn"])
             if p.get("direct") or p["action"] == "reapply":  # the version is current already: confirm it
-                p["current"] = p["phase_one"] if p.get("direct") else p["kv"]["data"]
+                p["current"] = (p["phase_one"] if p.get("direct")
+                                else dict(p["kv"]["data"], rotated_at=rotated_at(p["kv"])))
                 p["confirm"] = {"ldap_changed": changed_time or "", "applied_version": str(p["version"])}
             else:
-                p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_time)
+                p["data"] = promoted_data(p["item"], p["password"], p["rotated_at"], changed_time, p["version"] + 1)
                 p["confirm"] = {}
         applied_ids = set(id(p) for p in applied)
         meta = [p for p in plans if id(p) in applied_ids or p["action"] == "metadata"]
@@ -339,14 +403,14 @@ def execute(plans, pool, vault, mount, length, classes, moment, read_changed_tim
 def phase_one_data(p, moment):
     """What phase 1 writes: the new password as current (unconfirmed) or as pending."""
     if p["direct"]:
-        return direct_data(p["item"], p["password"], moment)
+        return direct_data(p["item"], p["password"], moment, p["version"] + 1)
     return pending_data(p["kv"], p["password"], moment)
 
 
 def metadata_to_write(p):
     """The custom metadata phase 3 must write for plan `p`, or None when Vault already has exactly
     that (a promoted version carries its own ldap_changed; a confirmed one gets it here)."""
-    data = p.get("data") or p.get("current") or p["kv"]["data"]
+    data = p.get("data") or p.get("current") or dict(p["kv"]["data"], rotated_at=rotated_at(p["kv"]))
     wanted = wanted_metadata(p["item"], data, p["confirm"] if "confirm" in p else confirmation(p["kv"]))
     return None if wanted == ((p["kv"] or {}).get("custom_metadata") or {}) else wanted
 
@@ -370,18 +434,27 @@ def current_password(p):
     return ((p["kv"] or {}).get("data") or {}).get("password")
 
 
-def changed_times(ldap, items, base_dn):
-    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200)."""
+def write_record(ldap, p, mount):
+    """Phase 0 for one account: add the record of where its credential lives to its entry."""
+    ldap.modify(p["item"]["dn"], {RECORD_ATTRIBUTE: ("add", [record_value(mount, p["item"]["path"])])})
+
+
+def changed_times(ldap, items, base_dn, records=None):
+    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200);
+    with a dict as `records`, also {dn: [recorded mount/path]} into it (see RECORD_ATTRIBUTE)."""
     out = {}
     for kind in ("service", "person"):
         mine = [i for i in items if (i.get("kind") or "service") == kind]
         if not mine:
             continue
-        found = read_by_name(ldap, kind, [i["uid"] for i in mine], base_dn, attributes=["uid", "pwdChangedTime"])
+        found = read_by_name(ldap, kind, [i["uid"] for i in mine], base_dn,
+                             attributes=["uid", "pwdChangedTime", RECORD_ATTRIBUTE])
         for item in mine:
             entry = found.get(item["uid"].lower())
             if entry is not None:
                 out[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
+                if records is not None:
+                    records[item["dn"]] = recorded_paths(entry[1].get(RECORD_ATTRIBUTE))
     return out
 
 
@@ -395,7 +468,9 @@ def converge(params, check_mode, new_ldap, new_vault):
     items = validate(params["credentials"], base_dn, params["length"], params["characters"])
     with new_vault() as vault, new_ldap() as ldap, LDAPPool(ldap) as pool:
         kvs = read_many(vault, mount, [item["path"] for item in items], parallel)
-        plans = plan(items, kvs, changed_times(ldap, items, base_dn), moment, params["force"], check_mode=check_mode)
+        records = {}
+        times = changed_times(ldap, items, base_dn, records)
+        plans = plan(items, kvs, times, moment, params["force"], check_mode=check_mode, mount=mount, records=records)
         changed = any(p["action"] != "none" for p in plans)
         if changed and not check_mode:
             execute(plans, pool, vault, mount, params["length"], params["characters"], moment,

@@ -70,6 +70,18 @@ def test_update_plan_only_touches_given_attributes():
     assert same["action"] == "none" and not same["set_password"]
 
 
+def test_the_credential_record_in_labeleduri_is_kept_and_cannot_be_set():
+    record = "vault:s2p/pd/neocc/ope/ldap-bind esa.s2p.credential"
+    current = {"objectClass": ["top", "inetOrgPerson"], "labeledURI": ["https://old.example home", record]}
+    plan = entries.plan_account(account(attributes={"labeledURI": "https://new.example home"}), current)
+    assert plan["changes"] == {"labeledURI": ("replace", ["https://new.example home", record])}
+    removed = entries.plan_account(account(attributes={"labeledURI": None}), current)
+    assert removed["changes"] == {"labeledURI": ("replace", [record])}
+    with pytest.raises(ValidationError, match=r"labeledURI: values labelled esa.s2p.credential are set by "
+                                              r"esa.s2p.credential"):
+        account(attributes={"labeledURI": record})
+
+
 def test_lock_and_unlock_only_the_admin_lock():
     current = {"objectClass": ["inetOrgPerson"], "uid": ["neocc-ope"]}
     assert entries.plan_account(account(state="locked"), current)["changes"] == {

@@ -90,6 +90,12 @@ def test_unit_plan_items_and_options():
                    "ptr": False}]
 
 
+def test_unit_with_vms_but_no_address_says_where_addresses_come_from():
+    assert unit("neocc", "ire")["idle"] == {
+        "dns": "no address for the unit's VMs (set dns__addresses or project_environment__addresses)"}
+    assert unit("neocc", "ire", addresses=LAB["addresses"])["idle"] == {}
+
+
 def test_unit_without_addresses_or_services_plans_no_record_and_no_certificate():
     model = build_model({"s2p_sites": LAB_VARS["s2p_sites"], "s2p_projects": [
         {"name": "lonely", "segment": "sd", "environments": {"ire": {"sites": ["esoc"]}}}]})
@@ -97,6 +103,8 @@ def test_unit_without_addresses_or_services_plans_no_record_and_no_certificate()
                                                   "certificate_path": "/x"})
     assert plan["records"] == [] and plan["certificates"] == [] and plan["certificate_files"] == []
     assert plan["groups"] == []
+    # the run's summary says why DNS and the certificate are skipped (issue 15: DNS was skipped silently)
+    assert plan["idle"] == {"dns": "the unit has no VMs", "certificate": "the unit has no services"}
     stacks = plans.project_stacks(model, {"project": "lonely", "environment": "ire"})
     assert stacks == {"stacks": [{"name": "lonely-ire", "state": "present", "networks": ["default"], "secrets": [],
                                   "services": []}], "reads_vault": False}
@@ -232,7 +240,7 @@ def test_project_stack_items():
 
 def test_project_stack_without_vault_and_absent():
     only_values = plans.project_stacks(LAB, {"project": "neocc", "environment": "ire", "vault_secrets": False,
-                                             "secret_values": {"api-token": "t"}})
+                                             "secret_values": {"api-token": "t"}, "default_image": "img"})
     assert only_values["stacks"][0]["secrets"] == [{"name": "api-token", "value": "t"}]
     assert only_values["reads_vault"] is False
     absent = plans.project_stacks(LAB, {"project": "neocc", "environment": "ire", "state": "absent"})
@@ -251,7 +259,7 @@ def test_project_stacks_selection_as_stacks_yml_takes_it():
     assert found["reads_vault"] is True
     validate_stacks(found["stacks"], list(LAB["sites"]))
     assert plans.project_stacks(LAB, {"projects": ["swe-hapi"], "environments": ["dev"]})["stacks"] == []
-    assert len(plans.project_stacks(LAB, {})["stacks"]) == len(LAB["deployments"])
+    assert len(plans.project_stacks(LAB, {"default_image": "img"})["stacks"]) == len(LAB["deployments"])
     with pytest.raises(S2PError, match=r"unknown projects \['x'\] or environments \['qa'\]"):
         plans.project_stacks(LAB, {"projects": ["x", "neocc"], "environments": ["qa"]})
 
@@ -316,8 +324,20 @@ def test_plans_do_not_change_the_model():
         unit(project, env, addresses=LAB["addresses"])
     plans.telescope_backend_plan(LAB, {"addresses": LAB["addresses"]})
     plans.service_account_plan(LAB, {})
-    plans.project_stacks(LAB, {"command": ["x"]})
+    plans.project_stacks(LAB, {"command": ["x"], "default_image": "img"})
     assert LAB == before
+
+
+def test_a_stack_to_deploy_without_image_says_where_images_come_from():
+    """Issue 15: the documented project_environment.yml command deployed image '' (the lab sets
+    stacks__*); the plan now names the services and the variables before any module runs."""
+    with pytest.raises(S2PError, match=r"^project_stacks: no image for the services of neocc-ire \(api\): set "
+                                       r"stacks__default_image \(or stacks__images per service\) in the inventory"):
+        plans.project_stacks(LAB, {"project": "neocc", "environment": "ire", "images": {"web": "img"}})
+    with pytest.raises(S2PError, match=r"services of neocc-dev \(web, api\); .*; 26 more stacks: set"):
+        plans.project_stacks(LAB, {})
+    absent = plans.project_stacks(LAB, {"project": "neocc", "environment": "ire", "state": "absent"})
+    assert absent["stacks"][0]["services"][0]["image"] == ""  # removal needs no image
 
 
 # ---- selections ----------------------------------------------------------------------------

@@ -20,10 +20,12 @@ def item(**kw):
 
 
 def kv(age_days=1, **data):
+    """A promoted version 3 as the module writes it."""
     body = {"password": "p" * 20, "rotated_at": cred.iso(NOW - datetime.timedelta(days=age_days)),
-            "ldap_changed": "20261125110000Z"}
+            "ldap_changed": "20261125110000Z", "written_version": "3"}
     body.update(data)
-    return {"data": body, "version": 3, "custom_metadata": cred.wanted_metadata(item(), body)}
+    return {"data": body, "version": 3, "created_time": "2026-11-24T12:00:00.123456789Z",
+            "custom_metadata": cred.wanted_metadata(item(), body)}
 
 
 @pytest.mark.parametrize("classes", [["lower"], ["upper", "digits"], sorted(cred.CHARACTER_CLASSES)])
@@ -71,7 +73,7 @@ def test_metadata_drift_is_fixed_alone():
 
 def direct_kv(version=1, **meta):
     """A first password written without a pending phase (version 1), confirmed by `meta` or not."""
-    body = cred.direct_data(item(), "p" * 20, NOW - datetime.timedelta(days=1))
+    body = cred.direct_data(item(), "p" * 20, NOW - datetime.timedelta(days=1), 1)
     return {"data": body, "version": version, "custom_metadata": cred.wanted_metadata(item(), body, meta)}
 
 
@@ -106,10 +108,10 @@ def test_metadata_is_written_only_when_it_changes():
                  "confirm": {"ldap_changed": "20261125120001Z", "applied_version": "3"}}
     assert cred.metadata_to_write(reapplied)["applied_version"] == "3"  # no new version, the metadata confirms
     rotated = {"item": item(), "kv": current, "confirm": {},
-               "data": cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z")}
+               "data": cred.promoted_data(item(), "n" * 20, NOW, "20261125120001Z", 4)}
     assert cred.metadata_to_write(rotated)["rotated_at"] == cred.iso(NOW)
     assert "applied_version" not in cred.metadata_to_write(rotated)
-    first = {"item": item(), "kv": None, "current": cred.direct_data(item(), "n" * 20, NOW),
+    first = {"item": item(), "kv": None, "current": cred.direct_data(item(), "n" * 20, NOW, 1),
              "confirm": {"ldap_changed": "20261125120001Z", "applied_version": "1"}}
     assert cred.metadata_to_write(first) == dict(cred.wanted_metadata(item(), first["current"]),
                                                  ldap_changed="20261125120001Z", applied_version="1")
@@ -118,15 +120,53 @@ def test_metadata_is_written_only_when_it_changes():
 
 
 def test_direct_data_is_current_and_has_nothing_pending():
-    data = cred.direct_data(item(), "n" * 20, NOW)
-    assert data == {"password": "n" * 20, "rotated_at": cred.iso(NOW), "account": item()["dn"]}
+    data = cred.direct_data(item(), "n" * 20, NOW, 1)
+    assert data == {"password": "n" * 20, "rotated_at": cred.iso(NOW), "account": item()["dn"],
+                    "written_version": "1"}
 
 
 def test_promoted_data_has_no_pending():
     pending = cred.pending_data(kv(), "new-password-xxxxxxxx", NOW)
     assert pending["pending_password"] == "new-password-xxxxxxxx" and pending["password"] == "p" * 20
-    promoted = cred.promoted_data(item(), "new-password-xxxxxxxx", NOW, "20261125120001Z")
+    promoted = cred.promoted_data(item(), "new-password-xxxxxxxx", NOW, "20261125120001Z", 5)
     assert "pending_password" not in promoted and promoted["password"] == "new-password-xxxxxxxx"
+    assert promoted["written_version"] == "5"
+
+
+def hand_written(version=4, **data):
+    """A version an operator wrote: `kv put` of a password alone, or (data given) `kv patch`."""
+    return {"data": data or {"password": "fixed-by-hand-123456"}, "version": version,
+            "created_time": "2026-11-25T11:30:00.987654321Z", "custom_metadata": kv()["custom_metadata"]}
+
+
+PATCHED = dict(kv()["data"])
+PATCHED.update(password="patched-by-hand-1234")
+
+
+@pytest.mark.parametrize("secret, changed_time, expected", [
+    (hand_written(), "20261125110000Z", "reapply"),                         # kv put: applied, not replaced
+    (hand_written(**PATCHED), "20261125110000Z", "reapply"),                # kv patch over the module's data
+    # a version from before the stamp: rotated_at and ldap_changed make it the module's own
+    (dict(kv(), data={k: v for k, v in kv()["data"].items() if k != "written_version"}), "20261125110000Z", "none"),
+])
+def test_a_version_written_by_hand_is_applied_as_it_is(secret, changed_time, expected):
+    """Issue 15: an operator fixing a password writes it to Vault; the next run applies it to LDAP
+    (reapply, no new version), never generates another one over it."""
+    assert cred.decide(item(), secret, changed_time, NOW, False) == expected
+
+
+def test_the_rotation_of_a_hand_written_password_counts_from_when_it_was_written():
+    assert cred.rotated_at(hand_written()) == "2026-11-25T11:30:00Z"
+    assert cred.rotated_at(kv()) == kv()["data"]["rotated_at"]
+    assert cred.rotated_at({"data": {"password": "x"}, "version": 1}) is None  # no time at all: due now
+    old = dict(hand_written(), created_time="2026-08-01T00:00:00Z")
+    assert cred.decide(item(), old, "20261125110000Z", NOW, False) == "rotate"
+    # once applied and confirmed, the hand-written version is converged: nothing left to do
+    confirm = {"ldap_changed": "20261125120001Z", "applied_version": "4"}
+    applied = dict(hand_written(), custom_metadata=cred.wanted_metadata(
+        item(), dict(hand_written()["data"], rotated_at="2026-11-25T11:30:00Z"), confirm))
+    assert cred.decide(item(), applied, "20261125120001Z", NOW, False) == "none"
+    assert cred.metadata_to_write({"item": item(), "kv": applied}) is None
 
 
 def test_account_missing_is_an_error_before_writes():
@@ -173,3 +213,28 @@ def test_parallel_keeps_order_and_reports_exactly_what_succeeded():
     assert succeeded == [n for n in range(20) if n % 5 != 3]
     assert isinstance(error, ValueError)
     assert cred.parallel(work, []) == ([], [], None)
+
+
+def test_an_account_has_one_source_of_truth():
+    """Issue 15: a second path for an existing account wrote a second secret and a new LDAP password.
+    Its entry records where its credential lives; another path is refused before any write."""
+    dn = item()["dn"]
+    ok = cred.plan([item()], [kv()], {dn: "20261125110000Z"}, NOW, False, mount="s2p",
+                   records={dn: ["s2p/pd/neocc/ope/ldap-bind"]})
+    assert ok[0]["action"] == "none" and ok[0]["record"] is False
+    legacy = cred.plan([item()], [kv()], {dn: "20261125110000Z"}, NOW, False, mount="s2p", records={dn: []})
+    assert legacy[0]["action"] == "metadata" and legacy[0]["record"] is True  # recorded by the next run
+    with pytest.raises(ValidationError) as err:
+        cred.plan([item(path="pd/neocc/ope/" + "x" * 60)], [None], {dn: "20261125110000Z"}, NOW, False,
+                  mount="s2p", records={dn: ["s2p/pd/neocc/ope/ldap-bind"]})
+    assert err.value.errors == [
+        "credentials[0] (neocc-ope).path: the account uid=neocc-ope,ou=services,dc=s2p,dc=esa,dc=int has its "
+        "credential at s2p/pd/neocc/ope/ldap-bind (recorded on the entry's labeledURI); refusing a second one at "
+        "s2p/pd/neocc/ope/" + "x" * 60 + ". To move it, delete that labeledURI value and the old secret, then run "
+        "with the new path"]
+
+
+def test_records_are_read_only_from_values_with_the_label():
+    assert cred.recorded_paths(["vault:s2p/a/b esa.s2p.credential", "https://example.org home",
+                                "vault:other/x"]) == ["s2p/a/b"]
+    assert cred.record_value("s2p", "a/b") == "vault:s2p/a/b esa.s2p.credential"
