@@ -40,6 +40,7 @@ PORTS = {
     "bind": {"dns": 10053},
     "pebble": {"acme": 14000, "management": 15000, "http01": 15002, "tlsalpn01": 15001},
     "dockerd": {},
+    "awx": {"api": 18043, "postgres": 18432},
 }
 
 
