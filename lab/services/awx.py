@@ -159,7 +159,7 @@ def up(lab: Lab) -> str:
     if seconds is not None:
         print(f"lab: awx: venv built in {seconds:.0f}s", flush=True)
     venv = built / "venv"
-    settings_changed = _write_config(lab, venv)
+    settings_changed = _write_config(lab, built)
     if not settings_changed and not _problem(lab):
         lab.set_endpoint(NAME, _endpoint(lab))
         return "already running"
@@ -224,9 +224,9 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _write_config(lab: Lab, venv: Path) -> bool:
+def _write_config(lab: Lab, built: Path) -> bool:
     """Settings, receptor.conf and the podman link; True when the settings file changed."""
-    paths = _paths(lab)
+    paths, venv = _paths(lab), built / "venv"
     for name in ("websocket-secret", "db-password", "admin-password"):
         lab.read_or_create_secret(f"{NAME}/run/{name}", 32)
     if not _secret(lab, "secret-key").exists():
@@ -255,7 +255,7 @@ def _write_config(lab: Lab, venv: Path) -> bool:
         secret_key_file=_secret(lab, "secret-key"), websocket_secret_file=_secret(lab, "websocket-secret"),
         db_password_file=_secret(lab, "db-password"), host=HOST, pg_port=PG_PORT,
         redis_socket=paths["redis_sock"], data=paths["data"], projects_root=projects_root, node=NODE,
-        system_uuid=SYSTEM_UUID)
+        system_uuid=SYSTEM_UUID, build=built.name)
     changed = _read(paths["settings"]) != text.strip()
     if changed:
         paths["settings"].write_text(text)
