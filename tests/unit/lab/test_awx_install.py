@@ -35,7 +35,7 @@ def test_a_tarball_not_matching_its_checksum_is_refused(tmp_path):
         install.verify_sources(tmp_path)
 
 
-def test_patch_source_makes_the_three_changes(tmp_path):
+def test_patch_source_makes_the_three_changes(tmp_path, monkeypatch):
     tasks = tmp_path / "awx" / "main" / "tasks"
     tasks.mkdir(parents=True)
     (tmp_path / "awx" / "devonly.py").write_text("")
@@ -46,6 +46,19 @@ def test_patch_source_makes_the_three_changes(tmp_path):
     namespace: dict = {}
     exec((tasks / "receptor.py").read_text(), namespace)
     assert namespace["__RECEPTOR_CONF"] == "/etc/receptor/receptor.conf"  # unset: AWX's default
+    monkeypatch.setenv(install.RECEPTOR_CONF_ENV, "/lab/awx/receptor.conf")
+    exec((tasks / "receptor.py").read_text(), namespace)
+    assert namespace["__RECEPTOR_CONF"] == "/lab/awx/receptor.conf"
+
+
+def test_the_cache_key_follows_pins_and_python_not_the_rest(tmp_path, monkeypatch):
+    (tmp_path / "SHA256SUMS").write_text("x  awx.tar.gz\n")
+    key = install.cache_key(tmp_path, "3.11.2 /usr")
+    assert key.startswith(f"awx-{install.AWX_VERSION}-")
+    assert install.cache_key(tmp_path, "3.11.2 /usr") == key
+    assert install.cache_key(tmp_path, "3.11.9 /usr") != key
+    monkeypatch.setattr(install, "GIT_REPLACEMENTS", [*install.GIT_REPLACEMENTS, "extra==1"])
+    assert install.cache_key(tmp_path, "3.11.2 /usr") != key
 
 
 def test_patch_source_refuses_another_awx(tmp_path):
