@@ -202,18 +202,40 @@ def _died(lab: Lab) -> bool:
 
 
 def _stop_awx(lab: Lab) -> list[str]:
-    """Stop the AWX processes and the stand-in (each with its process group: the dispatcher's
-    workers, the stand-in's running units); PostgreSQL and redis stay."""
+    """Stop the AWX processes and the stand-in, then what is left of the process group each one
+    led (start_new_session): the dispatcher's workers, the stand-in's running units, also when
+    the leader itself died.  PostgreSQL and redis stay."""
     stopped = []
     for name in [*reversed(PROCESSES), "awx-receptor"]:
-        pid = lab.pid(name)
-        if pid is not None and lab.stop(name, timeout=20):
+        try:
+            leader = int(lab.pidfile(name).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if lab.stop(name, timeout=20):
             stopped.append(name)
+        for pid in _group_members(leader, str(lab.state)):
             try:
-                os.killpg(pid, signal.SIGKILL)  # leftovers of the group we started (start_new_session)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
     return stopped
+
+
+def _group_members(pgid: int, marker: str) -> list[int]:
+    """PIDs in process group `pgid` whose command line names `marker` (our lab folder): a
+    reused group number never makes us kill someone else's process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
 
 
 # --- configuration -----------------------------------------------------------------------
@@ -313,9 +335,12 @@ def _start_postgres(lab: Lab) -> None:
     # The postgres user must reach its folders: traverse (not list) the lab folders above them.
     for folder in (lab.state, lab.state / NAME, paths["run"]):
         folder.chmod(folder.stat().st_mode | 0o111)
-    for folder in (paths["pgsock"],):
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.chown(folder, "postgres", "postgres")
+    paths["pgsock"].mkdir(parents=True, exist_ok=True)
+    shutil.chown(paths["pgsock"], "postgres", "postgres")
+    reach = subprocess.run(_as_postgres(["test", "-w", str(paths["pgsock"])]), capture_output=True, check=False)
+    if reach.returncode != 0:
+        raise LabError(f"the postgres user cannot reach {paths['pgsock']}: every folder above the lab folder "
+                       f"{lab.state} must be searchable by others (chmod o+x), or set S2P_LAB_DIR elsewhere")
     if not (paths["pgdata"] / "PG_VERSION").exists():
         shutil.rmtree(paths["pgdata"], ignore_errors=True)
         paths["pgdata"].mkdir(mode=0o700)

@@ -108,6 +108,20 @@ def test_a_job_runs_inside_its_execution_environment_image(awx, job_template):
     print(f"job {job['id']} successful in {time.monotonic() - started:.0f}s")
 
 
+def test_a_dead_process_shows_as_down_and_up_restarts_it(lab):
+    state = Path(lab["ca_file"]).parents[1]
+    pid = int((state / "pids" / "awx-callback.pid").read_text())
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = subprocess.run([*LAB, "status", "awx"], capture_output=True, text=True, check=False)
+    assert status.returncode == 1 and "DOWN" in status.stdout and "awx-callback" in status.stdout, status.stdout
+    result = subprocess.run([*LAB, "up", "awx"], capture_output=True, text=True, check=False, timeout=600)
+    assert result.returncode == 0 and "lab: awx      started" in result.stdout, result.stdout + result.stderr
+    assert int((state / "pids" / "awx-callback.pid").read_text()) != pid
+
+
 def _our_pids(state: Path) -> dict[str, int]:
     pids = {}
     for path in (state / "pids").glob("awx-*.pid"):
