@@ -86,10 +86,11 @@ FULL = [
     Stage("molecule", "molecule-run", ["lab"], priority=50),
     # The other ansible-core versions (make compat): the lowest priority, beside integration.
     Stage("compat", "compat", ["install"], priority=40),
-    # The lab AWX: ~8 min on a fresh machine (venv, then migrate), beside everything; its tests
-    # need its jobs' dockerd too.
+    # The lab AWX: ~8 min on a fresh machine (venv, then migrate, mostly one core), beside
+    # everything; then its tests (~3 min, mostly waiting for a job), which need the lab's dockerd
+    # too. Neither takes a job slot: the others keep their order and overlap.
     Stage("awx", "awx-up", ["install"], priority=95, background=True),
-    Stage("awx-tests", "integration-awx", ["awx", "lab"], priority=75),
+    Stage("awx-tests", "integration-awx", ["awx", "lab"], priority=75, background=True),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 
