@@ -122,6 +122,21 @@ def test_a_dead_process_shows_as_down_and_up_restarts_it(lab):
     assert int((state / "pids" / "awx-callback.pid").read_text()) != pid
 
 
+def test_no_secret_of_the_lab_awx_reaches_a_log(lab, awx_endpoint):
+    """The admin, database and websocket passwords and the SECRET_KEY (random, in 0600 files)
+    appear in no log of the lab AWX: its processes', awx-manage's, the build's, PostgreSQL's."""
+    run_dir = Path(awx_endpoint["password_file"]).parent
+    secrets_by_file = {name: (run_dir / name).read_text().strip()
+                       for name in ("admin-password", "db-password", "websocket-secret", "secret-key")}
+    for name, value in secrets_by_file.items():
+        assert len(value) >= 32 and oct((run_dir / name).stat().st_mode)[-3:] == "600", name
+    logs = sorted((Path(lab["ca_file"]).parents[1] / "logs").glob("awx-*.log"))
+    assert {"awx-api.log", "awx-dispatcher.log", "awx-postgres.log", "awx-manage.log"} <= {p.name for p in logs}
+    leaked = [f"{name} in {log.name}" for log in logs for name, value in secrets_by_file.items()
+              if value in log.read_text(errors="replace")]
+    assert leaked == []
+
+
 def _our_pids(state: Path) -> dict[str, int]:
     pids = {}
     for path in (state / "pids").glob("awx-*.pid"):
