@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
 """LAB-ONLY `podman` for the lab AWX: runs the container on the lab's dockerd instead.
 
 ansible-runner, as AWX drives it, wraps every job in `podman run ... IMAGE cmd` (AWX hard-codes
-podman).  The lab's receptor stand-in puts this file first on the units' PATH as `podman`; it
-hands the command to the Docker CLI at $S2P_AWX_DOCKER_HOST, translated:
+podman).  lab/services/awx.py writes a `podman` script running this file into the folder the
+receptor stand-in puts first on its units' PATH; it hands the command to the Docker CLI at
+$S2P_AWX_DOCKER_HOST, translated:
 - podman-only options are dropped (--quiet, --authfile=..., --userns=keep-id, --group-add=root);
 - every container gets the host's network (--network=host, replacing any --network): the lab's
   servers listen on 127.0.0.1 and the lab's dockerd has no NAT;

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """LAB-ONLY stand-in for receptor, the work mesh every AWX since 18 hands its jobs to.
 
 The real receptor (Go) cannot be built on this machine kind (see docs/awx.md); production runs

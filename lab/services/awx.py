@@ -265,10 +265,10 @@ def _write_config(lab: Lab, built: Path) -> bool:
             link.unlink(missing_ok=True)
             link.symlink_to(projects_root)
         projects_root = link
-    podman = paths["bin"] / "podman"
-    if not podman.is_symlink() or podman.resolve() != (TEMPLATES / "podman_shim.py").resolve():
-        podman.unlink(missing_ok=True)
-        podman.symlink_to(TEMPLATES / "podman_shim.py")
+    podman = paths["bin"] / "podman"  # the units' `podman`: the shim, with the Python running the lab
+    podman.unlink(missing_ok=True)
+    podman.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{TEMPLATES / "podman_shim.py"}" "$@"\n')
+    podman.chmod(0o755)
     paths["receptor_conf"].write_text(
         f"---\n- node:\n    id: {NODE}\n- control-service:\n    service: control\n"
         f"    filename: {paths['receptor_sock']}\n- work-command:\n    worktype: local\n"
@@ -441,4 +441,4 @@ def _start_receptor(lab: Lab, venv: Path) -> None:
         "--node", NODE, "--workdir", str(paths["work"]), "--runner", str(venv / "bin" / "ansible-runner"),
         "--path-prepend", f"{paths['bin']}:{venv / 'bin'}"],
         env={"S2P_AWX_DOCKER_HOST": dockerd.docker_host(lab)})
-    lab.wait_started("awx-receptor", lambda: paths["receptor_sock"].exists(), f"{NAME} receptor stand-in", 30)
+    lab.wait_started("awx-receptor", paths["receptor_sock"].exists, f"{NAME} receptor stand-in", 30)
