@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-TEST_IMAGE = "s2p/awx-test-ee:1"
+TEST_IMAGE = "s2p/awx-test-ee:2"
 MARKER_FILE = "/etc/s2p-awx-test-ee"
 MARKER_LABEL = "s2p.awx-test-ee.marker"
 # ansible-core as in the project's venv; the runner AWX 24.6.1 uses
@@ -95,23 +95,19 @@ def ensure_test_image(docker_host: str, base: str) -> str:
         return marker
     marker = secrets.token_hex(12)
     with tempfile.TemporaryDirectory(prefix="s2p-awx-ee-") as tmp:
-        context = Path(tmp)
-        site = context / "site"
+        # One COPY of one tree: one layer (dockerd's vfs driver stores every layer as a full copy).
+        rootfs = Path(tmp) / "rootfs"
+        site = rootfs / "usr" / "local" / "lib" / "python3.11" / "dist-packages"
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile",
                         "--only-binary=:all:", "--target", str(site), *IMAGE_PACKAGES], check=True)
-        bin_dir = site / "bin"
-        for script in bin_dir.iterdir():  # console scripts name the host's Python: use the image's
+        for script in (site / "bin").iterdir():  # console scripts name the host's Python: use the image's
             lines = script.read_text().splitlines(keepends=True)
             script.write_text("#!/usr/bin/python3\n" + "".join(lines[1:]))
             script.chmod(0o755)
-        shutil.move(str(bin_dir), context / "bin")
-        (context / "marker").write_text(marker + "\n")
-        (context / "Dockerfile").write_text(
-            f"FROM {base}\n"
-            "COPY site/ /usr/local/lib/python3.11/dist-packages/\n"
-            "COPY bin/ /usr/local/bin/\n"
-            f"COPY marker {MARKER_FILE}\n"
-            "ENV LANG=C.UTF-8\n"
-            f"LABEL {MARKER_LABEL}={marker}\n")
-        docker(docker_host, "build", "--network", "host", "-q", "-t", TEST_IMAGE, str(context))
+        shutil.move(str(site / "bin"), rootfs / "usr" / "local" / "bin")
+        (rootfs / "etc").mkdir()
+        (rootfs / MARKER_FILE.lstrip("/")).write_text(marker + "\n")
+        (Path(tmp) / "Dockerfile").write_text(
+            f"FROM {base}\nCOPY rootfs/ /\nENV LANG=C.UTF-8\nLABEL {MARKER_LABEL}={marker}\n")
+        docker(docker_host, "build", "--network", "host", "-q", "-t", TEST_IMAGE, tmp)
     return marker
