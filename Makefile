@@ -8,7 +8,8 @@ COLLECTION_LINK := .build/collections/ansible_collections/esa/s2p
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help install venv collection lab-install lab-up lab-status lab-down lab-clean run test test-quick lint sanity unit \
+.PHONY: help install venv collection lab-install lab-up lab-status lab-down lab-clean awx-up awx-status awx-down \
+	integration-awx run test test-quick lint sanity unit \
 	compat compat-venvs integration integration-run integration-smoke molecule molecule-run bench reliability changelog \
 	ee-context
 
@@ -20,6 +21,7 @@ help:
 	@echo "make bench    run the benchmarks in bench/ (not part of make test)"
 	@echo "make reliability  site.yml killed with SIGKILL at 20 points, then converged (make test: 10)"
 	@echo "make lab-up | lab-status | lab-down | lab-clean"
+	@echo "make awx-up | awx-status | awx-down   the lab AWX (optional; docs/awx.md)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +58,16 @@ lab-down:
 
 lab-clean:
 	$(PYTHON) lab/lab.py clean
+
+# The lab AWX (docs/awx.md): not part of lab-up; the first start on a machine takes ~8 min.
+awx-up:
+	$(PYTHON) lab/lab.py up awx
+
+awx-status:
+	$(PYTHON) lab/lab.py status awx
+
+awx-down:
+	$(PYTHON) lab/lab.py down awx
 
 run: lab-up
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/site.yml
@@ -109,12 +121,17 @@ integration: lab-up
 	@$(MAKE) --no-print-directory integration-run
 
 integration-run: venv
-	$(INTEGRATION) -m serial -p no:xdist --junitxml=.build/integration-serial.xml
-	$(INTEGRATION) -m "not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup --junitxml=.build/integration-parallel.xml
+	$(INTEGRATION) -m "serial and not awx" -p no:xdist --junitxml=.build/integration-serial.xml
+	$(INTEGRATION) -m "not serial and not awx" -n $(S2P_TEST_WORKERS) --dist loadgroup \
+	  --junitxml=.build/integration-parallel.xml
+
+# The lab AWX's tests (marker awx), after `make awx-up` and `make lab-up` (its jobs run on dockerd).
+integration-awx: venv
+	$(INTEGRATION) -m awx -p no:xdist --junitxml=.build/integration-awx.xml
 
 # The inner loop's subset (marker `smoke`): every backend and playbook family once, quickly.
 integration-smoke: venv
-	$(INTEGRATION) -m "smoke and not serial" -n $(S2P_TEST_WORKERS) --dist loadgroup
+	$(INTEGRATION) -m "smoke and not serial and not awx" -n $(S2P_TEST_WORKERS) --dist loadgroup
 
 molecule: lab-up
 	@$(MAKE) --no-print-directory molecule-run

@@ -40,6 +40,7 @@ PORTS = {
     "bind": {"dns": 10053},
     "pebble": {"acme": 14000, "management": 15000, "http01": 15002, "tlsalpn01": 15001},
     "dockerd": {},
+    "awx": {"api": 18043, "postgres": 18432},
 }
 
 
@@ -205,6 +206,13 @@ class Lab:
     def ensure_ca(self) -> Path:
         """Create the lab CA once (kept across up/down; removed only by `lab clean`)."""
         ca = self.dir("ca")
+        # Locked: `lab.py up` and `lab.py up awx` start at the same moment in CI's stages.
+        with open(self.state / ".ca.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._make_ca(ca)
+        return self.ca_cert
+
+    def _make_ca(self, ca: Path) -> None:
         if not self.ca_cert.exists():
             run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                  "-nodes", "-keyout", str(ca / "ca.key"), "-out", str(self.ca_cert), "-days", "3650",
@@ -212,7 +220,6 @@ class Lab:
                  "-addext", "basicConstraints=critical,CA:TRUE",
                  "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
             os.chmod(ca / "ca.key", 0o600)
-        return self.ca_cert
 
     def server_cert(self, name: str, dns: tuple[str, ...] = ("localhost",),
                     ips: tuple[str, ...] = (HOST,)) -> tuple[Path, Path]:

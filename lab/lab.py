@@ -1,5 +1,8 @@
 """The S2P lab: real backends on loopback.  Usage: lab.py {install,up,status,down,clean} [service...]
 
+Without names, up starts the default services; install, status, down and clean also take the
+optional ones (awx: its Debian packages come with `install`, so CI's stages never run apt at once).
+
 `up` is idempotent: a healthy service is left alone, a stale one (dead PID, leftover
 socket) is cleaned and started again.  `down` stops only the lab's own PIDs.
 """
@@ -20,6 +23,10 @@ from common import STATE, Lab, LabError
 
 # Start order matters: BIND before Pebble (its DNS-01 resolver), the CA before all.
 SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd", "swarm_sites"]
+# Known but started only when named (`lab.py up awx`: minutes on a fresh machine). `status` and
+# `down` without names include them: status shows one never started as "not started" (healthy),
+# one started and since dead as DOWN; down stops it.
+OPTIONAL = ["awx"]
 # What the lab itself needs before any service: the lab CA is made with openssl.
 BASE_APT = ["openssl", "ca-certificates"]
 
@@ -51,10 +58,12 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"install", "up", "status", "down", "clean"}:
         print(__doc__)
         return 2
-    action, names = argv[0], argv[1:] or SERVICES
-    unknown = sorted(set(names) - set(SERVICES))
+    action = argv[0]
+    every = SERVICES + OPTIONAL
+    names = argv[1:] or (SERVICES if action == "up" else every)
+    unknown = sorted(set(names) - set(every))
     if unknown:
-        print(f"lab: unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICES)}")
+        print(f"lab: unknown service(s) {', '.join(unknown)}; known: {', '.join(every)}")
         return 2
     modules = [load(n) for n in names]
     lab = Lab()
@@ -74,7 +83,7 @@ def main(argv: list[str]) -> int:
             return _print_status(lab, modules)
         for module in reversed(modules):
             print(f"lab: {module.NAME:<8} {module.down(lab)}", flush=True)
-        if action == "clean" and names == SERVICES:
+        if action == "clean" and names == every:
             shutil.rmtree(STATE, ignore_errors=True)
             print(f"lab: removed {STATE}")
         return 0

@@ -190,3 +190,15 @@ def test_compat_runs_last_beside_integration_and_not_in_the_quick_loop(tmp_path,
     assert "compat" in ran[1]
     rows = [row.split("\t") for row in (tmp_path / ".build" / "stages.tsv").read_text().splitlines()]
     assert ["compat", "", "", "not run", "{}"] in rows  # name, seconds, cpu, result, counts
+
+
+def test_a_background_stage_takes_no_job_slot(tmp_path, monkeypatch):
+    graph = [("install", [], 100), ("awx", ["install"], 95), ("unit", ["install"], 50), ("lint", ["install"], 40)]
+    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "awx", "unit", "lint"], 0), graph, jobs=1)
+    runner.stages["awx"].background = True
+    assert runner.run()
+    events = log.read_text().split("\n")
+    assert {events[2], events[3]} == {"start awx", "start unit"}  # one job slot, yet both at once
+    assert events.index("start lint") > events.index("end unit")  # the other stages still take turns
+    assert stages.Stage("x", "x").background is False
+    assert {s.name for s in stages.FULL if s.background} == {"awx", "awx-tests"}
