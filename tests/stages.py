@@ -38,6 +38,9 @@ class Stage:
     target: str
     needs: list[str] = field(default_factory=list)
     priority: int = 0  # higher starts first among ready stages
+    # False: runs beside the others without taking one of the S2P_TEST_JOBS slots (a stage that
+    # mostly waits on the network and the disk, e.g. the image build of the stage ee)
+    slot: bool = True
     seconds: float | None = None
     cpu: float | None = None  # user + system seconds of the stage's processes
     result: str = "not run"
@@ -81,6 +84,9 @@ FULL = [
     Stage("unit", "unit", ["install"], priority=65),
     Stage("integration", "integration-run", ["lab"], priority=80),
     Stage("molecule", "molecule-run", ["lab"], priority=50),
+    # The AWX execution environment (make ee-test: built on the lab's dockerd, then run against
+    # the lab): from the lab's start, beside integration, outside the job slots.
+    Stage("ee", "ee-test", ["lab"], priority=45, slot=False),
     # The other ansible-core versions (make compat): the lowest priority, beside integration.
     Stage("compat", "compat", ["install"], priority=40),
 ]
@@ -134,12 +140,14 @@ class Runner:
         threads: list[threading.Thread] = []
         with self.lock:
             while True:
-                running = sum(1 for s in self.stages.values() if s.result == "running")
+                running = [s for s in self.stages.values() if s.result == "running"]
                 ready = [] if self.failed else self._ready()
-                if not ready and running == 0:
+                if not ready and not running:
                     break
-                if ready and running < self.jobs:
-                    stage = ready[0]
+                slots_taken = sum(1 for s in running if s.slot)
+                startable = [s for s in ready if not s.slot or slots_taken < self.jobs]
+                if startable:
+                    stage = startable[0]
                     stage.result = "running"
                     thread = threading.Thread(target=self._run, args=(stage,), daemon=True)
                     threads.append(thread)
@@ -171,9 +179,10 @@ def table(stages: list[Stage], wall: float) -> str:
 def main(argv: list[str]) -> int:
     quick = bool(argv) and argv[0] == "--quick"
     names = argv[1:] if quick else argv
-    stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority) for s in FULL]
+    stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority, s.slot)
+              for s in FULL]
     if quick:
-        stages = [s for s in stages if s.name not in ("molecule", "compat")]
+        stages = [s for s in stages if s.name not in ("molecule", "compat", "ee")]
     if names:
         unknown = sorted(set(names) - {s.name for s in stages})
         if unknown:
