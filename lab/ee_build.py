@@ -34,7 +34,7 @@ STEP = re.compile(r"^#\d+ \[([\w-]+ +\d+/\d+)\] (.*)")  # BuildKit's plain progr
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--without", action="append", default=[], metavar="NAME",
                         help="leave this requirement of requirements.txt out (a test image)")
     parser.add_argument("--tag", action="append", default=[], metavar="REF",
