@@ -38,9 +38,9 @@ class Stage:
     target: str
     needs: list[str] = field(default_factory=list)
     priority: int = 0  # higher starts first among ready stages
-    # Takes no job slot: a long, mostly single-core wait (the lab AWX's first start) that runs
-    # beside the others from as early as it can, off the critical path.
-    background: bool = False
+    # False: runs beside the others without taking one of the S2P_TEST_JOBS slots (a stage that
+    # mostly waits: the lab AWX's first start, mostly one core; the image build of the stage ee)
+    slot: bool = True
     seconds: float | None = None
     cpu: float | None = None  # user + system seconds of the stage's processes
     result: str = "not run"
@@ -84,13 +84,16 @@ FULL = [
     Stage("unit", "unit", ["install"], priority=65),
     Stage("integration", "integration-run", ["lab"], priority=80),
     Stage("molecule", "molecule-run", ["lab"], priority=50),
+    # The AWX execution environment (make ee-test: built on the lab's dockerd, then run against
+    # the lab): from the lab's start, beside integration, outside the job slots.
+    Stage("ee", "ee-test", ["lab"], priority=45, slot=False),
     # The other ansible-core versions (make compat): the lowest priority, beside integration.
     Stage("compat", "compat", ["install"], priority=40),
     # The lab AWX: ~8 min on a fresh machine (venv, then migrate, mostly one core), beside
     # everything; then its tests (~3 min, mostly waiting for a job), which need the lab's dockerd
     # too. Neither takes a job slot: the others keep their order and overlap.
-    Stage("awx", "awx-up", ["install"], priority=95, background=True),
-    Stage("awx-tests", "integration-awx", ["awx", "lab"], priority=75, background=True),
+    Stage("awx", "awx-up", ["install"], priority=95, slot=False),
+    Stage("awx-tests", "integration-awx", ["awx", "lab"], priority=75, slot=False),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 
@@ -142,13 +145,14 @@ class Runner:
         threads: list[threading.Thread] = []
         with self.lock:
             while True:
-                running = sum(1 for s in self.stages.values() if s.result == "running" and not s.background)
+                running = [s for s in self.stages.values() if s.result == "running"]
                 ready = [] if self.failed else self._ready()
-                if not ready and not any(s.result == "running" for s in self.stages.values()):
+                if not ready and not running:
                     break
-                ready = [s for s in ready if s.background or running < self.jobs]
-                if ready:
-                    stage = ready[0]
+                slots_taken = sum(1 for s in running if s.slot)
+                startable = [s for s in ready if not s.slot or slots_taken < self.jobs]
+                if startable:
+                    stage = startable[0]
                     stage.result = "running"
                     thread = threading.Thread(target=self._run, args=(stage,), daemon=True)
                     threads.append(thread)
@@ -180,10 +184,10 @@ def table(stages: list[Stage], wall: float) -> str:
 def main(argv: list[str]) -> int:
     quick = bool(argv) and argv[0] == "--quick"
     names = argv[1:] if quick else argv
-    stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority,
-                    background=s.background) for s in FULL]
+    stages = [Stage(s.name, QUICK.get(s.name, s.target) if quick else s.target, s.needs, s.priority, s.slot)
+              for s in FULL]
     if quick:
-        stages = [s for s in stages if s.name not in ("molecule", "compat", "awx", "awx-tests")]
+        stages = [s for s in stages if s.name not in ("molecule", "compat", "ee", "awx", "awx-tests")]
     if names:
         unknown = sorted(set(names) - {s.name for s in stages})
         if unknown:

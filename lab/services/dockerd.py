@@ -11,6 +11,9 @@ Images (no registry is reachable, so they are built here once):
   s2p/debian-molecule:bookworm  mmdebstrap minbase + what the molecule scenarios' roles install
                                 (systemd, docker.io, chrony, openssh-server, sssd, ...)
   s2p/busybox:latest            busybox-static with its applet links (tiny service images, httpd)
+Built on demand only (`ensure_image`, not by `up`):
+  s2p/ee-base:bookworm          mmdebstrap minbase + python3, pip, venv: the lab's base image of
+                                the AWX execution environment (lab/ee.py, `make ee`)
 The Debian images carry a label with a hash of their mmdebstrap command line: an image built
 from another package list is built again by the next `up`.
 
@@ -58,6 +61,17 @@ DEBIAN_PACKAGES = {
 # machine's network) and the roles' "enable and start" tasks do the work as on a new VM.
 DISABLED_UNITS = {"molecule": ["ssh.service", "chrony.service", "sssd.service", "docker.service", "docker.socket",
                                "containerd.service"]}
+# Built by ensure_image() when a tool asks for them, never by `up` (nothing in the lab runs them).
+ON_DEMAND_IMAGES = {"ee-base": "s2p/ee-base:bookworm"}
+DEBIAN_PACKAGES["ee-base"] = [
+    # What ansible-builder's scripts run: `python3 -m pip` (Debian's pip: its ensurepip is
+    # disabled for the system Python, so the definition sets skip_pip_install), assemble's
+    # `python3 -m venv`; TLS to the package registries.
+    "python3", "python3-pip", "python3-venv", "ca-certificates"]
+# Kept in the image's apt configuration: the EE's system packages come without Recommends.
+APT_OPTIONS = {"ee-base": ['APT::Install-Recommends "false"']}
+# The smoke run of a freshly built Debian image (default: python3 --version).
+SMOKE = {"ee-base": ["python3", "-c", "import pip, ssl, venv; print('pip', pip.__version__, 'ssl and venv import')"]}
 RECIPE_LABEL = "s2p.recipe"
 DEBIAN_CMD = "/bin/bash"
 TEMPLATES = Path(__file__).resolve().parent.parent / "dockerd"
@@ -457,14 +471,26 @@ def _recipe(key: str) -> str:
 
 def _mmdebstrap_argv(key: str) -> list[str]:
     argv = ["mmdebstrap", "--variant=minbase", f"--include={','.join(DEBIAN_PACKAGES[key])}"]
+    argv += [f"--aptopt={option}" for option in APT_OPTIONS.get(key, [])]
     if DISABLED_UNITS.get(key):
         argv.append(f'--customize-hook=chroot "$1" systemctl disable --quiet {" ".join(DISABLED_UNITS[key])}')
     return [*argv, "bookworm", "-"]
 
 
+def ensure_image(lab: Lab, key: str) -> str:
+    """Build on-demand Debian image `key` when it is missing or was built from another recipe.
+
+    Returns its reference. The lab's dockerd must be up (lab.py up dockerd)."""
+    ref = ON_DEMAND_IMAGES[key]
+    status, image = _engine(lab, "GET", f"/images/{urllib.parse.quote(ref, safe='/:')}/json")
+    if status != 200 or _labels(image).get(RECIPE_LABEL) != _recipe(key):
+        _build_debian(lab, key)
+    return ref
+
+
 def _build_debian(lab: Lab, key: str) -> None:
     """mmdebstrap | docker import, labelled with the recipe; the image it replaces is deleted."""
-    ref, started = IMAGES[key], time.monotonic()
+    ref, started = {**IMAGES, **ON_DEMAND_IMAGES}[key], time.monotonic()
     old = _image_id(lab, ref)
     log = lab.log(f"{NAME}-images-{key}")
     with open(log, "ab") as errors:
@@ -476,7 +502,7 @@ def _build_debian(lab: Lab, key: str) -> None:
         debootstrap.stdout.close()
         if debootstrap.wait() != 0:
             raise LabError(f"mmdebstrap for {ref} failed; see {log}")
-    _smoke(lab, ref, ["python3", "--version"], started)
+    _smoke(lab, ref, SMOKE.get(key, ["python3", "--version"]), started)
     if old and old != _image_id(lab, ref):
         # The image it replaced, unless a container still uses it (409: it stays, untagged).
         _engine(lab, "DELETE", f"/images/{old}", timeout=120)

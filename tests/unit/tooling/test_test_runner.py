@@ -108,6 +108,17 @@ def test_stages_wait_for_what_they_need_and_run_side_by_side(tmp_path, monkeypat
     assert all(s.result == "passed" and s.seconds is not None for s in runner.stages.values())
 
 
+def test_a_stage_outside_the_slots_starts_beside_a_full_house(tmp_path, monkeypatch):
+    graph = [("install", [], 100), ("lab", ["install"], 90), ("unit", ["install"], 50), ("ee", ["install"], 10)]
+    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "lab", "unit", "ee"], 0), graph, jobs=2)
+    runner.stages["ee"].slot = False
+    assert runner.run()
+    events = log.read_text().split("\n")
+    # lab and unit take both slots; ee, the lowest priority, still starts before either ends
+    assert set(events[2:5]) == {"start lab", "start unit", "start ee"}
+    assert all(s.result == "passed" for s in runner.stages.values())
+
+
 def test_a_failed_stage_skips_what_has_not_started(tmp_path, monkeypatch):
     graph = [("install", [], 100), ("lab", ["install"], 90), ("integration", ["lab"], 80)]
     runner, _log = _runner(tmp_path, monkeypatch, {"install": 0, "lab": 2, "integration": 0}, graph, jobs=2)
@@ -180,25 +191,25 @@ def test_a_stage_records_the_cpu_seconds_of_its_processes(tmp_path, monkeypatch)
 def test_compat_runs_last_beside_integration_and_not_in_the_quick_loop(tmp_path, monkeypatch, capsys):
     full = {s.name: s for s in stages.FULL}
     assert full["compat"].needs == ["install"]  # its own venv: not on the lab's critical path
-    assert full["compat"].priority < min(s.priority for s in stages.FULL if s.name != "compat")
+    assert full["compat"].priority < min(s.priority for s in stages.FULL if s.name != "compat" and s.slot)
     ran = {}
     monkeypatch.setattr(stages, "Runner", lambda selected, _jobs: SimpleNamespace(
         run=lambda: ran.setdefault(len(ran), [s.name for s in selected]) is not None))
     monkeypatch.setattr(stages, "ROOT", tmp_path)  # .build/stages.tsv goes there
     assert stages.main(["--quick"]) == 0 and stages.main([]) == 0
-    assert "compat" not in ran[0] and "molecule" not in ran[0]
+    assert not {"compat", "molecule", "ee", "awx", "awx-tests"} & set(ran[0])
     assert "compat" in ran[1]
     rows = [row.split("\t") for row in (tmp_path / ".build" / "stages.tsv").read_text().splitlines()]
     assert ["compat", "", "", "not run", "{}"] in rows  # name, seconds, cpu, result, counts
 
 
-def test_a_background_stage_takes_no_job_slot(tmp_path, monkeypatch):
+def test_a_stage_outside_the_slots_runs_beside_the_others_with_one_job(tmp_path, monkeypatch):
     graph = [("install", [], 100), ("awx", ["install"], 95), ("unit", ["install"], 50), ("lint", ["install"], 40)]
     runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "awx", "unit", "lint"], 0), graph, jobs=1)
-    runner.stages["awx"].background = True
+    runner.stages["awx"].slot = False
     assert runner.run()
     events = log.read_text().split("\n")
     assert {events[2], events[3]} == {"start awx", "start unit"}  # one job slot, yet both at once
     assert events.index("start lint") > events.index("end unit")  # the other stages still take turns
-    assert stages.Stage("x", "x").background is False
-    assert {s.name for s in stages.FULL if s.background} == {"awx", "awx-tests"}
+    assert stages.Stage("x", "x").slot is True
+    assert {s.name for s in stages.FULL if not s.slot} == {"ee", "awx", "awx-tests"}
