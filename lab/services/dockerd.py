@@ -76,10 +76,36 @@ RECIPE_LABEL = "s2p.recipe"
 DEBIAN_CMD = "/bin/bash"
 TEMPLATES = Path(__file__).resolve().parent.parent / "dockerd"
 SWARM_LISTEN = f"{HOST}:2377"
-# vfs (LAB.md) works everywhere but copies the whole image for every container (Debian:
-# 4-30 s per container here); overlay2 also works on this kernel (~0.5 s). Changing it
-# restarts dockerd and rebuilds the images (each driver has its own image store).
-STORAGE_DRIVER = os.environ.get("S2P_DOCKER_STORAGE_DRIVER", "vfs")
+# overlay2 where the kernel mounts overlayfs on the lab's disk (checked by storage_driver()),
+# else vfs (LAB.md), which works everywhere but copies the whole image for every container
+# (Debian: 4-30 s per container, against 0.2-0.5 s) and every layer of a build (an image
+# build of the execution environment took 10-15 GB). S2P_DOCKER_STORAGE_DRIVER forces one.
+# Changing it restarts dockerd and rebuilds the images (each driver has its own image store).
+STORAGE_DRIVER = os.environ.get("S2P_DOCKER_STORAGE_DRIVER", "")
+_DRIVER_FOUND: dict[str, str] = {}
+
+
+def storage_driver(lab: Lab) -> str:
+    """overlay2 when an overlay mount works in the lab's folder (probed once per process), else vfs."""
+    if STORAGE_DRIVER:
+        return STORAGE_DRIVER
+    key = str(lab.state)
+    if key not in _DRIVER_FOUND:
+        _DRIVER_FOUND[key] = "overlay2" if _overlay_mounts(lab.dir(NAME) / "overlay-probe") else "vfs"
+    return _DRIVER_FOUND[key]
+
+
+def _overlay_mounts(probe: Path) -> bool:
+    dirs = {name: probe / name for name in ("lower", "upper", "work", "merged")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    options = f"lowerdir={dirs['lower']},upperdir={dirs['upper']},workdir={dirs['work']}"
+    mounted = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(dirs["merged"])],
+                             capture_output=True, check=False).returncode == 0
+    if mounted:
+        subprocess.run(["umount", str(dirs["merged"])], capture_output=True, check=False)
+    shutil.rmtree(probe, ignore_errors=True)
+    return mounted
 DOCKERD_ENV = {"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}  # swarm tasks use local images, never pull
 # Our own bridges, never docker0/docker_gwbridge: another dockerd on the host may own those
 # (and a dockerd started with --bridge=none deletes docker0).  Outside Docker's default
@@ -302,7 +328,7 @@ def _dockerd_argv(lab: Lab) -> list[str]:
         "dockerd", "-H", f"unix://{paths['sock']}", "--config-file", str(paths["daemon_json"]),
         "--data-root", str(paths["data"]), "--exec-root", str(paths["exec_root"]),
         "--pidfile", str(paths["pidfile"]), "--containerd", str(paths["containerd_sock"]),
-        "--iptables=false", f"--storage-driver={STORAGE_DRIVER}", f"--bridge={BRIDGE}",
+        "--iptables=false", f"--storage-driver={storage_driver(lab)}", f"--bridge={BRIDGE}",
     ]
 
 

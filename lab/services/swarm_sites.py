@@ -177,7 +177,7 @@ def _dockerd_argv(lab: Lab, site: str) -> list[str]:
         "--data-root", str(paths["data"]), "--exec-root", str(paths["exec_root"]),
         "--pidfile", str(paths["pidfile"]), "--containerd", str(paths["containerd_sock"]),
         "--iptables=false", "--ip-masq=false", "--bridge=none",
-        f"--storage-driver={dockerd.STORAGE_DRIVER}", f"--insecure-registry={registry_address(lab)}",
+        f"--storage-driver={dockerd.storage_driver(lab)}", f"--insecure-registry={registry_address(lab)}",
         "--label", f"site={site}",
     ]
 
