@@ -213,3 +213,15 @@ def test_a_stage_outside_the_slots_runs_beside_the_others_with_one_job(tmp_path,
     assert events.index("start lint") > events.index("end unit")  # the other stages still take turns
     assert stages.Stage("x", "x").slot is True
     assert {s.name for s in stages.FULL if not s.slot} == {"ee", "awx", "awx-tests"}
+
+
+def test_without_the_awx_sources_the_awx_stages_are_left_out_loudly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("S2P_AWX_SOURCE_DIR", str(tmp_path / "nowhere"))
+    ran = {}
+    monkeypatch.setattr(stages, "Runner", lambda selected, _jobs: SimpleNamespace(
+        run=lambda: ran.setdefault("names", [s.name for s in selected]) is not None))
+    monkeypatch.setattr(stages, "ROOT", tmp_path)
+    assert stages.main([]) == 0
+    assert "awx" not in ran["names"] and "awx-tests" not in ran["names"] and "integration" in ran["names"]
+    assert "stages: NOT RUN: awx, awx-tests (AWX source tarball awx-24.6.1-noui.tar.gz not found in " \
+        in capsys.readouterr().out
