@@ -13,6 +13,9 @@ results_io.py). A file that is not JSON or not one of these shapes is listed as 
 the reason, never a traceback: the report runs after every benchmark has already written its
 results.
 
+Then it draws the plots of bench/plots.py (PNG files) into the same folder, when matplotlib is
+installed (requirements-test.txt), and says which.
+
 Usage: python bench/report.py [RESULTS_DIR]
 """
 
@@ -108,8 +111,23 @@ def report(results_dir: Path = RESULTS) -> str:
     return "\n".join(lines)
 
 
+def plot(results_dir: Path = RESULTS) -> str:
+    """Draw the plots of the results beside them; one line saying what was written."""
+    try:
+        import matplotlib  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return "plots skipped: matplotlib is not installed (pip install -r requirements-test.txt)"
+    import plots  # pylint: disable=import-outside-toplevel  # bench/plots.py, beside this file
+
+    rows, _anchors, _skipped = load(results_dir)
+    written = plots.draw(rows, results_dir)
+    return f"plots: {', '.join(str(path) for path in written)}" if written else "plots: none, no result to draw"
+
+
 def main(argv: list[str]) -> int:
-    print(report(Path(argv[1]) if len(argv) > 1 else RESULTS))
+    results_dir = Path(argv[1]) if len(argv) > 1 else RESULTS
+    print(report(results_dir))
+    print(plot(results_dir))
     return 0
 
 

@@ -7,26 +7,13 @@ anchor cache ldap_anchor.json (a dict by n, not results; it ended the report wit
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from bench_modules import BENCH, FIXTURES, load
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH = ROOT / "bench"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bench_results"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"s2p_bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _load("report")
+report = load("report")
 
 
 def _lines(text: str, prefix: str) -> list[str]:
@@ -82,21 +69,25 @@ def test_empty_directory(tmp_path):
     assert report.report(tmp_path) == f"no benchmark results in {tmp_path}"
 
 
-def test_main_prints_and_exits_zero(capsys):
-    assert report.main(["report.py", str(FIXTURES)]) == 0
-    assert "ldap_anchor.json" in capsys.readouterr().out
+def test_main_prints_and_exits_zero(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))  # report.py imports plots.py from beside it
+    for path in FIXTURES.glob("*.json"):
+        shutil.copy(path, tmp_path)  # main draws its plots beside the results: not into the fixtures
+    assert report.main(["report.py", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ldap_anchor.json" in out and "\nplots" in out
 
 
 def test_files_written_by_the_benchmarks_own_writers(tmp_path, monkeypatch):
     """What results_io.write and bench_ldap.save_anchor write now (not a copy of it) reads back."""
     monkeypatch.syspath_prepend(str(BENCH))
-    results_io = _load("results_io")
+    results_io = load("results_io")
     monkeypatch.setattr(results_io, "RESULTS", tmp_path)
     results_io.write("one", [results_io.result("one", 3, "rerun", 1.0, "anchor", 2.0, extra=1)])
     results_io.write("two", [results_io.result("two", 3, phase, 0.0, "anchor", 2.0) for phase in ("first", "rerun")])
     pytest.importorskip("ldap3")
     pytest.importorskip("hvac")
-    bench_ldap = _load("bench_ldap")
+    bench_ldap = load("bench_ldap")
     monkeypatch.setattr(bench_ldap, "RESULTS", tmp_path)
     monkeypatch.setattr(bench_ldap, "ANCHOR_CACHE", tmp_path / "ldap_anchor.json")
     bench_ldap.LOAD.update({("anchor", "first"): 1.5, ("anchor", "rerun"): 1.6})

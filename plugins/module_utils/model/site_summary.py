@@ -21,7 +21,7 @@ KINDS = ("VMs", "DNS names", "certificates", "stacks", "accounts")
 QUIET = ("none", "unchanged", None)
 
 
-def _where(model, deployed=None):
+def names_by_site(model, deployed=None):
     """Which sites each name belongs to: {kind: {name: [sites]}}. `deployed`: the stack names
     the run deployed (None: every deployment's)."""
     where = dict((kind, {}) for kind in KINDS)
@@ -58,10 +58,10 @@ def _where(model, deployed=None):
     return where
 
 
-def _items(result, key):
+def result_items(result, key):
     """The `key` list of a module result, or of each of a list of results (a stage that ran twice)."""
     if isinstance(result, list):
-        return [item for one in result for item in _items(one, key)]
+        return [item for one in result for item in result_items(one, key)]
     return (result.get(key) or []) if isinstance(result, dict) else []
 
 
@@ -69,14 +69,15 @@ def _changed_names(results):
     """{kind: set of names changed (or that would change) in this run}."""
     changed = dict((kind, set()) for kind in KINDS)
     for part in [results] + [results.get("telescope") or {}]:
-        changed["VMs"].update(v["name"] for v in _items(part.get("vms"), "vms") if v.get("changed"))
+        changed["VMs"].update(v["name"] for v in result_items(part.get("vms"), "vms") if v.get("changed"))
         for dns in part.get("dns") or []:
-            changed["DNS names"].update(c["name"].rstrip(".") for c in _items(dns, "changes")
+            changed["DNS names"].update(c["name"].rstrip(".") for c in result_items(dns, "changes")
                                         if not c.get("ownership"))
-        changed["certificates"].update(c["name"] for c in _items(part.get("certificates"), "certificates")
+        changed["certificates"].update(c["name"] for c in result_items(part.get("certificates"), "certificates")
                                        if c.get("action") not in QUIET)
         for key in ("accounts", "credentials"):
-            changed["accounts"].update(a["uid"] for a in _items(part.get(key), key) if a.get("action") not in QUIET)
+            changed["accounts"].update(a["uid"] for a in result_items(part.get(key), key)
+                                       if a.get("action") not in QUIET)
     changed["stacks"].update(s["name"] for s in results.get("stacks") or [] if s.get("changed"))
     telescope_stacks = (results.get("telescope") or {}).get("stacks") or {}
     if telescope_stacks.get("changed"):
@@ -89,7 +90,7 @@ def site_summary(model, results, check_mode=False):
     programme-wide identity objects, then a verdict."""
     results = results or {}
     deployed = set(s["name"] for s in results.get("stacks") or []) or None
-    where = _where(model, deployed)
+    where = names_by_site(model, deployed)
     changed = _changed_names(results)
     verb = "would change" if check_mode else "changed"
     lines = []
@@ -102,8 +103,8 @@ def site_summary(model, results, check_mode=False):
                 len(moved), verb, ", ".join(moved[:5]) + (", ..." if len(moved) > 5 else "")) if moved else ""))
         lines.append("%-6s %s" % (site, ", ".join(parts)))
     total = sum(len([n for n in changed[kind] if n in where[kind]]) for kind in KINDS)
-    groups = [g for g in _items(results.get("groups"), "groups") if g.get("action") not in QUIET]
-    policies = [p for p in _items(results.get("vault_projects"), "projects") if p.get("action") not in QUIET]
+    groups = [g for g in result_items(results.get("groups"), "groups") if g.get("action") not in QUIET]
+    policies = [p for p in result_items(results.get("vault_projects"), "projects") if p.get("action") not in QUIET]
     total += len(groups) + len(policies)
     lines.append("all    %d LDAP groups%s, %d Vault policies and AppRoles%s" % (
         len(model.get("ldap_groups", [])), " (%d %s)" % (len(groups), verb) if groups else "",

@@ -12,6 +12,7 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.esa.s2p.plugins.filter.awx import FilterModule as AWXFilters
 from ansible_collections.esa.s2p.plugins.filter.dns_model import FilterModule as DNSModelFilters
+from ansible_collections.esa.s2p.plugins.filter.drift import FilterModule as DriftFilters
 from ansible_collections.esa.s2p.plugins.filter.plans import FilterModule as PlanFilters
 from ansible_collections.esa.s2p.plugins.filter.preflight import FilterModule as PreflightFilters
 from ansible_collections.esa.s2p.plugins.filter.summary import FilterModule as SummaryFilters
@@ -109,7 +110,7 @@ def _docs(root):
 def test_every_filter_has_its_docs_file_and_every_docs_file_a_filter(root):
     docs = _docs(root)
     filters = [name for module in (FilterModule, DNSModelFilters, SummaryFilters, PlanFilters, PreflightFilters,
-                                   AWXFilters) for name in module().filters()]
+                                   AWXFilters, DriftFilters) for name in module().filters()]
     assert sorted(filters) == sorted(docs)
     for name, doc in docs.items():
         assert doc["DOCUMENTATION"]["name"] == name
