@@ -83,6 +83,13 @@ SWARM_LISTEN = f"{HOST}:2377"
 # Changing it restarts dockerd and rebuilds the images (each driver has its own image store).
 STORAGE_DRIVER = os.environ.get("S2P_DOCKER_STORAGE_DRIVER", "")
 _DRIVER_FOUND: dict[str, str] = {}
+DOCKERD_ENV = {"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}  # swarm tasks use local images, never pull
+# Our own bridges, never docker0/docker_gwbridge: another dockerd on the host may own those
+# (and a dockerd started with --bridge=none deletes docker0).  Outside Docker's default
+# address pools (172.17-31/16, 192.168/16) and the model's site subnets (10.11-13/16).
+BRIDGE, BRIDGE_CIDR = "s2plab0", "172.16.254.1/24"
+GW_BRIDGE, GW_SUBNET, GW_GATEWAY = "s2plab-gw", "172.16.253.0/24", "172.16.253.1"
+SOCKET_MAX = 100  # sun_path is 108 bytes; keep a margin
 
 
 def storage_driver(lab: Lab) -> str:
@@ -106,13 +113,6 @@ def _overlay_mounts(probe: Path) -> bool:
         subprocess.run(["umount", str(dirs["merged"])], capture_output=True, check=False)
     shutil.rmtree(probe, ignore_errors=True)
     return mounted
-DOCKERD_ENV = {"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}  # swarm tasks use local images, never pull
-# Our own bridges, never docker0/docker_gwbridge: another dockerd on the host may own those
-# (and a dockerd started with --bridge=none deletes docker0).  Outside Docker's default
-# address pools (172.17-31/16, 192.168/16) and the model's site subnets (10.11-13/16).
-BRIDGE, BRIDGE_CIDR = "s2plab0", "172.16.254.1/24"
-GW_BRIDGE, GW_SUBNET, GW_GATEWAY = "s2plab-gw", "172.16.253.0/24", "172.16.253.1"
-SOCKET_MAX = 100  # sun_path is 108 bytes; keep a margin
 
 
 # --- paths ---------------------------------------------------------------------------
