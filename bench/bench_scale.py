@@ -118,8 +118,10 @@ def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = Fal
                str(ROOT / "playbooks" / "site.yml"), "-e", f"@{extravars}"] + (["--check"] if check else [])
     with timer() as elapsed:
         proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode:
-        raise RuntimeError("site.yml failed:\n" + proc.stdout[-4000:] + proc.stderr[-2000:])
+    if proc.returncode:  # the failure itself (a long progress list can follow it), then the end
+        fatal = proc.stdout.rfind("fatal: ")
+        raise RuntimeError("site.yml failed:\n" + (proc.stdout[fatal:fatal + 3000] + "\n...\n" if fatal >= 0 else "")
+                           + proc.stdout[-1500:] + proc.stderr[-2000:])
     lines = proc.stdout.splitlines()
     if profile:
         start = max(i for i, line in enumerate(lines) if line.startswith("=" * 20))
