@@ -48,6 +48,7 @@ from site_helpers import cleanup_checked  # noqa: E402
 
 LAB_MODEL = ROOT / "inventories" / "lab" / "group_vars" / "all" / "model.yml"
 
+
 class Proxies:
     """One counting proxy per backend and a lab folder naming them instead of the servers."""
 
@@ -149,7 +150,7 @@ def _changed_tasks(lines: list[str]) -> list[str]:
 def _call(key: str) -> str:
     """An HTTP request's key without object names: path segments past the fourth, or long ones
     (ACME URLs, tokens), as *."""
-    method, _, path = key.partition(" ")
+    method, path = key.split(" ", 1) if " " in key else (key, "")
     if not path.startswith("/"):
         return key  # a SOAP method, an LDAP operation, a DNS message
     parts = path.split("/")
@@ -158,7 +159,7 @@ def _call(key: str) -> str:
 
 def _by_call(events) -> dict:
     counts: dict[str, int] = {}
-    for _, key in events:
+    for _time, key in events:
         counts[_call(key)] = counts.get(_call(key), 0) + 1
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
@@ -204,7 +205,7 @@ def bench_factor(lab: dict, factor: int, profile: bool) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--factors", default="1,4,16", help="comma-separated scale factors (default 1,4,16)")
     parser.add_argument("--profile", action="store_true", help="print every task of the re-runs by time")
     args = parser.parse_args()

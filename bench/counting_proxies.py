@@ -164,7 +164,7 @@ class _TcpProxy:
     def _serve(self) -> None:
         while not self._stop:
             try:
-                client, _ = self.listener.accept()
+                client = self.listener.accept()[0]
             except OSError:
                 return
             threading.Thread(target=self._connection, args=(client,), daemon=True).start()
@@ -303,7 +303,7 @@ class DockerSocketProxy:
             daemon_threads = True
 
             def get_request(self):
-                request, _ = super().get_request()
+                request = super().get_request()[0]
                 return request, ("unix", 0)
 
         self.path = path

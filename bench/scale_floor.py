@@ -157,7 +157,7 @@ def floor(lab: dict, prefix: str) -> dict:
 
 def main() -> None:
     if len(sys.argv) != 2:
-        sys.exit(__doc__.split("\n\n")[-1])
+        sys.exit(__doc__.rsplit("\n\n", maxsplit=1)[-1])
     print(json.dumps(floor(json.loads((LAB / "endpoints.json").read_text()), sys.argv[1]), indent=2))
 
 

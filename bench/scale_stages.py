@@ -32,7 +32,7 @@ def per_stage(windows, events: dict) -> dict:
         entry = stages.setdefault(stage, {"s": 0.0, "requests": {}})
         entry["s"] = round(entry["s"] + end - start, 2)
         for backend, found in events.items():
-            count = sum(1 for t, _ in found if start <= t < end)
+            count = sum(1 for when, _key in found if start <= when < end)
             if count:
                 entry["requests"][backend] = entry["requests"].get(backend, 0) + count
     return stages
