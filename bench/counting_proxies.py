@@ -18,6 +18,7 @@ import datetime
 import http.client
 import http.server
 import ipaddress
+import select
 import socket
 import socketserver
 import ssl
@@ -75,22 +76,30 @@ def proxy_cert(workdir: Path, ca_dir: Path | None = None) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
-def _pump(source: socket.socket, sink: socket.socket, on_data=None) -> None:
-    """Copy source to sink until either side closes; on_data(bytes) sees every chunk."""
+def _relay(client: socket.socket, upstream: socket.socket, on_client_data) -> None:
+    """Copy both directions in ONE thread until either side closes; on_client_data(bytes) sees what
+    the client sends. One thread per connection, not one per direction: an SSLSocket read in one
+    thread while written in another breaks its TLS state (LDAP sessions ended at 4x)."""
+    sides = {client: upstream, upstream: client}
     try:
         while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            if on_data:
-                on_data(data)
-            sink.sendall(data)
+            ready = [s for s in sides if getattr(s, "pending", lambda: 0)()]
+            ready = ready or select.select(list(sides), [], [], 600)[0]
+            if not ready:
+                return
+            for source in ready:
+                data = source.recv(65536)
+                if not data:
+                    return
+                if source is client:
+                    on_client_data(data)
+                sides[source].sendall(data)
     except OSError:
         pass
     finally:
-        for sock in (source, sink):
+        for sock in sides:
             try:
-                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
             except OSError:
                 pass
 
@@ -181,9 +190,7 @@ class _TcpProxy:
         except OSError:
             client.close()
             return
-        frames = _Frames(self.frame_length, lambda message: self.counts.record(self.key(message)))
-        threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
-        _pump(client, upstream, frames)
+        _relay(client, upstream, _Frames(self.frame_length, lambda message: self.counts.record(self.key(message))))
 
     def __enter__(self):
         threading.Thread(target=self._serve, daemon=True).start()
