@@ -1,7 +1,7 @@
 """Write and print benchmark results in the one format every benchmark shares.
 
 A result is one object, or a list of objects, each with
-``name, n, phase ("first" | "rerun"), ours_s, anchor, anchor_s, ratio`` where
+``name, n, phase ("first" | "rerun" | "check"), ours_s, anchor, anchor_s, ratio`` where
 ``ratio = anchor_s / ours_s`` (higher is better for us), plus optional extra figures
 such as request counts.
 """
@@ -14,13 +14,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PHASES = ("first", "rerun", "check")  # check: a check-mode run after a known drift (bench_scale.py)
 
 
 def result(name: str, n: int, phase: str, ours_s: float, anchor: str, anchor_s: float, **extra) -> dict:
-    if phase not in {"first", "rerun"}:
-        raise ValueError(f"phase must be 'first' or 'rerun', not {phase!r}")
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
     return {"name": name, "n": n, "phase": phase, "ours_s": round(ours_s, 3), "anchor": anchor,
-            "anchor_s": round(anchor_s, 3), "ratio": round(anchor_s / ours_s, 1) if ours_s else None, **extra}
+            "anchor_s": round(anchor_s, 3), "ratio": _ratio(anchor_s, ours_s), **extra}
+
+
+def _ratio(anchor_s: float, ours_s: float) -> float | None:
+    """anchor / ours, one decimal, or two below 1 (a floor anchor gives 0.07, not 0.1)."""
+    if not ours_s:
+        return None
+    ratio = anchor_s / ours_s
+    return round(ratio, 1) if ratio >= 1 else round(ratio, 2)
 
 
 def write(name: str, results: list[dict]) -> Path:

@@ -4,7 +4,6 @@ collections), and running ansible commands with the project's configuration."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
+from counting_proxies import proxy_cert  # noqa: E402
 from counting_proxy import CountingProxy  # noqa: E402
 
 LAB_DIR = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
@@ -30,32 +30,9 @@ def endpoint() -> dict:
     return vcsim
 
 
-def _self_signed(directory: Path) -> tuple[str, str]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench proxy")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "proxy.crt", directory / "proxy.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
 def proxy(vcsim: dict, workdir: Path) -> CountingProxy:
     """An HTTPS counting proxy to vcsim; clients connect with validate_certs=false."""
-    cert, key = _self_signed(workdir)
+    cert, key = proxy_cert(workdir)
     return CountingProxy(vcsim["hostname"], vcsim["port"], vcsim["ca_file"], certfile=cert, keyfile=key)
 
 

@@ -132,14 +132,15 @@ class Bind:
                         doomed.add(rrset.name)
                         if not text.startswith("_s2p-owner."):
                             doomed.add(dns.name.from_text("_s2p-owner." + text))
-            if doomed:
+            doomed = sorted(doomed)
+            for start in range(0, len(doomed), 500):  # a DNS message holds at most 64 KiB
                 update = dns.update.UpdateMessage(zone)
-                for name in doomed:
+                for name in doomed[start:start + 500]:
                     update.delete(name)
                 update.use_tsig(self.key)
                 response = dns.query.tcp(update, self.server, port=self.port, timeout=10)
                 assert response.rcode() == 0, response
-                deleted += len(doomed)
+            deleted += len(doomed)
         return deleted
 
 

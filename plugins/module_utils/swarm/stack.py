@@ -349,22 +349,38 @@ class StackEngine(object):
         pending = list(touched)
         while pending:
             still = []
+            services, tasks = self._poll(pending)
             for item in pending:
-                done, note = self._converged(*item)
+                done, note = self._converged(services, tasks, *item)
                 if not done:
                     still.append(item)
                 if note and (not self.progress or self.progress[-1] != note):
                     self.progress.append(note)
             pending = still
             if pending and time.time() > deadline:
+                services, tasks = self._poll(pending)
                 raise NotConverged("did not converge within %ss: %s" % (
-                    self.wait_timeout, "; ".join(self._converged(*i)[1] for i in pending)),
+                    self.wait_timeout, "; ".join(self._converged(services, tasks, *i)[1] for i in pending)),
                     hint="Check the tasks with esa.s2p.swarm_stack_info or docker service ps")
             if pending:
                 time.sleep(1)
 
-    def _converged(self, name, service_id, started, normalised, new=False):
-        service = self.client.call("service %s" % name, self.api.inspect_service, service_id)
+    def _poll(self, pending):
+        """The pending services and their tasks in two calls per round, whatever their number (a
+        service and a task list per service made the wait of a first run 2 calls per service and
+        second): ({service ID: service}, {service ID: [tasks]})."""
+        ids = [item[1] for item in pending]
+        listed = self.client.call("service list", self.api.services, filters={"id": ids})
+        services = dict((s["ID"], s) for s in listed)
+        tasks = {}
+        for task in self.client.call("task list", self.api.tasks, filters={"service": ids}):
+            tasks.setdefault(task["ServiceID"], []).append(task)
+        return services, tasks
+
+    def _converged(self, services, all_tasks, name, service_id, started, normalised, new=False):
+        service = services.get(service_id)
+        if service is None:  # removed meanwhile: the inspection fails with the daemon's own words
+            service = self.client.call("service %s" % name, self.api.inspect_service, service_id)
         update = service.get("UpdateStatus") or {}
         state = update.get("State")
         fresh = update and docker_time(update.get("StartedAt")) >= started - 2
@@ -374,7 +390,7 @@ class StackEngine(object):
             raise NotConverged("Swarm rolled back service %s: %s" % (name, update.get("Message") or state),
                                hint="The previous version keeps running; fix the image, command or healthcheck "
                                     "and deploy again")
-        tasks = self.client.call("tasks of %s" % name, self.api.tasks, filters={"service": service_id})
+        tasks = all_tasks.get(service_id, [])
         expected = normalised["replicas"] if normalised["mode"] == "replicated" else None
         current, running = running_tasks(tasks, normalised)
         settling = self._settling(running, normalised["update"]["monitor"])
