@@ -70,14 +70,16 @@ def load_awx_data() -> dict:
     return data
 
 
-def render_awx_objects(inventory: Path, out_dir: Path, env: dict | None = None) -> dict:
+def render_awx_objects(inventory: Path, out_dir: Path, env: dict | None = None, controller: str | None = None) -> dict:
     """The objects awx_configure.yml would apply, computed against `inventory` (render-only mode);
-    `env` adds environment variables (e.g. S2P_AWX_* credential inputs)."""
+    `env` adds environment variables (e.g. S2P_AWX_* credential inputs); `controller` names the
+    file of awx/ holding the controller objects (default: the inventory's choice)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "awx_configure.yml"),
-         "-e", f"awx_configure__render_dir={out_dir}"],
+         "-e", f"awx_configure__render_dir={out_dir}",
+         *(["-e", f"awx_controller_vars_file={controller}"] if controller else [])],
         env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"awx_configure.yml (render only) failed, rc={proc.returncode}:\n"
@@ -355,7 +357,7 @@ def awx_inventory(dest: Path, model: dict | None = None) -> Path:
     model, so the jobs work on objects of their own."""
     source = ROOT / "inventories" / "lab"
     for path in source.rglob("*"):
-        if path.is_file() and path.name != "connections.yml":
+        if path.is_file() and path.name not in ("connections.yml", "awx.yml"):  # awx.yml: the lab AWX's own
             target = dest / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(path.read_text())

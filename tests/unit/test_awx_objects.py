@@ -201,7 +201,7 @@ CONFIGURE_ENV = {"S2P_AWX_VCENTER_HOST": "vc.example", "S2P_AWX_VCENTER_PASSWORD
 def rendered(request, tmp_path_factory):
     inventory = ROOT / "inventories" / request.param
     objects = awx_helpers.render_awx_objects(inventory, tmp_path_factory.mktemp("awx-" + request.param),
-                                             env=CONFIGURE_ENV)
+                                             env=CONFIGURE_ENV, controller="controller.yml")  # not the lab AWX's
     model = yaml.safe_load((inventory / "group_vars" / "all" / "model.yml").read_text())
     names = {kind: [item["name"] for item in model.get("s2p_" + kind, [])] for kind in MODEL_KINDS}
     return request.param, objects, names
