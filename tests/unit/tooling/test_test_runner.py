@@ -108,12 +108,18 @@ def test_stages_wait_for_what_they_need_and_run_side_by_side(tmp_path, monkeypat
     assert all(s.result == "passed" and s.seconds is not None for s in runner.stages.values())
 
 
+def _run_with_one_stage_outside_the_slots(tmp_path, monkeypatch, graph, outside, jobs):
+    """Run `graph` (every stage passing at once) with stage `outside` taking no job slot: (runner, events)."""
+    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys([name for name, _needs, _p in graph], 0), graph,
+                          jobs=jobs)
+    runner.stages[outside].slot = False
+    assert runner.run()
+    return runner, log.read_text().split("\n")
+
+
 def test_a_stage_outside_the_slots_starts_beside_a_full_house(tmp_path, monkeypatch):
     graph = [("install", [], 100), ("lab", ["install"], 90), ("unit", ["install"], 50), ("ee", ["install"], 10)]
-    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "lab", "unit", "ee"], 0), graph, jobs=2)
-    runner.stages["ee"].slot = False
-    assert runner.run()
-    events = log.read_text().split("\n")
+    runner, events = _run_with_one_stage_outside_the_slots(tmp_path, monkeypatch, graph, "ee", jobs=2)
     # lab and unit take both slots; ee, the lowest priority, still starts before either ends
     assert set(events[2:5]) == {"start lab", "start unit", "start ee"}
     assert all(s.result == "passed" for s in runner.stages.values())
@@ -205,10 +211,7 @@ def test_compat_runs_last_beside_integration_and_not_in_the_quick_loop(tmp_path,
 
 def test_a_stage_outside_the_slots_runs_beside_the_others_with_one_job(tmp_path, monkeypatch):
     graph = [("install", [], 100), ("awx", ["install"], 95), ("unit", ["install"], 50), ("lint", ["install"], 40)]
-    runner, log = _runner(tmp_path, monkeypatch, dict.fromkeys(["install", "awx", "unit", "lint"], 0), graph, jobs=1)
-    runner.stages["awx"].slot = False
-    assert runner.run()
-    events = log.read_text().split("\n")
+    _runner_done, events = _run_with_one_stage_outside_the_slots(tmp_path, monkeypatch, graph, "awx", jobs=1)
     assert {events[2], events[3]} == {"start awx", "start unit"}  # one job slot, yet both at once
     assert events.index("start lint") > events.index("end unit")  # the other stages still take turns
     assert stages.Stage("x", "x").slot is True
