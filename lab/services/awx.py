@@ -267,7 +267,8 @@ def _write_config(lab: Lab, built: Path) -> bool:
         projects_root = link
     podman = paths["bin"] / "podman"  # the units' `podman`: the shim, with the Python running the lab
     podman.unlink(missing_ok=True)
-    podman.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{TEMPLATES / "podman_shim.py"}" "$@"\n')
+    podman.write_text(f'#!/bin/sh\nS2P_AWX_LAB_ENDPOINTS="{lab.state / "endpoints.json"}" '
+                      f'exec "{sys.executable}" "{TEMPLATES / "podman_shim.py"}" "$@"\n')
     podman.chmod(0o755)
     paths["receptor_conf"].write_text(
         f"---\n- node:\n    id: {NODE}\n- control-service:\n    service: control\n"

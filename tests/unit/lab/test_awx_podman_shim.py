@@ -3,6 +3,8 @@ dockerd."""
 
 from __future__ import annotations
 
+import json
+
 from lab_awx_modules import load
 
 shim = load("podman_shim")
@@ -46,3 +48,34 @@ def test_container_name_found_for_kill():
     assert shim.container_name(shim.translate(RUNNER_ARGS)) == "ansible_runner_7"
     assert shim.container_name(["run", "--name=ansible_runner_8", "img"]) == "ansible_runner_8"
     assert shim.container_name(["run", "img"]) is None
+
+
+def test_the_jobs_docker_variables_go_to_the_container_not_to_the_cli():
+    """A job whose credential sets DOCKER_HOST/DOCKER_TLS_VERIFY for its swarm: the CLI must not
+    read them (it would connect there, or look for ~/.docker/ca.pem), the container gets them."""
+    environ = {"PATH": "/bin", "DOCKER_HOST": "tcp://swarm.example:2376", "DOCKER_TLS_VERIFY": "1",
+               "DOCKER_CERT_PATH": "/runner/env/certs", "VAULT_ADDR": "https://vault.example"}
+    args, env = shim.cli_environment(shim.translate(RUNNER_ARGS), environ)
+    assert env == {"PATH": "/bin", "VAULT_ADDR": "https://vault.example"}
+    image = args.index("s2p/ee:1")
+    assert {"--env=DOCKER_HOST=tcp://swarm.example:2376", "--env=DOCKER_TLS_VERIFY=1",
+            "--env=DOCKER_CERT_PATH=/runner/env/certs"} <= set(args[:image])
+    assert args[image + 1:] == ["ansible-playbook", "-i", "/runner/inventory/hosts", "--network", "site.yml"]
+    assert shim.cli_environment(["images"], environ) == (["images"], env)
+
+
+def test_the_lab_swarm_sockets_are_mounted_at_their_own_path(tmp_path):
+    sockets = [tmp_path / site / "docker.sock" for site in ("esoc", "esrin")]
+    for socket in sockets:
+        socket.parent.mkdir()
+        socket.touch()
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(json.dumps({"swarm_sites": {"managers": {
+        "esoc": f"unix://{sockets[0]}", "esrin": f"unix://{sockets[1]}", "esec": f"unix://{tmp_path}/gone.sock",
+        "remote": "tcp://10.0.0.1:2376"}}}))
+    mounts = shim.lab_socket_mounts(str(endpoints))
+    assert mounts == [f"--volume={s}:{s}" for s in sockets]  # existing unix sockets only
+    args = shim.with_mounts(shim.translate(RUNNER_ARGS), mounts)
+    image = args.index("s2p/ee:1")
+    assert set(mounts) <= set(args[:image]) and args[image + 1:][:1] == ["ansible-playbook"]
+    assert shim.lab_socket_mounts(None) == [] and shim.lab_socket_mounts(str(tmp_path / "none.json")) == []
