@@ -90,10 +90,11 @@ FULL = [
     # The other ansible-core versions (make compat): the lowest priority, beside integration.
     Stage("compat", "compat", ["install"], priority=40),
     # The lab AWX: ~8 min on a fresh machine (venv, then migrate, mostly one core), beside
-    # everything; then its tests (~3 min, mostly waiting for a job), which need the lab's dockerd
-    # too. Neither takes a job slot: the others keep their order and overlap.
+    # everything; then its tests, whose jobs run in the execution environment image (stage ee)
+    # on the lab's dockerd against the lab (mostly waiting for jobs). Neither takes a job slot:
+    # the others keep their order and overlap.
     Stage("awx", "awx-up", ["install"], priority=95, slot=False),
-    Stage("awx-tests", "integration-awx", ["awx", "lab"], priority=75, slot=False),
+    Stage("awx-tests", "integration-awx", ["awx", "lab", "ee"], priority=75, slot=False),
 ]
 QUICK = {"integration": "integration-smoke"}  # the lab is up already: no lab-up twice
 

@@ -84,7 +84,6 @@ def render_awx_objects(inventory: Path, out_dir: Path, env: dict | None = None, 
     if proc.returncode != 0:
         raise AssertionError(f"awx_configure.yml (render only) failed, rc={proc.returncode}:\n"
                              f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    import json
     return json.loads((out_dir / "awx_objects.json").read_text())
 
 
@@ -348,26 +347,3 @@ def lab_credential_inputs(lab: dict) -> dict:
         # The lab's swarm managers listen on unix sockets: no TLS material.
         "docker": {"docker_host": lab["swarm_sites"]["docker_host"], "tls": False, "verify": False},
     }
-
-
-def awx_inventory(dest: Path, model: dict | None = None) -> Path:
-    """The lab inventory as an AWX inventory sees it: the model and hosts, NOT the connection
-    dicts of connections.yml, so the modules read the credentials' environment. `model` (the
-    variables of group_vars/all/model.yml, e.g. site_helpers.prefixed_model) replaces the lab
-    model, so the jobs work on objects of their own."""
-    source = ROOT / "inventories" / "lab"
-    for path in source.rglob("*"):
-        if path.is_file() and path.name not in ("connections.yml", "awx.yml"):  # awx.yml: the lab AWX's own
-            target = dest / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(path.read_text())
-    if model is not None:
-        (dest / "group_vars" / "all" / "model.yml").write_text(yaml.safe_dump(model, sort_keys=False))
-    # The lab's state folder as an inventory variable of the AWX inventory (AWX copies the
-    # inventory elsewhere, so the default relative to inventory_dir would not find it).
-    lab_vars = dest / "group_vars" / "all" / "lab.yml"
-    lab_dir = os.environ.get("S2P_LAB_DIR") or str(ROOT / ".lab")
-    lab_vars.write_text("\n".join(
-        f"s2p_lab_dir: {json.dumps(lab_dir)}" if line.startswith("s2p_lab_dir:") else line
-        for line in lab_vars.read_text().splitlines()) + "\n")
-    return dest

@@ -20,21 +20,42 @@ import yaml
 from awx_helpers import ROOT, VENV_BIN, load_awx_data
 from awx_service_helpers import Awx, AwxError
 
-PG_DUMP = Path("/usr/lib/postgresql/15/bin/pg_dump")
+PSQL = Path("/usr/lib/postgresql/15/bin/psql")
 FINISHED = ("successful", "failed", "error", "canceled")
 
 
 def copy_job_templates(prefix: str, lab_names: frozenset[str]) -> list[dict]:
     """awx/job_templates.yml with every choice default that names a lab project or station
     naming its copy (a multiselect default is a list)."""
+    def rename(name: str) -> str:
+        return f"{prefix}-{name}" if name in lab_names else name
+
     templates = load_awx_data()["awx_job_templates"]
     for template in templates:
         for question in template.get("survey", []):
             default = question.get("default")
             if question.get("choices_from") in ("projects", "stations") and default:
-                rename = lambda name: f"{prefix}-{name}" if name in lab_names else name  # noqa: E731
                 question["default"] = [rename(n) for n in default] if isinstance(default, list) else rename(default)
     return templates
+
+
+def _playbook(playbook: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """ansible-playbook -i inventories/lab playbooks/<playbook>, as an engineer runs it."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    for name in [n for n in env if n.startswith(("CONTROLLER_", "TOWER_", "S2P_AWX_"))]:
+        del env[name]  # the lab's controller and the inputs given only
+    return subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
+                           str(ROOT / "playbooks" / playbook), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout)
+
+
+def launch_playbook(prefix: str, template: str) -> str:
+    """playbooks/awx_launch.yml for the copy's template; its output (it fails unless the job succeeded)."""
+    answers = {"awx_lab_prefix": f"{prefix}-", "awx_launch__template": template}
+    proc = _playbook("awx_launch.yml", "-e", json.dumps(answers))
+    if proc.returncode != 0:
+        raise AwxError(f"awx_launch.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
+    return proc.stdout
 
 
 def apply_configuration(workdir: Path, prefix: str, model: dict, job_templates: list[dict],
@@ -49,12 +70,7 @@ def apply_configuration(workdir: Path, prefix: str, model: dict, job_templates: 
     extra.touch(mode=0o600)
     extra.write_text(json.dumps({**model, "awx_lab_prefix": f"{prefix}-", "awx_lab_model_file": str(model_file),
                                  "awx_job_templates": job_templates, "awx_credential_inputs": credential_inputs}))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    for name in [n for n in env if n.startswith(("CONTROLLER_", "TOWER_", "S2P_AWX_"))]:
-        del env[name]  # the lab's controller and the inputs given only
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
-                           str(ROOT / "playbooks" / "awx_configure.yml"), "-e", f"@{extra}"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900)
+    proc = _playbook("awx_configure.yml", "-e", f"@{extra}")
     if proc.returncode != 0:
         raise AwxError(f"awx_configure.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
     return proc.stdout
@@ -112,17 +128,22 @@ def launch(awx: Awx, template_id: int, extra_vars: dict | None = None, timeout: 
     return Job(awx, job_id)
 
 
-def database_job_tables(lab: dict) -> str:
-    """The rows of the AWX database's job tables (unified jobs, jobs, project and inventory
-    updates, every event partition), as pg_dump writes them."""
+def database_job_rows(lab: dict, job_ids: list[int]) -> str:
+    """Every row the AWX database's job tables hold of these jobs, as JSON lines: the unified
+    job (stdout, args, env, explanation), the job (extra vars, artifacts) and each event of
+    every event partition. Scoped to the jobs: AWX keeps a deleted job's events until its
+    cleanup drops their partition, so the whole tables hold other runs' jobs."""
+    ids = ",".join(str(int(i)) for i in job_ids) or "NULL"
+    sql = (f"SELECT row_to_json(u)::text FROM main_unifiedjob u WHERE u.id IN ({ids}) "
+           f"UNION ALL SELECT row_to_json(j)::text FROM main_job j WHERE j.unifiedjob_ptr_id IN ({ids}) "
+           f"UNION ALL SELECT row_to_json(e)::text FROM main_jobevent e WHERE e.job_id IN ({ids})")
     run_dir = Path(lab["awx"]["password_file"]).parent
     env = {**os.environ, "PGPASSWORD": (run_dir / "db-password").read_text().strip()}
-    tables = ["main_unifiedjob", "main_job", "main_projectupdate", "main_inventoryupdate", "main_*event*"]
-    args = [str(PG_DUMP), "-h", "127.0.0.1", "-p", str(lab["awx"].get("database_port", 18432)), "-U", "awx",
-            "--data-only", "--no-owner", *[f"--table={t}" for t in tables], "awx"]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False, timeout=300)
+    proc = subprocess.run([str(PSQL), "-h", "127.0.0.1", "-p", "18432", "-U", "awx", "-d", "awx", "-At",
+                           "-v", "ON_ERROR_STOP=1", "-c", sql], env=env, capture_output=True, text=True, check=False,
+                          timeout=300)
     if proc.returncode != 0:
-        raise AwxError(f"pg_dump of the AWX job tables failed: {proc.stderr[-2000:]}")
+        raise AwxError(f"reading the AWX job tables failed: {proc.stderr[-2000:]}")
     return proc.stdout
 
 
