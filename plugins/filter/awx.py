@@ -39,9 +39,10 @@ def awx_credential_inputs(types, given=None):
                                          dict(os.environ))
 
 
-def awx_job_templates(templates, choices, names):
+def awx_job_templates(templates, choices, names, instance_groups=None):
     try:
-        return awx_objects.job_templates(_items("awx_job_templates", templates, "awx_job_templates"), choices, names)
+        return awx_objects.job_templates(_items("awx_job_templates", templates, "awx_job_templates"), choices, names,
+                                         instance_groups)
     except S2PError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

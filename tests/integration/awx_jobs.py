@@ -114,10 +114,14 @@ class Job:
         return json.dumps(self.record) + self.stdout + json.dumps(self.events)
 
 
-def launch(awx: Awx, template_id: int, extra_vars: dict | None = None, timeout: float = 900) -> Job:
-    """Launch the template with these survey answers (none: AWX applies the survey's defaults),
-    wait until it finished and AWX stored all its events."""
+def launch(awx: Awx, template_id: int, extra_vars: dict | None = None, timeout: float = 900,
+           instance_groups: list[int] | None = None) -> Job:
+    """Launch the template with these survey answers (none: AWX applies the survey's defaults)
+    and instance groups (none: the template's), wait until it finished and AWX stored all its
+    events."""
     body = {"extra_vars": extra_vars} if extra_vars else {}
+    if instance_groups:
+        body["instance_groups"] = instance_groups
     job_id = awx.call("POST", f"/api/v2/job_templates/{template_id}/launch/", body, expect=(201,))["job"]
     awx.wait_job(job_id, timeout=timeout)
     deadline = time.monotonic() + 120
@@ -154,8 +158,8 @@ def objects_of(awx: Awx, kind: str, organization: int) -> dict[str, dict]:
 
 
 def remove_organization(awx: Awx, name: str, job_ids: list[int], projects_root: Path, project_folder: str) -> None:
-    """The jobs, then every object of the organization, then the organization; the manual
-    project's folder."""
+    """The jobs, then every object of the organization, then the organization, the instance
+    groups named like it (<prefix>-S2P ...); the manual project's folder."""
     for job_id in job_ids:
         awx.delete(f"/api/v2/jobs/{job_id}/")
     for org in awx.call("GET", f"/api/v2/organizations/?name={name}")["results"]:
@@ -163,6 +167,8 @@ def remove_organization(awx: Awx, name: str, job_ids: list[int], projects_root: 
             for item in objects_of(awx, kind, org["id"]).values():
                 awx.delete(f"/api/v2/{kind}/{item['id']}/")
         awx.delete(f"/api/v2/organizations/{org['id']}/")
+    for group in awx.call("GET", f"/api/v2/instance_groups/?name__startswith={name.split('S2P')[0]}S2P")["results"]:
+        awx.delete(f"/api/v2/instance_groups/{group['id']}/")  # global objects, named like the organization
     shutil.rmtree(projects_root / project_folder, ignore_errors=True)
     for leftover in (f".{project_folder}.tar", f"{project_folder}.lock"):  # the copy's archive, AWX's lock
         (projects_root / leftover).unlink(missing_ok=True)

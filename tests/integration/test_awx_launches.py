@@ -103,7 +103,8 @@ def copy(lab, awx, request, tmp_path_factory):
             cleanup_checked(lab, prefix)
 
 
-def run(awx: Awx, copy: dict, name: str, answers: dict | None = None, defaults: bool = True) -> Job:
+def run(awx: Awx, copy: dict, name: str, answers: dict | None = None, defaults: bool = True,
+        instance_groups: list[int] | None = None) -> Job:
     """Launch a template of the copy. defaults: every question the answers leave out keeps its
     default, as AWX's launch form pre-fills it (the survey as AWX stores it)."""
     template = copy["templates"][name]
@@ -111,7 +112,7 @@ def run(awx: Awx, copy: dict, name: str, answers: dict | None = None, defaults: 
     if defaults and template["survey_enabled"]:
         spec = awx.call("GET", f"/api/v2/job_templates/{template['id']}/survey_spec/")
         extra_vars = launch_extra_vars({"name": name, "survey_enabled": True, "survey_spec": spec}, extra_vars)
-    job = launch(awx, template["id"], extra_vars)
+    job = launch(awx, template["id"], extra_vars, instance_groups=instance_groups)
     copy["jobs"].append(job.id)
     copy["launched"].add(name)
     assert_no_secret(job, copy)
@@ -192,6 +193,7 @@ def test_site_job_converges_the_copy_in_the_execution_environment(site, copy, la
     (ee,) = copy["ee"].values()
     assert first.record["execution_environment"] == ee["id"]
     assert "s2p/ee:latest" in first.record["job_args"], first.record["job_args"]  # the container's command
+    assert first.record["summary_fields"]["instance_group"]["name"] == f"{prefix}-S2P ESOC"  # the first of *estate
     assert result_of(first, SUMMARY)["msg"][-1].endswith("changed in this run")
     neocc, domain = f"{prefix}-neocc", copy["model"]["s2p_domain"]
     # neocc: dev 1, ire 3, preope 1 at esrin, ope 3 at esrin and 3 at esoc; flyeye-1's VMs
@@ -241,16 +243,19 @@ def test_provision_vms_with_explicit_answers_brings_back_a_removed_vm(awx, copy,
     neocc = f"{copy['prefix']}-neocc"
     vcsim = Vcsim(endpoint_with_password(lab))
     try:
-        (vm, *_rest) = vcsim.vms(f"esoc-{neocc}-ope-")
+        (vm, *_rest) = vcsim.vms(f"esrin-{neocc}-ope-")
         gone = vm.name
         if vm.runtime.powerState == "poweredOn":
             _wait(vm.PowerOffVM_Task())
         _wait(vm.Destroy_Task())
     finally:
         vcsim.close()
+    (esrin,) = awx.call("GET", f"/api/v2/instance_groups/?name={copy['prefix']}-S2P%20ESRIN")["results"]
     job = succeeded(run(awx, copy, "S2P provision VMs",
-                        {"vm__projects": [neocc], "vm__sites": ["esoc"], "vm__environments": ["ope"]}))
+                        {"vm__projects": [neocc], "vm__sites": ["esrin"], "vm__environments": ["ope"]},
+                        instance_groups=[esrin["id"]]))
     assert job.changed_tasks(), "the job did not recreate the VM"
+    assert job.record["instance_group"] == esrin["id"]  # the site's own group, chosen at launch
     assert gone in vm_names(lab, gone)
 
 

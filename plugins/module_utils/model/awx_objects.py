@@ -77,17 +77,26 @@ def _survey_element(question, choices):
     return element
 
 
-def job_templates(templates, choices, names):
+def job_templates(templates, choices, names, instance_groups=None):
     """The job templates as awx.awx.job_template takes them: the credential of each backend
-    (`names`, from credential_names), the survey with its choices computed."""
+    (`names`, from credential_names), the survey with its choices computed, and the instance
+    groups the template runs in: those of the sites of its `instance_groups`, in that order,
+    from `instance_groups` ({site: {name: ...}})."""
+    groups = instance_groups or {}
     out = []
     for jt in templates:
         spec = [_survey_element(q, choices) for q in jt.get("survey") or []]
         unknown = [b for b in jt.get("backends") or [] if b not in names]
         if unknown:
             raise S2PError("no credential type for the backends %s" % unknown, obj="job template %s" % jt["name"])
+        sites = jt.get("instance_groups") or []
+        missing = [site for site in sites if site not in groups]
+        if missing:
+            raise S2PError("no instance group for the sites %s (awx_instance_groups has %s)"
+                           % (missing, sorted(groups)), obj="job template %s" % jt["name"])
         survey = {"name": jt["name"], "description": jt["description"], "spec": spec} if spec else {}
         out.append({"name": jt["name"], "description": jt["description"], "playbook": jt["playbook"],
                     "credentials": [names[b] for b in jt.get("backends") or []],
+                    "instance_groups": [groups[site]["name"] for site in sites],
                     "extra_vars": jt.get("extra_vars") or {}, "survey_enabled": len(spec) > 0, "survey_spec": survey})
     return out

@@ -48,14 +48,24 @@ def test_job_templates_with_surveys():
     names = awx_objects.credential_names(TYPES)
     site, unit = awx_objects.job_templates(TEMPLATES, {"projects": ["neocc", "dish"]}, names)
     assert site == {"name": "S2P site", "description": "all", "playbook": "playbooks/site.yml",
-                    "credentials": ["S2P Vault", "S2P DNS"], "extra_vars": {}, "survey_enabled": False,
-                    "survey_spec": {}}
+                    "credentials": ["S2P Vault", "S2P DNS"], "instance_groups": [], "extra_vars": {},
+                    "survey_enabled": False, "survey_spec": {}}
     assert unit["survey_enabled"] and unit["extra_vars"] == {"state": "present"}
     project, stages, days = unit["survey_spec"]["spec"]
     assert project == {"question_name": "Project", "question_description": "", "variable": "project",
                        "type": "multiplechoice", "required": True, "choices": ["neocc", "dish"], "default": ""}
     assert stages["choices"] == ["a", "b"] and stages["default"] == "a\nb" and stages["required"] is False
     assert (days["default"], days["min"], days["max"]) == (30, 1, 90) and "choices" not in days
+
+
+def test_job_templates_run_in_the_instance_groups_of_their_sites():
+    names = awx_objects.credential_names(TYPES)
+    groups = {"esoc": {"name": "S2P ESOC"}, "esrin": {"name": "S2P ESRIN"}}
+    own = [dict(TEMPLATES[0], instance_groups=["esrin"]), dict(TEMPLATES[1], instance_groups=["esoc", "esrin"])]
+    site, unit = awx_objects.job_templates(own, {"projects": ["neocc"]}, names, groups)
+    assert site["instance_groups"] == ["S2P ESRIN"] and unit["instance_groups"] == ["S2P ESOC", "S2P ESRIN"]
+    with pytest.raises(S2PError, match=r"S2P site: no instance group for the sites \['esec'\]"):
+        awx_objects.job_templates([dict(TEMPLATES[0], instance_groups=["esec"])], {}, names, groups)
 
 
 def test_job_templates_refuse_unknown_choices_and_backends():
