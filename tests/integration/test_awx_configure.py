@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from awx_helpers import ROOT, VENV_BIN, _Loader, load_awx_data
+from awx_jobs import remove_organization
 from awx_service_helpers import Awx
 
 pytestmark = [pytest.mark.awx, pytest.mark.xdist_group("awx")]
@@ -64,16 +64,7 @@ def awx(lab) -> Awx:
 
 def remove_prefixed(awx: Awx, lab: dict, prefix: str) -> None:
     """Every object awx_configure.yml made under the prefix (its organization's content first)."""
-    org_name = f"{prefix}S2P"
-    orgs = awx.call("GET", f"/api/v2/organizations/?name={org_name}")["results"]
-    for org in orgs:
-        for kind in ("job_templates", "inventories", "projects", "credentials", "execution_environments"):
-            for item in awx.call("GET", f"/api/v2/{kind}/?organization={org['id']}&page_size=200")["results"]:
-                awx.delete(f"/api/v2/{kind}/{item['id']}/")
-        awx.delete(f"/api/v2/organizations/{org['id']}/")
-    root = Path(lab["awx"]["projects_root"])
-    shutil.rmtree(root / f"{prefix}esa.s2p", ignore_errors=True)
-    (root / f".{prefix}esa.s2p.tar").unlink(missing_ok=True)
+    remove_organization(awx, f"{prefix}S2P", [], Path(lab["awx"]["projects_root"]), f"{prefix}esa.s2p")
 
 
 @pytest.fixture(scope="module")
