@@ -136,6 +136,9 @@ def plant(lab: dict, prefix: str, marker: str) -> dict:
         service = client.services.get(f"{neocc}-preope_web")
         service.remove()
         planted["service"] = (f"{neocc}-preope", service.name)
+        scaled = client.services.get(f"{neocc}-ope_api")  # `docker service scale`: no label changes
+        scaled.scale(3)
+        planted["scaled"] = (f"{neocc}-ope", scaled.name)
     finally:
         client.close()
     return planted
@@ -194,10 +197,16 @@ def test_no_drift_on_the_converged_copy_then_every_planted_object_is_reported(
     [row] = by_name[("stacks", stack)]
     assert f"create service {service}" in row["summary"], row
 
-    planted_names = {vm, planted["gone"], planted["dns"], group, planted["credential"], planted["stack secret"], stack}
+    stack_scaled, scaled = planted["scaled"]
+    scaled_rows = by_name[("stacks", stack_scaled)]  # one stack of an environment at two sites: a row each
+    assert {r["site"] for r in scaled_rows} == {"esoc", "esrin"}, scaled_rows
+    assert all(f"update service {scaled} (3 replicas, not 1)" in r["summary"] for r in scaled_rows), scaled_rows
+
+    planted_names = {vm, planted["gone"], planted["dns"], group, planted["credential"], planted["stack secret"], stack,
+                     stack_scaled}
     assert {row["name"] for row in rows} == planted_names, rows  # nothing else: no false positive
     message = drifted.result(FAIL)["msg"]
-    assert message.startswith("7 objects drifted from the model (dns 1, identity 1, stacks 2, vault 1, vsphere 2)")
+    assert message.startswith("8 objects drifted from the model (dns 1, identity 1, stacks 3, vault 1, vsphere 2)")
     assert str(report) in message
     table = drifted.result(TABLE)["msg"]
     assert table[0].split() == ["site", "backend", "kind", "name", "change"] and len(table) == len(rows) + 3

@@ -188,6 +188,10 @@ class StackEngine(object):
             elif (existing["Spec"].get("Labels") or {}).get(HASH_LABEL) != spec_hash(normalised):
                 plan["actions"].append("update service %s" % service["docker_name"])
                 plan["update"][service["docker_name"]] = (existing, normalised)
+            elif live_changes(existing, normalised):
+                plan["actions"].append("update service %s (%s)" % (service["docker_name"],
+                                                                  "; ".join(live_changes(existing, normalised))))
+                plan["update"][service["docker_name"]] = (existing, normalised)
             else:
                 plan["kept"][service["docker_name"]] = (existing, normalised)
         for docker_name in services:
@@ -484,12 +488,48 @@ def _matches(labels, constraints):
 
 
 def _spec_of(service):
-    """The normalised spec we stored on a service, for diffs (services not made here: their image)."""
+    """The normalised spec we stored on a service, for diffs, with the replicas and image it has
+    now (changed by hand, they differ); services not made here: their image."""
     labels = service["Spec"].get("Labels") or {}
+    live_image = service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
     try:
-        return json.loads(labels[SPEC_LABEL])
+        spec = json.loads(labels[SPEC_LABEL])
     except (KeyError, ValueError):
-        return {"image": service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")}
+        return {"image": live_image}
+    replicas = _live_replicas(service)
+    if spec.get("mode") == "replicated" and replicas is not None:
+        spec["replicas"] = replicas
+    if spec.get("image") != live_image and _image_drifted(live_image, spec.get("image")):
+        spec["image"] = live_image
+    return spec
+
+
+def _live_replicas(service):
+    return ((service["Spec"].get("Mode") or {}).get("Replicated") or {}).get("Replicas")
+
+
+def _image_drifted(live, wanted):
+    """A tag-only wanted image matches a live `tag@digest` (what `docker service` resolves)."""
+    live = live or ""
+    if "@" not in (wanted or ""):
+        live = live.split("@")[0]
+    return live != wanted
+
+
+def live_changes(existing, normalised):
+    """What was changed on a service behind the collection's back that the spec hash label
+    cannot show (`docker service scale`, `docker service update --image`): one phrase each."""
+    out = []
+    if normalised["mode"] == "replicated":
+        replicas = _live_replicas(existing)
+        if replicas != normalised["replicas"]:
+            out.append("%s replicas, not %d" % (replicas, normalised["replicas"]))
+    elif "Global" not in (existing["Spec"].get("Mode") or {}):
+        out.append("not global")
+    image = existing["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image")
+    if _image_drifted(image, normalised["image"]):
+        out.append("image %s, not %s" % (image, normalised["image"]))
+    return out
 
 
 def _service_spec(stack, normalised, networks, ids, order="start-first"):
