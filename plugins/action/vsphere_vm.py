@@ -50,6 +50,7 @@ class ActionModule(ActionBase):
             len(todo), len(vms), chunk))
         merged = dict((vm["name"], vm) for vm in planned["vms"])
         diff, failures, done = [], {}, []
+        folders = args.pop("remove_empty_folders", None)
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             out = self._execute_module(module_args=dict(args, vms=part), task_vars=task_vars)
@@ -68,6 +69,15 @@ class ActionModule(ActionBase):
         vms_out = [merged[vm["name"]] for vm in planned["vms"]]
         counts = dict((action, sum(1 for vm in vms_out if vm["action"] == action)) for action in ACTIONS)
         result.update(changed=True, vms=vms_out, counts=counts)
+        if folders and not failures:
+            # once every chunk's VMs are gone: one more run that removes only the emptied folders
+            out = self._execute_module(module_args=dict(args, vms=[], remove_empty_folders=folders),
+                                       task_vars=task_vars)
+            if out.get("failed"):
+                result.update(out)
+                return result
+            result.update(folders_removed=out.get("folders_removed", []), folder_notes=out.get("folder_notes", []))
+            diff.extend(out.get("diff") or [])
         if self._task.diff:
             result["diff"] = diff
         if failures:

@@ -84,6 +84,15 @@ options:
         it got.
     type: int
     default: 0
+  remove_empty_folders:
+    description:
+      - With O(state=absent), inventory paths of folders (V(/<datacenter>/vm/...)) to remove once the batch's VMs
+        are gone, when they hold nothing else; a folder that still holds anything is kept and named in
+        RV(folder_notes). Deepest first, so a project's folder goes after its environments' folders.
+      - The role C(esa.s2p.vm) passes the folders of the VMs it removes and their parents (the project's folder).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - esa.s2p.vsphere
   - esa.s2p.vsphere.action_group
@@ -126,6 +135,14 @@ EXAMPLES = r"""
   esa.s2p.vsphere_vm:
     vms: "{{ s2p_model.vms | selectattr('environment', 'equalto', 'ire') }}"
     state: absent
+
+- name: Remove a project's VMs and the folders they leave empty
+  esa.s2p.vsphere_vm:
+    vms: "{{ neocc_vms }}"
+    state: absent
+    remove_empty_folders:
+      - /ESRIN/vm/s2p/pd/neocc/ire
+      - /ESRIN/vm/s2p/pd/neocc
 """
 
 RETURN = r"""
@@ -142,6 +159,16 @@ vms:
     instance_uuid: {description: vCenter instance UUID (null for a VM only predicted in check mode)., type: str}
     folder: {description: Inventory path of the VM's folder., type: str}
     notes: {description: Things worth knowing that are not errors., type: list, elements: str}
+folders_removed:
+  description: Folders of O(remove_empty_folders) removed (or, in check mode, to remove).
+  type: list
+  elements: str
+  returned: always
+folder_notes:
+  description: Folders of O(remove_empty_folders) kept, and what they still hold.
+  type: list
+  elements: str
+  returned: always
 counts:
   description: Number of VMs per action.
   type: dict
@@ -169,6 +196,7 @@ def main():
         task_timeout=dict(type="int", default=3600),
         customize=dict(type="bool", default=True),
         progress_every=dict(type="int", default=0),  # used by the action plugin only
+        remove_empty_folders=dict(type="list", elements="str", default=[]),
     ), supports_check_mode=True)
     try:
         result = converge(module.params, module.check_mode, module._diff, lambda: vsphere_client(module))

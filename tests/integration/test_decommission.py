@@ -106,6 +106,11 @@ def test_report_first_then_only_the_project_is_removed(lab, run_playbook, prefix
     assert after == only(before, b)
     assert count(only(before, b)) > 15
     assert vm_picture(session, prefix) == {n: v for n, v in vms_before.items() if b in n}
+    # the folders its VMs leave empty go too (environments', then the project's); b's stay
+    assert session.folder(f"/ESRIN/vm/s2p/pd/{a}") is None
+    assert session.folder(f"/ESRIN/vm/s2p/pd/{b}/ire") is not None
+    predicted, done = [r["folders_removed"] for r in removed.results("Converge the selected VMs in one batch")]
+    assert sorted(done) == sorted(predicted) == sorted(f"/ESRIN/vm/s2p/pd/{a}{env}" for env in ("", "/ire", "/preope"))
 
     again = run_playbook(PLAYBOOKS / "decommission.yml", inventory=inventory,
                          extravars={"project": a, "decommission_confirm": True})

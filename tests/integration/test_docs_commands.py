@@ -91,10 +91,8 @@ def _check_onboarding(lab: dict, section: str, run: DocRun, renamed: dict) -> No
         services = leftovers(lab, project).get("swarm", [])
         assert {f"{project}-{env}_{svc}" for env in ("ire", "preope") for svc in ("web", "api")} <= set(services)
     if section.startswith("5."):
-        left = leftovers(lab, project)
-        # Known gap: vsphere_vm removes VMs, never folders, so the project's emptied folders stay.
-        vsphere = [path for path in left.pop("vsphere", []) if not path.rstrip("/").endswith(project)]
-        assert left == {} and vsphere == [], f"decommission.yml left objects of the project: {left} {vsphere}"
+        left = leftovers(lab, project)  # its VMs' emptied folders too
+        assert left == {}, f"decommission.yml left objects of the project: {left}"
 
 
 def _check_project_environments(lab: dict, section: str, run: DocRun, renamed: dict) -> None:

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
+from ansible_collections.esa.s2p.plugins.module_utils.vsphere import folder_prune
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.client import vim
 from ansible_collections.esa.s2p.plugins.module_utils.vsphere.inventory import (
     ATTRIBUTE_PREFIX,
@@ -207,6 +208,19 @@ class Converger(object):
         if self.failures:
             raise BatchFailed(self.failures)
 
+    def remove_folders(self, empty):
+        """The folders the batch left empty, deepest first, one after the other (a folder's
+        removal must end before its parent's)."""
+        if self.failures:
+            return
+        for path, folder in empty:
+            outcome = self.client.run_tasks([("removing folder %s" % path, folder.ref.Destroy_Task)], 1,
+                                            self.task_timeout)
+            (_result, error), = outcome.values()
+            if error is not None:
+                self.failures["folder " + path] = str(error)
+                raise BatchFailed(self.failures)
+
     def _create(self, plans):
         for plan in plans:
             self._folders(plan)
@@ -328,15 +342,19 @@ def _returns(task):
     return lambda: task
 
 
-def batch_result(plans, diff):
-    """The vsphere_vm result of `plans`: changed, vms, counts by action, and the diff when asked."""
+def batch_result(plans, diff, empty_folders=(), folder_notes=()):
+    """The vsphere_vm result of `plans`: changed, vms, counts by action, the folders removed (or
+    to remove), and the diff when asked."""
     vms = [p.result() for p in plans]
     counts = dict((a, 0) for a in ("create", "update", "destroy", "none"))
     for vm in vms:
         counts[vm["action"]] += 1
-    result = {"changed": any(p.changed for p in plans), "vms": vms, "counts": counts}
+    result = {"changed": any(p.changed for p in plans) or bool(empty_folders), "vms": vms, "counts": counts,
+              "folders_removed": [path for path, _obj in empty_folders], "folder_notes": list(folder_notes)}
     if diff:
-        result["diff"] = [p.diff() for p in plans if p.changed]
+        result["diff"] = [p.diff() for p in plans if p.changed] + [
+            {"before_header": path, "after_header": path, "before": {"folder": path}, "after": {}}
+            for path, _obj in empty_folders]
     return result
 
 
@@ -351,6 +369,12 @@ def converge(params, check_mode, diff, new_client):
         raise ValidationError(["parallel and task_timeout: must be at least 1"])
     if params["progress_every"] < 0:
         raise ValidationError(["progress_every: must be 0 (no progress lines) or a number of VMs"])
+    folders = params.get("remove_empty_folders") or []
+    problems = folder_prune.check_paths(folders)
+    if folders and params["state"] != "absent":
+        problems.append("remove_empty_folders: only with state absent (the folders a removed batch leaves empty)")
+    if problems:
+        raise ValidationError(problems)
     wanted = normalise_batch(params["vms"], params["state"])
     client = new_client()
     converger = Converger(client, parallel=params["parallel"], task_timeout=params["task_timeout"],
@@ -359,10 +383,15 @@ def converge(params, check_mode, diff, new_client):
     try:
         with client:
             plans = converger.plan(wanted)
-            result = batch_result(plans, diff)
+            try:
+                empty, notes = folder_prune.plan_removal(converger.inventory, folders, plans)
+            except ValueError as exc:
+                raise ValidationError([str(exc)]) from exc
+            result = batch_result(plans, diff, empty, notes)
             if result["changed"] and not check_mode:
                 converger.apply(plans)
-                result = batch_result(plans, diff)
+                converger.remove_folders(empty)
+                result = batch_result(plans, diff, empty, notes)
     except BatchFailed as exc:
         exc.result = batch_result(plans, diff)
         raise
