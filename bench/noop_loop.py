@@ -5,8 +5,10 @@ started, the module runs and the requests per backend (which do not depend on th
 
 --keep leaves the copy in the lab and prints its prefix; --prefix PREFIX re-runs on such a copy
 without converging it first (the copy of a prefix is always the same model); the last run without
---keep removes it (leftovers checked). Not a benchmark of `make bench` (no bench_ prefix): it
-writes no results.
+--keep removes it (leftovers checked; --reruns 0 only removes it). Every copy of a factor takes the
+same addresses (scale_model.py), so a kept copy makes bench_scale.py's run of that factor fail on
+reverse DNS names another owner holds: remove it first. Not a benchmark of `make bench` (no
+bench_ prefix): it writes no results.
 
   python bench/noop_loop.py [--factor 1] [--reruns 2] [--profile] [--keep] [--prefix PREFIX]
 """
@@ -35,6 +37,14 @@ def _line(name: str, run: dict) -> str:
             f"requests {run['requests']} load {run['load']}")
 
 
+def _top(tasks: list[dict], count: int) -> str:
+    """The tasks that took most CPU (up to the next task's start: a task of the free strategy
+    shares it with the tasks started beside it), one line each."""
+    spent = sorted(((after["cpu"] - task["cpu"], task) for task, after in zip(tasks, tasks[1:], strict=False)),
+                   key=lambda pair: -pair[0])
+    return "\n".join(f"   {cpu:5.2f}s cpu {task['action']:<32} {task['task'][:70]}" for cpu, task in spent[:count])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--factor", type=int, default=1)
@@ -44,6 +54,7 @@ def main() -> None:
     parser.add_argument("--prefix", help="re-run on the copy an earlier --keep left (no first run)")
     parser.add_argument("--stages", action="store_true", help="print seconds and requests per stage")
     parser.add_argument("--dump", type=Path, help="copy each run's plays.json and tasks.json into this folder")
+    parser.add_argument("--top", type=int, default=0, help="print the N tasks of each run that took most CPU")
     args = parser.parse_args()
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda number, frame: sys.exit(f"noop_loop: stopped by signal {number}"))
@@ -66,6 +77,8 @@ def main() -> None:
                     args.dump.mkdir(parents=True, exist_ok=True)
                     for kind in ("plays", "tasks"):
                         shutil.copy(Path(tmp) / f"{kind}.json", args.dump / f"{name}-{kind}.json")
+                if args.top:
+                    print(_top(json.loads((Path(tmp) / "tasks.json").read_text()), args.top), flush=True)
                 if args.stages:
                     print(json.dumps(run["stages"]), flush=True)
                 if is_rerun and run["changed"]:
