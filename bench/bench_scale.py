@@ -8,7 +8,10 @@ Per factor, on a copy named with a random prefix (removed at the end, leftovers 
 and the floor (bench/scale_floor.py: the reads a no-op needs, bare, plus an empty playbook).
 Every run goes through counting proxies (bench/counting_proxies.py), one per backend, named in a
 private copy of the lab's endpoints.json (S2P_LAB_DIR): requests per backend are exact, and split
-by stage with the plays' start times (bench/callback_plugins/s2p_stage_times.py).
+by stage with the plays' start times (bench/callback_plugins/s2p_stage_times.py). Each run also
+records what the machine's load does not change: the tasks started, the host results that were
+not skipped, the module runs (scale_stages.task_counts) and cpu_s, the CPU seconds of
+ansible-playbook with its workers and modules.
 
 Writes bench/results/scale.json, one row per factor and phase (rows of other factors are kept,
 so `--factors 16` adds to an earlier `--factors 1,4`); the anchor is the floor (ratio = floor /
