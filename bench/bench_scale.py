@@ -8,7 +8,10 @@ Per factor, on a copy named with a random prefix (removed at the end, leftovers 
 and the floor (bench/scale_floor.py: the reads a no-op needs, bare, plus an empty playbook).
 Every run goes through counting proxies (bench/counting_proxies.py), one per backend, named in a
 private copy of the lab's endpoints.json (S2P_LAB_DIR): requests per backend are exact, and split
-by stage with the plays' start times (bench/callback_plugins/s2p_stage_times.py).
+by stage with the plays' start times (bench/callback_plugins/s2p_stage_times.py). Each run also
+records what the machine's load does not change: the tasks started, the host results that were
+not skipped, the module runs (scale_stages.task_counts) and cpu_s, the CPU seconds of
+ansible-playbook with its workers and modules.
 
 Writes bench/results/scale.json, one row per factor and phase (rows of other factors are kept,
 so `--factors 16` adds to an earlier `--factors 1,4`); the anchor is the floor (ratio = floor /
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -33,7 +37,7 @@ import yaml
 from counting_proxies import DnsProxy, DockerSocketProxy, LdapProxy, proxy_cert
 from results_io import RESULTS, result, timer, write
 from scale_model import scaled_model, sizes
-from scale_stages import per_stage, stage_windows
+from scale_stages import per_stage, stage_windows, task_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
@@ -109,16 +113,19 @@ class Proxies:
 
 def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = False, profile: bool = False) -> dict:
     proxies.reset()
-    times = workdir / "plays.json"
+    times, tasks = workdir / "plays.json", workdir / "tasks.json"
     callbacks = ["s2p_stage_times"] + (["ansible.posix.profile_tasks"] if profile else [])
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), S2P_LAB_DIR=str(proxies.lab_dir),
                ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).resolve().parent / "callback_plugins"),
                ANSIBLE_CALLBACKS_ENABLED=",".join(callbacks), S2P_STAGE_TIMES=str(times),
-               PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
+               S2P_TASK_TIMES=str(tasks), PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
                str(ROOT / "playbooks" / "site.yml"), "-e", f"@{extravars}"] + (["--check"] if check else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with timer() as elapsed:
         proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode:  # the failure itself (a long progress list can follow it), then the end
         fatal = proc.stdout.rfind("fatal: ")
         raise RuntimeError("site.yml failed:\n" + (proc.stdout[fatal:fatal + 3000] + "\n...\n" if fatal >= 0 else "")
@@ -129,10 +136,11 @@ def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = Fal
         print("\n".join(lines[start + 1:]), flush=True)
     recap = [line for line in lines if line.startswith("localhost")][-1]
     events = proxies.events()
-    return {"seconds": elapsed(), "changed": int(recap.split("changed=")[1].split()[0]),
+    return {"seconds": elapsed(), "cpu_s": round(cpu_s, 2), "changed": int(recap.split("changed=")[1].split()[0]),
             "changed_tasks": _changed_tasks(lines),
             "requests": {backend: len(found) for backend, found in events.items()},
             "requests_by_call": {backend: _by_call(found) for backend, found in events.items()},
+            **task_counts(json.loads(tasks.read_text())),
             "stages": per_stage(stage_windows(json.loads(times.read_text())), events)}
 
 

@@ -36,3 +36,20 @@ def per_stage(windows, events: dict) -> dict:
             if count:
                 entry["requests"][backend] = entry["requests"].get(backend, 0) + count
     return stages
+
+
+# Actions that run inside the controller's worker without starting a module (the model's
+# validation is an action plugin of its own); every other action that ran is a module run.
+CONTROLLER_ACTIONS = {"esa.s2p.model_validate"} | {f"ansible.builtin.{name}" for name in (
+    "set_fact", "debug", "assert", "fail", "add_host", "meta", "include_tasks", "include_role",
+    "import_tasks", "import_role", "include_vars", "group_by", "validate_argument_spec")}
+
+
+def task_counts(tasks: list[dict]) -> dict:
+    """What a run did, whatever the machine's load: tasks started, host results that were not
+    skipped, and module runs (those of them that started a module)."""
+    ran = [(task, sum(n for status, n in task["results"].items() if status != "skipped")) for task in tasks]
+    controller = CONTROLLER_ACTIONS | {name.split(".", 2)[2] for name in CONTROLLER_ACTIONS
+                                       if name.startswith("ansible.builtin.")}
+    return {"tasks": len(tasks), "host_results": sum(n for _task, n in ran),
+            "module_runs": sum(n for task, n in ran if task["action"] not in controller)}

@@ -80,3 +80,14 @@ def test_plays_become_stages_and_model_plays_count_with_the_next_stage():
     assert {name: entry["s"] for name, entry in stages.items()} == {
         "model": 1, "preflight": 2, "vms": 7, "dns": 5, "summary": 1}
     assert stages["dns"]["requests"] == {"dns": 2}
+
+
+def test_task_counts_leave_out_skipped_results_and_controller_actions():
+    stages_of = _load("scale_stages")
+    tasks = [{"task": "validate", "action": "esa.s2p.model_validate", "results": {"ok": 1}},
+             {"task": "plan", "action": "set_fact", "results": {"ok": 1}},
+             {"task": "converge", "action": "esa.s2p.vsphere_vm", "results": {"ok": 1}},
+             {"task": "health", "action": "esa.s2p.swarm_health", "results": {"changed": 2, "failed": 1}},
+             {"task": "prune", "action": "esa.s2p.vsphere_vm", "results": {"skipped": 1}},
+             {"task": "report", "action": "ansible.builtin.debug", "results": {"ok": 1}}]
+    assert stages_of.task_counts(tasks) == {"tasks": 6, "host_results": 7, "module_runs": 4}

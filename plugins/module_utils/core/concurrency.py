@@ -37,3 +37,12 @@ def bounded_map(func, items, workers):
             results.append(None)
             error = error or exc
     return results, succeeded, error
+
+
+def bounded_map_or_raise(func, items, workers):
+    """[func(item)...] in order, `workers` at a time, for reads: the first error is raised once
+    every call has finished."""
+    results, _succeeded, error = bounded_map(func, items, workers)
+    if error is not None:
+        raise error
+    return results

@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map_or_raise
 from ansible_collections.esa.s2p.plugins.module_utils.model import naming
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems, item_path
 
@@ -91,10 +92,16 @@ def role_differences(wanted, current):
             != (sorted(wanted[f]) if f == "token_policies" else wanted[f])]
 
 
+# Reads in flight at once: Vault has no bulk read of policies, AppRoles or role IDs, so each
+# project environment costs its own requests; a few at a time keep that from adding up.
+WORKERS = 8
+
+
 def plan(vault, items):
     plans = []
-    for item in items:
-        policy, role = vault.policy_read(item["name"]), vault.approle_read(item["name"])
+    current = bounded_map_or_raise(lambda item: (vault.policy_read(item["name"]), vault.approle_read(item["name"])),
+                                   items, WORKERS)
+    for item, (policy, role) in zip(items, current):
         if item["state"] == "absent":
             action = "delete" if policy is not None or role is not None else "none"
             plans.append(dict(item=item, action=action, policy_changes=policy is not None,
@@ -139,8 +146,8 @@ def converge(vault, items, write):
     changed = any(p["action"] != "none" for p in plans)
     if changed and write:
         apply(vault, plans)
-    role_ids = dict((p["item"]["name"], vault.approle_role_id(p["item"]["name"])) for p in plans
-                    if p["item"]["state"] == "present" and (p["action"] == "none" or write))
+    names = [p["item"]["name"] for p in plans if p["item"]["state"] == "present" and (p["action"] == "none" or write)]
+    role_ids = dict(zip(names, bounded_map_or_raise(vault.approle_role_id, names, WORKERS)))
     result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
                                  role_id=role_ids.get(p["item"]["name"])) for p in plans])
     diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),

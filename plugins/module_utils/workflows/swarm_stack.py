@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import contextlib
 
+from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map_or_raise
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError, ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import (
     fill_vault_secrets,
@@ -28,6 +29,10 @@ from ansible_collections.esa.s2p.plugins.module_utils.swarm.secrets import (
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack import StackEngine
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack_spec import validate_stacks
 from ansible_collections.esa.s2p.plugins.module_utils.vault.client import VaultCASConflict
+
+
+# Vault KV reads in flight at once: each secret is its own path (Vault has no bulk read).
+KV_READERS = 8
 
 
 class VaultSecrets(object):
@@ -45,6 +50,12 @@ class VaultSecrets(object):
             if isinstance(item, (str, int, float)):
                 self.hide(str(item))
         return entry
+
+    def reader(self, paths):
+        """read() for `paths`, each read once beforehand, KV_READERS at a time."""
+        paths = sorted(set(paths))
+        found = dict(zip(paths, bounded_map_or_raise(self.read, paths, KV_READERS)))
+        return lambda path: found[path] if path in found else self.read(path)
 
     def create(self, path, data):
         """Version 1 of `path` with check-and-set 0; None when another run created it first."""
@@ -106,7 +117,8 @@ def converge(params, check_mode, diff, new_swarm, new_vault, hide):
         stacks = validate_stacks(params["stacks"], params["known_sites"], params["secret_name_key"])
         with vault_for(stacks, params["vault"], new_vault, params["kv_mount"], hide) as source:
             if source is not None:
-                fill_vault_secrets(stacks, source.mount, source.read)
+                wanted = [secret["vault_path"] for _stack, secret in vault_secrets(stacks)]
+                fill_vault_secrets(stacks, source.mount, source.reader(wanted))
             for stack in stacks:  # secret values must never come back, even inside error messages
                 for secret in stack["secrets"].values():
                     if secret["data"] is not None:
