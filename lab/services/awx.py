@@ -39,7 +39,7 @@ from services import dockerd, git_server
 
 NAME = "awx"
 APT = ["postgresql-15", "redis-server", "libldap2-dev", "libsasl2-dev", "libxmlsec1-dev", "libpq-dev",
-       "pkg-config", "util-linux"]
+       "pkg-config", "util-linux", "git"]  # git: the git server of its project (git_server)
 API_PORT = PORTS[NAME]["api"]
 PG_PORT = PORTS[NAME]["postgres"]
 URL = f"http://{HOST}:{API_PORT}"
