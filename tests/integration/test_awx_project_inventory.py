@@ -11,8 +11,8 @@ vcsim first. Then:
   inventory then holds every S2P VM that vcsim has (read with pyVmomi before and after), with the
   plugin's groups, and still the hand-made localhost and the inventory's own model variables;
 - the schedules (nightly certificate renewal with the survey's default, nightly drift check) exist
-  with their rrule in UTC and a next run in the future, and the drift template is a check job with
-  diff mode.
+  with their rrule in UTC and a next run in the future, and the drift template, launched, runs
+  ansible-playbook --check --diff (the lab's model: read-only).
 Everything is removed by prefix: the AWX objects, the project's branch and AWX's clone, the VMs."""
 
 from __future__ import annotations
@@ -79,6 +79,16 @@ def wait_unified(awx: Awx, path: str, timeout: float = 600) -> dict:
             return job
         assert time.monotonic() < deadline, f"{path} still {job['status']} after {timeout:.0f}s"
         time.sleep(2)
+
+
+def all_pages(awx: Awx, path: str) -> list[dict]:
+    """Every result of a listing (AWX pages at most 200)."""
+    results = []
+    while path:
+        page = awx.call("GET", path)
+        results += page["results"]
+        path = page["next"]
+    return results
 
 
 def container_starts(events_file: Path) -> dict[str, str]:
@@ -165,12 +175,12 @@ def test_the_inventory_update_runs_the_plugin_in_the_execution_environment(updat
 
 def test_the_awx_inventory_lists_the_vms_of_vcenter_with_their_groups(updated, awx):
     inventory = updated["inventory_before"]
-    hosts = awx.call("GET", f"/api/v2/inventories/{inventory['id']}/hosts/?page_size=1000")
-    names = {h["name"] for h in hosts["results"]}
-    assert hosts["count"] == len(names)
+    hosts = all_pages(awx, f"/api/v2/inventories/{inventory['id']}/hosts/?page_size=200")
+    names = {h["name"] for h in hosts}
+    assert len(hosts) == len(names)
     assert updated["vcenter"] >= {vm["name"] for vm in updated["vms"]}
     assert sorted(updated["vcenter"] - names) == []
-    groups = awx.call("GET", f"/api/v2/inventories/{inventory['id']}/groups/?page_size=500")["results"]
+    groups = all_pages(awx, f"/api/v2/inventories/{inventory['id']}/groups/?page_size=200")
     by_name = {g["name"]: g for g in groups}
     project_group = f"project_{updated['prefix'][:-1]}"
     for vm in updated["vms"]:
@@ -218,10 +228,21 @@ def test_the_schedules_run_nightly_in_utc(updated, awx):
     assert answers == {"S2P renew certificates": {"renew__days": 30}, "S2P drift check": {}}
 
 
-def test_the_drift_check_is_a_check_job_with_diff(updated, awx):
+def test_the_drift_check_runs_as_a_check_job_with_diff(updated, awx):
     """drift.yml refuses to run without --check --diff: AWX passes them for job type check and diff
-    mode (awx/main/tasks/jobs.py, RunJob.build_args)."""
+    mode (RunJob.build_args). A launch proves it: its command line has both and drift.yml's refusal
+    passes. What the job then finds depends on the shared lab (other tests change it meanwhile)."""
     template = job_template(awx, updated["org"], "S2P drift check")
     assert (template["playbook"], template["job_type"], template["diff_mode"]) == \
         ("playbooks/drift.yml", "check", True)
     assert yaml.safe_load(template["extra_vars"]) == {"drift__fail": True}
+    job_id = awx.call("POST", f"/api/v2/job_templates/{template['id']}/launch/", {})["job"]
+    try:
+        job = awx.wait_job(job_id, timeout=900)
+        ansible_playbook = job["job_args"][job["job_args"].index("ansible-playbook"):]
+        assert "--check" in ansible_playbook and "--diff" in ansible_playbook, job["job_args"]
+        refusal = awx.call("GET", f"/api/v2/jobs/{job_id}/job_events/?event=runner_on_ok&task="
+                                  + urllib.parse.quote("Refuse to run the site stages outside check mode"))
+        assert refusal["count"] == 1, f"job {job['status']}: {job['job_explanation']}"
+    finally:
+        awx.delete(f"/api/v2/jobs/{job_id}/")
