@@ -41,6 +41,7 @@ PORTS = {
     "pebble": {"acme": 14000, "management": 15000, "http01": 15002, "tlsalpn01": 15001},
     "dockerd": {},
     "awx": {"api": 18043, "postgres": 18432},
+    "git_server": {"git": 19418},
 }
 
 

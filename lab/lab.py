@@ -23,10 +23,11 @@ from common import STATE, Lab, LabError
 
 # Start order matters: BIND before Pebble (its DNS-01 resolver), the CA before all.
 SERVICES = ["vcsim", "slapd", "openbao", "bind", "pebble", "dockerd", "swarm_sites"]
-# Known but started only when named (`lab.py up awx`: minutes on a fresh machine). `status` and
+# Known but started only when named (`lab.py up awx`: minutes on a fresh machine; it starts
+# git_server, the git server of its project, too). `status` and
 # `down` without names include them: status shows one never started as "not started" (healthy),
 # one started and since dead as DOWN; down stops it.
-OPTIONAL = ["awx"]
+OPTIONAL = ["awx", "git_server"]
 # What the lab itself needs before any service: the lab CA is made with openssl.
 BASE_APT = ["openssl", "ca-certificates"]
 

@@ -35,15 +35,18 @@ from common import HOST, PORTS, ROOT, Health, Lab, LabError, port_open, run, wai
 sys.path.insert(0, str(ROOT / "lab" / "awx"))
 
 import awx_install
-from services import dockerd
+from services import dockerd, git_server
 
 NAME = "awx"
 APT = ["postgresql-15", "redis-server", "libldap2-dev", "libsasl2-dev", "libxmlsec1-dev", "libpq-dev",
-       "pkg-config", "util-linux"]
+       "pkg-config", "util-linux", "git"]  # git: the git server of its project (git_server)
 API_PORT = PORTS[NAME]["api"]
 PG_PORT = PORTS[NAME]["postgres"]
 URL = f"http://{HOST}:{API_PORT}"
 NODE = "s2p-lab-awx"  # CLUSTER_HOST_ID: fixed, so that the cached database fits every lab
+# Project updates (git clones) run in the control-plane execution environment: the lab's EE image,
+# built by `make ee` (it has git), never pulled (settings.py.in, _control_plane_ee()).
+CONTROL_PLANE_EE = "s2p/ee:latest"
 SYSTEM_UUID = "5a2b0000-1ab0-4a3c-9000-000000000001"
 ADMIN = "admin"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -151,6 +154,7 @@ def status(lab: Lab) -> Health:
 
 
 def up(lab: Lab) -> str:
+    git_server.up(lab)  # the git server of the lab AWX's project
     paths = _paths(lab)
     lab.dir(f"{NAME}/run")
     lab.dir(f"{NAME}/cache")
@@ -167,6 +171,7 @@ def up(lab: Lab) -> str:
     _start_postgres(lab)
     _start_redis(lab)
     _ensure_database(lab, built, venv)
+    _control_plane_ee(lab)
     _start_receptor(lab, venv)
     for name, args in PROCESSES.items():
         lab.spawn(name, [str(venv / "bin" / "python"), str(venv / "bin" / "awx-manage"), *args], env=_env(lab, venv),
@@ -278,7 +283,7 @@ def _write_config(lab: Lab, built: Path) -> bool:
         secret_key_file=_secret(lab, "secret-key"), websocket_secret_file=_secret(lab, "websocket-secret"),
         db_password_file=_secret(lab, "db-password"), host=HOST, pg_port=PG_PORT,
         redis_socket=paths["redis_sock"], data=paths["data"], projects_root=projects_root, node=NODE,
-        system_uuid=SYSTEM_UUID, build=built.name)
+        system_uuid=SYSTEM_UUID, build=built.name, control_plane_ee=CONTROL_PLANE_EE)
     changed = _read(paths["settings"]) != text.strip()
     if changed:
         paths["settings"].write_text(text)
@@ -422,6 +427,20 @@ def _ensure_database(lab: Lab, built: Path, venv: Path) -> None:
         handle.write(_secret(lab, "secret-key").read_text())
     partial.chmod(0o600)
     partial.replace(dump)
+
+
+def _control_plane_ee(lab: Lab) -> None:
+    """The managed "Control Plane Execution Environment" record runs the lab's image, never pulled.
+
+    register_default_execution_environments sets the image only when it bootstraps a database
+    (not on one restored from the cached dump) and never sets `pull`; AWX's API refuses to change
+    a managed record's image.  So every start sets both (before AWX runs: nothing caches it)."""
+    done = _psql(lab, "UPDATE main_executionenvironment SET image = '%s', pull = 'never' "
+                      "WHERE managed AND name = 'Control Plane Execution Environment' RETURNING id;"
+                 % CONTROL_PLANE_EE, database="awx")
+    if not done:
+        raise LabError(f"{NAME}: the database has no managed 'Control Plane Execution Environment' to point at "
+                       f"{CONTROL_PLANE_EE}")
 
 
 def _set_admin_password(lab: Lab, venv: Path) -> None:

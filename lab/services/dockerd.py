@@ -12,8 +12,8 @@ Images (no registry is reachable, so they are built here once):
                                 (systemd, docker.io, chrony, openssh-server, sssd, ...)
   s2p/busybox:latest            busybox-static with its applet links (tiny service images, httpd)
 Built on demand only (`ensure_image`, not by `up`):
-  s2p/ee-base:bookworm          mmdebstrap minbase + python3, pip, venv: the lab's base image of
-                                the AWX execution environment (lab/ee.py, `make ee`)
+  s2p/ee-base:bookworm          mmdebstrap minbase + python3, pip, venv, git: the lab's base image
+                                of the AWX execution environment (lab/ee_build.py, `make ee`)
 The Debian images carry a label with a hash of their mmdebstrap command line: an image built
 from another package list is built again by the next `up`.
 
@@ -66,12 +66,13 @@ ON_DEMAND_IMAGES = {"ee-base": "s2p/ee-base:bookworm"}
 DEBIAN_PACKAGES["ee-base"] = [
     # What ansible-builder's scripts run: `python3 -m pip` (Debian's pip: its ensurepip is
     # disabled for the system Python, so the definition sets skip_pip_install), assemble's
-    # `python3 -m venv`; TLS to the package registries.
-    "python3", "python3-pip", "python3-venv", "ca-certificates"]
+    # `python3 -m venv`; TLS to the package registries. git: the lab AWX runs its project updates
+    # (a git clone, awx/playbooks/project_update.yml) in this image as its control-plane EE.
+    "python3", "python3-pip", "python3-venv", "ca-certificates", "git"]
 # Kept in the image's apt configuration: the EE's system packages come without Recommends.
 APT_OPTIONS = {"ee-base": ['APT::Install-Recommends "false"']}
 # The smoke run of a freshly built Debian image (default: python3 --version).
-SMOKE = {"ee-base": ["python3", "-c", "import pip, ssl, venv; print('pip', pip.__version__, 'ssl and venv import')"]}
+SMOKE = {"ee-base": ["sh", "-c", "git --version && python3 -c 'import pip, ssl, venv'"]}
 RECIPE_LABEL = "s2p.recipe"
 DEBIAN_CMD = "/bin/bash"
 TEMPLATES = Path(__file__).resolve().parent.parent / "dockerd"

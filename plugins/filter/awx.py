@@ -47,7 +47,16 @@ def awx_job_templates(templates, choices, names, instance_groups=None):
         raise AnsibleFilterError(str(exc)) from exc
 
 
+def awx_schedules(schedules, templates):
+    try:
+        return awx_objects.schedules(_items("awx_schedules", schedules, "awx_schedules"),
+                                     _items("awx_schedules", templates, "awx_job_templates"))
+    except S2PError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
 class FilterModule(object):
     def filters(self):
         return {"awx_credential_names": awx_credential_names, "awx_credential_types": awx_credential_types,
-                "awx_credential_inputs": awx_credential_inputs, "awx_job_templates": awx_job_templates}
+                "awx_credential_inputs": awx_credential_inputs, "awx_job_templates": awx_job_templates,
+                "awx_schedules": awx_schedules}

@@ -1,25 +1,23 @@
 """playbooks/awx_configure.yml applied to the lab AWX (`make awx-up`) with inventories/lab, which
 selects awx/lab/controller.yml: the organization, execution environment (s2p/ee:latest, never
-pulled), the manual project holding a copy of this checkout, the inventory holding the lab model,
-the credential types, one credential of each with the lab's real connection values, and the job
-templates with their surveys. Everything is named with a random prefix (awx_lab_prefix) and
-removed afterwards, so the lab's own S2P objects are never touched.
+pulled), the git project of this checkout (published to the lab's git server), the inventory
+holding the lab model with its vCenter source, the credential types, one credential of each with
+the lab's real connection values, the job templates with their surveys and the schedules
+(test_awx_project_inventory.py runs the inventory update). Everything is named with a random
+prefix (awx_lab_prefix) and removed afterwards, so the lab's own S2P objects are never touched.
 
 A second apply changes nothing but the credentials that have a secret input: AWX never returns a
 secret, so awx.awx.credential cannot compare it and always sends it again (docs/awx.md)."""
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from awx_helpers import ROOT, VENV_BIN, _Loader, load_awx_data
-from awx_jobs import remove_organization
+from awx_apply_helpers import apply, branch_commit, changed_tasks, project_branch, remove_prefixed
+from awx_helpers import ROOT, _Loader, load_awx_data
 from awx_service_helpers import Awx
 
 pytestmark = [pytest.mark.awx, pytest.mark.xdist_group("awx")]
@@ -31,40 +29,12 @@ SECRET_TYPES = {t["name"] for t in DATA["awx_credential_types"]
                 if any(f.get("secret") and f["id"] in LAB_INPUTS.get(t["id"], {}) for f in t["inputs"]["fields"])}
 
 
-def apply(prefix: str) -> str:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    for name in [n for n in env if n.startswith(("CONTROLLER_", "TOWER_", "S2P_AWX_"))]:
-        del env[name]  # the lab's controller and inputs only
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
-                           str(ROOT / "playbooks" / "awx_configure.yml"), "-e", f"awx_lab_prefix={prefix}"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900)
-    assert proc.returncode == 0, f"awx_configure.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}"
-    return proc.stdout
-
-
-def changed_tasks(stdout: str) -> dict[str, int]:
-    """{task: number of changed results} from the default callback's output."""
-    counts, task = {}, None
-    for line in stdout.splitlines():
-        match = re.match(r"TASK \[(.+?)\] \*", line)
-        if match:
-            task = match.group(1)
-        elif line.startswith("changed: ["):
-            counts[task] = counts.get(task, 0) + 1
-    return counts
-
-
 @pytest.fixture(scope="module")
 def awx(lab) -> Awx:
     if "awx" not in lab:
         pytest.fail("the lab AWX is not up: run `make awx-up` (python3 lab/lab.py up awx) first")
     endpoint = lab["awx"]
     return Awx(endpoint["url"], endpoint["username"], Path(endpoint["password_file"]).read_text().strip())
-
-
-def remove_prefixed(awx: Awx, lab: dict, prefix: str) -> None:
-    """Every object awx_configure.yml made under the prefix (its organization's content first)."""
-    remove_organization(awx, f"{prefix}S2P", [], Path(lab["awx"]["projects_root"]), f"{prefix}esa.s2p")
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +61,10 @@ def test_the_objects_are_in_awx_as_the_lab_needs_them(applied, awx, lab):
     (ee,) = awx.call("GET", f"/api/v2/execution_environments/?organization={org['id']}")["results"]
     assert (ee["image"], ee["pull"]) == ("s2p/ee:latest", "never")
     (project,) = awx.call("GET", f"/api/v2/projects/?organization={org['id']}")["results"]
-    assert (project["scm_type"], project["local_path"], project["status"]) == ("", f"{prefix}esa.s2p", "ok")
-    copy = Path(lab["awx"]["projects_root"]) / project["local_path"]
-    assert (copy / "playbooks" / "site.yml").read_text() == (ROOT / "playbooks" / "site.yml").read_text()
-    assert (copy / ".build/collections/ansible_collections/esa/s2p/galaxy.yml").is_file()  # the link to the copy
+    assert (project["scm_type"], project["scm_url"], project["scm_branch"], project["status"]) == \
+        ("git", lab["git_server"]["url"], project_branch(prefix), "successful")
+    assert project["scm_revision"] == branch_commit(lab, project_branch(prefix))  # the published checkout
+    assert "playbooks/site.yml" in awx.call("GET", f"/api/v2/projects/{project['id']}/playbooks/")
     (inventory,) = awx.call("GET", f"/api/v2/inventories/?organization={org['id']}")["results"]
     hosts = awx.call("GET", f"/api/v2/inventories/{inventory['id']}/hosts/")["results"]
     assert [h["name"] for h in hosts] == ["localhost"]

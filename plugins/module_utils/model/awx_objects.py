@@ -2,7 +2,8 @@
 # Copyright: ESA S2P data-centre engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The AWX objects of esa.s2p (playbooks/awx_configure.yml) built from the data in awx/ and the
-names of the model: job templates with their surveys, credential types, credential inputs.
+names of the model: job templates with their surveys, credential types, credential inputs,
+schedules.
 
 This is a private file of esa.s2p: it may change at any time, do not import it
 from outside the collection.
@@ -96,7 +97,41 @@ def job_templates(templates, choices, names, instance_groups=None):
                            % (missing, sorted(groups)), obj="job template %s" % jt["name"])
         survey = {"name": jt["name"], "description": jt["description"], "spec": spec} if spec else {}
         out.append({"name": jt["name"], "description": jt["description"], "playbook": jt["playbook"],
+                    "job_type": jt.get("job_type", "run"), "diff_mode": jt.get("diff_mode", False),
                     "credentials": [names[b] for b in jt.get("backends") or []],
                     "instance_groups": [groups[site]["name"] for site in sites],
                     "extra_vars": jt.get("extra_vars") or {}, "survey_enabled": len(spec) > 0, "survey_spec": survey})
+    return out
+
+
+def schedules(items, templates):
+    """The schedules as awx.awx.schedule takes them: `extra_data` holds the answers of the job
+    template's survey, its defaults unless the schedule gives its own (AWX accepts no other variable
+    from a schedule of a template that does not ask for variables). Every problem of every
+    schedule is reported at once."""
+    by_name = dict((t["name"], t) for t in templates)
+    problems, out = [], []
+    for item in items:
+        name = item.get("name") or "(no name)"
+        missing = [key for key in ("name", "job_template", "rrule") if not item.get(key)]
+        if missing:
+            problems.append("schedule %s: %s missing" % (name, ", ".join(missing)))
+            continue
+        template = by_name.get(item["job_template"])
+        if template is None:
+            problems.append("schedule %s: no job template named %r in awx_job_templates" % (name, item["job_template"]))
+            continue
+        survey = template.get("survey") or []
+        answers = dict((q["variable"], q["default"]) for q in survey if "default" in q)
+        unknown = sorted(set(item.get("extra_data") or {}) - set(q["variable"] for q in survey))
+        if unknown:
+            problems.append("schedule %s: extra_data %s is not a survey question of %s"
+                            % (name, ", ".join(unknown), template["name"]))
+            continue
+        answers.update(item.get("extra_data") or {})
+        out.append({"name": item["name"], "description": item.get("description", ""),
+                    "job_template": template["name"], "rrule": item["rrule"], "extra_data": answers,
+                    "enabled": item.get("enabled", True)})
+    if problems:
+        raise S2PError("; ".join(problems), obj="awx_schedules")
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.esa.s2p.plugins.filter.awx import awx_job_templates
+from ansible_collections.esa.s2p.plugins.filter.awx import awx_job_templates, awx_schedules
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import S2PError
 from ansible_collections.esa.s2p.plugins.module_utils.model import awx_objects
 
@@ -22,7 +22,7 @@ TYPES = [
 TEMPLATES = [
     {"name": "S2P site", "description": "all", "playbook": "playbooks/site.yml", "backends": ["vault", "dns"]},
     {"name": "S2P unit", "description": "one", "playbook": "playbooks/project_environment.yml", "backends": ["vault"],
-     "extra_vars": {"state": "present"},
+     "extra_vars": {"state": "present"}, "job_type": "check", "diff_mode": True,
      "survey": [{"variable": "project", "question_name": "Project", "type": "multiplechoice",
                  "choices_from": "projects", "required": True},
                 {"variable": "stages", "question_name": "Stages", "type": "multiselect", "choices": ["a", "b"],
@@ -48,9 +48,11 @@ def test_job_templates_with_surveys():
     names = awx_objects.credential_names(TYPES)
     site, unit = awx_objects.job_templates(TEMPLATES, {"projects": ["neocc", "dish"]}, names)
     assert site == {"name": "S2P site", "description": "all", "playbook": "playbooks/site.yml",
+                    "job_type": "run", "diff_mode": False,
                     "credentials": ["S2P Vault", "S2P DNS"], "instance_groups": [], "extra_vars": {},
                     "survey_enabled": False, "survey_spec": {}}
     assert unit["survey_enabled"] and unit["extra_vars"] == {"state": "present"}
+    assert (unit["job_type"], unit["diff_mode"]) == ("check", True)
     project, stages, days = unit["survey_spec"]["spec"]
     assert project == {"question_name": "Project", "question_description": "", "variable": "project",
                        "type": "multiplechoice", "required": True, "choices": ["neocc", "dish"], "default": ""}
@@ -74,3 +76,25 @@ def test_job_templates_refuse_unknown_choices_and_backends():
         awx_objects.job_templates(TEMPLATES, {}, names)
     with pytest.raises(AnsibleFilterError, match=r"S2P site: no credential type for the backends \['dns'\]"):
         awx_job_templates(TEMPLATES[:1], {}, {"vault": "V"})
+
+
+def test_schedules_answer_the_survey_with_its_defaults_unless_given():
+    nightly_rule = "DTSTART;TZID=UTC:20260101T020000 RRULE:FREQ=DAILY"
+    items = [{"name": "nightly", "job_template": "S2P unit", "rrule": nightly_rule, "extra_data": {"days": 7}},
+             {"name": "weekly", "description": "w", "job_template": "S2P site", "rrule": "R", "enabled": False}]
+    nightly, weekly = awx_objects.schedules(items, TEMPLATES)
+    assert nightly == {"name": "nightly", "description": "", "job_template": "S2P unit", "rrule": items[0]["rrule"],
+                       "extra_data": {"stages": ["a", "b"], "days": 7}, "enabled": True}
+    assert (weekly["extra_data"], weekly["enabled"], weekly["description"]) == ({}, False, "w")
+
+
+def test_schedules_report_every_problem_at_once():
+    items = [{"name": "a", "job_template": "S2P nothing", "rrule": "R"},
+             {"name": "b", "job_template": "S2P unit"},
+             {"name": "c", "job_template": "S2P unit", "rrule": "R", "extra_data": {"state": "absent", "days": 1}}]
+    with pytest.raises(AnsibleFilterError) as error:
+        awx_schedules(items, TEMPLATES)
+    message = str(error.value)
+    assert "schedule a: no job template named 'S2P nothing'" in message
+    assert "schedule b: rrule missing" in message
+    assert "schedule c: extra_data state is not a survey question of S2P unit" in message
