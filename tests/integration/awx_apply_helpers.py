@@ -4,27 +4,20 @@ on the lab's git server and AWX's clone of it."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
-from awx_helpers import ROOT, VENV_BIN
-from awx_jobs import remove_organization
+from awx_jobs import lab_playbook, remove_organization
 from awx_service_helpers import Awx
 
 
 def apply(prefix: str) -> str:
     """ansible-playbook -i inventories/lab playbooks/awx_configure.yml -e awx_lab_prefix=PREFIX;
     its output (the run must succeed)."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    for name in [n for n in env if n.startswith(("CONTROLLER_", "TOWER_", "S2P_AWX_"))]:
-        del env[name]  # the lab's controller and inputs only
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
-                           str(ROOT / "playbooks" / "awx_configure.yml"), "-e", f"awx_lab_prefix={prefix}"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900)
+    proc = lab_playbook("awx_configure.yml", "-e", f"awx_lab_prefix={prefix}")
     assert proc.returncode == 0, f"awx_configure.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}"
     return proc.stdout
 

@@ -39,7 +39,7 @@ def copy_job_templates(prefix: str, lab_names: frozenset[str]) -> list[dict]:
     return templates
 
 
-def _playbook(playbook: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+def lab_playbook(playbook: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """ansible-playbook -i inventories/lab playbooks/<playbook>, as an engineer runs it."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for name in [n for n in env if n.startswith(("CONTROLLER_", "TOWER_", "S2P_AWX_"))]:
@@ -52,7 +52,7 @@ def _playbook(playbook: str, *args: str, timeout: float = 900) -> subprocess.Com
 def launch_playbook(prefix: str, template: str) -> str:
     """playbooks/awx_launch.yml for the copy's template; its output (it fails unless the job succeeded)."""
     answers = {"awx_lab_prefix": f"{prefix}-", "awx_launch__template": template}
-    proc = _playbook("awx_launch.yml", "-e", json.dumps(answers))
+    proc = lab_playbook("awx_launch.yml", "-e", json.dumps(answers))
     if proc.returncode != 0:
         raise AwxError(f"awx_launch.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
     return proc.stdout
@@ -70,7 +70,7 @@ def apply_configuration(workdir: Path, prefix: str, model: dict, job_templates: 
     extra.touch(mode=0o600)
     extra.write_text(json.dumps({**model, "awx_lab_prefix": f"{prefix}-", "awx_lab_model_file": str(model_file),
                                  "awx_job_templates": job_templates, "awx_credential_inputs": credential_inputs}))
-    proc = _playbook("awx_configure.yml", "-e", f"@{extra}")
+    proc = lab_playbook("awx_configure.yml", "-e", f"@{extra}")
     if proc.returncode != 0:
         raise AwxError(f"awx_configure.yml failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
     return proc.stdout

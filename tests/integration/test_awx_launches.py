@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 import docker
@@ -37,8 +38,8 @@ from awx_jobs import (
     launch,
     launch_playbook,
     objects_of,
-    remove_organization,
 )
+from awx_apply_helpers import remove_prefixed
 from awx_service_helpers import Awx
 from dns_helpers import Bind
 from identity_helpers import can_bind, kv_read, vault_root
@@ -96,8 +97,9 @@ def copy(lab, awx, request, tmp_path_factory):
         yield state
     finally:
         try:
-            remove_organization(awx, f"{prefix}-S2P", state["jobs"], Path(lab["awx"]["projects_root"]),
-                                f"{prefix}-esa.s2p")
+            for job_id in state["jobs"]:
+                awx.delete(f"/api/v2/jobs/{job_id}/")
+            remove_prefixed(awx, lab, f"{prefix}-")  # the project's branch and AWX's clone too
         finally:
             vault.auth.approle.destroy_secret_id(AUTOMATION_ROLE, marker)
             cleanup_checked(lab, prefix)
@@ -239,7 +241,16 @@ def test_provision_vms_with_defaults_finds_them_in_place(awx, copy, site, lab):
     assert vm_names(lab, f"esrin-{neocc}-ire-") != []
 
 
-def test_provision_vms_with_explicit_answers_brings_back_a_removed_vm(awx, copy, site, lab):
+def test_drift_check_on_the_converged_copy_reports_no_drift(awx, copy, site):
+    """A check job (job type check, diff mode: drift.yml refuses anything else)."""
+    job = unchanged(run(awx, copy, "S2P drift check"))
+    assert (job.record["job_type"], job.record["diff_mode"]) == ("check", True)
+    assert "no drift: every object of the model matches its backend" in job.stdout, job.stdout[-3000:]
+
+
+def test_a_vm_removed_by_hand_is_drift_then_provision_brings_it_back(awx, copy, site, lab):
+    """The drift check names a VM destroyed behind AWX's back and changes nothing; the provision
+    job launched in the site's own instance group (explicit answers) builds it again."""
     neocc = f"{copy['prefix']}-neocc"
     vcsim = Vcsim(endpoint_with_password(lab))
     try:
@@ -250,6 +261,9 @@ def test_provision_vms_with_explicit_answers_brings_back_a_removed_vm(awx, copy,
         _wait(vm.Destroy_Task())
     finally:
         vcsim.close()
+    drift = run(awx, copy, "S2P drift check")
+    assert drift.status == "failed" and "1 objects drifted from the model (vsphere 1)" in drift.stdout, drift.explain()
+    assert gone in drift.stdout and vm_names(lab, gone) == []  # reported, not built
     (esrin,) = awx.call("GET", f"/api/v2/instance_groups/?name={copy['prefix']}-S2P%20ESRIN")["results"]
     job = succeeded(run(awx, copy, "S2P provision VMs",
                         {"vm__projects": [neocc], "vm__sites": ["esrin"], "vm__environments": ["ope"]},
@@ -372,27 +386,36 @@ def test_no_secret_in_the_database_job_tables(copy, lab):
 
 
 def test_the_secret_checks_see_a_leak(awx, copy, lab):
-    """Both checks above would catch a secret: a job that prints its LDAP bind password."""
-    (project,) = copy["projects"].values()
-    probe = Path(lab["awx"]["projects_root"]) / project["local_path"] / "leak_probe.yml"
-    probe.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug:\n"
-                     "        msg: \"{{ lookup('ansible.builtin.env', 'LDAPBINDPW') }}\"\n")
-    ldap = next(c["id"] for name, c in copy["credentials"].items() if name.startswith("S2P LDAP bind"))
-    template = awx.create("/api/v2/job_templates/", {
-        "name": f"{copy['prefix']}-leak-probe", "project": project["id"], "playbook": "leak_probe.yml",
-        "inventory": copy["inventory"]["id"], "execution_environment": next(iter(copy["ee"].values()))["id"]})
+    """Both checks above would catch a secret: a job that prints its LDAP bind password (a
+    manual project of its own: a git project's playbooks are those of its last update)."""
+    name = f"{copy['prefix']}-leak-probe"
+    folder = Path(lab["awx"]["projects_root"]) / name
+    folder.mkdir()
+    (folder / "leak_probe.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug:\n"
+        "        msg: \"{{ lookup('ansible.builtin.env', 'LDAPBINDPW') }}\"\n")
+    ldap = next(c["id"] for cname, c in copy["credentials"].items() if cname.startswith("S2P LDAP bind"))
+    made = []
     try:
+        project = awx.create("/api/v2/projects/", {"name": name, "organization": copy["org"]["id"], "scm_type": "",
+                                                   "local_path": name})
+        made.append(f"/api/v2/projects/{project['id']}/")
+        template = awx.create("/api/v2/job_templates/", {
+            "name": name, "project": project["id"], "playbook": "leak_probe.yml", "inventory": copy["inventory"]["id"],
+            "execution_environment": next(iter(copy["ee"].values()))["id"]})
+        made.insert(0, f"/api/v2/job_templates/{template['id']}/")
         awx.call("POST", f"/api/v2/job_templates/{template['id']}/credentials/", {"id": ldap}, expect=(204,))
         job = launch(awx, template["id"])
-        copy["jobs"].append(job.id)
+        made.insert(0, f"/api/v2/jobs/{job.id}/")
         assert job.status == "successful", job.explain()
         with pytest.raises(AssertionError, match="LDAP admin password"):
             assert_no_secret(job, copy)
         assert copy["secrets"]["LDAP admin password"] in database_job_rows(lab, [job.id])
     finally:
-        awx.delete(f"/api/v2/jobs/{copy['jobs'].pop()}/")
-        awx.delete(f"/api/v2/job_templates/{template['id']}/")
-        probe.unlink(missing_ok=True)
+        for path in made:
+            awx.delete(path)
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder.parent / f"{name}.lock").unlink(missing_ok=True)
 
 
 # ---- last: decommission confirmed ----------------------------------------------------------------

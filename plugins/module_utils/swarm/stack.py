@@ -189,8 +189,8 @@ class StackEngine(object):
                 plan["actions"].append("update service %s" % service["docker_name"])
                 plan["update"][service["docker_name"]] = (existing, normalised)
             elif live_changes(existing, normalised):
-                plan["actions"].append("update service %s (%s)" % (service["docker_name"],
-                                                                  "; ".join(live_changes(existing, normalised))))
+                reasons = "; ".join(live_changes(existing, normalised))
+                plan["actions"].append("update service %s (%s)" % (service["docker_name"], reasons))
                 plan["update"][service["docker_name"]] = (existing, normalised)
             else:
                 plan["kept"][service["docker_name"]] = (existing, normalised)

@@ -46,8 +46,8 @@ def plan_removal(inventory, paths, plans):
     for moid in sorted(targets, key=lambda m: (-inventory.path(m).count("/"), inventory.path(m))):
         rest = sorted(inventory.path(c) for c in children.get(moid, []) if c not in leaving and c not in removed)
         if rest:
-            notes.append("folder %s kept: it holds %s%s" % (inventory.path(moid), ", ".join(rest[:3]),
-                                                           " and %d more" % (len(rest) - 3) if len(rest) > 3 else ""))
+            more = " and %d more" % (len(rest) - 3) if len(rest) > 3 else ""
+            notes.append("folder %s kept: it holds %s%s" % (inventory.path(moid), ", ".join(rest[:3]), more))
         else:
             removed[moid] = targets[moid]
     order = sorted(removed, key=lambda m: (-inventory.path(m).count("/"), inventory.path(m)))
