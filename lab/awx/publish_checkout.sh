@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Publish a checkout to the lab's git server (lab/services/git_server.py) for the lab AWX's git
 # project: the tracked files as they are in its working tree (uncommitted edits included) become a
 # commit on BRANCH of the bare repository REPO. The checkout's branch, index and object store are
