@@ -54,7 +54,7 @@ def remove_prefixed(awx: Awx, lab: dict, prefix: str) -> None:
     for org in awx.call("GET", f"/api/v2/organizations/?name={prefix}S2P")["results"]:
         for project in awx.call("GET", f"/api/v2/projects/?organization={org['id']}")["results"]:
             clones += [root / project["local_path"], root / ".__awx_cache" / project["local_path"]]
-    remove_organization(awx, f"{prefix}S2P", [], root, f"{prefix}esa.s2p")
+    remove_organization(awx, f"{prefix}S2P", root, f"{prefix}esa.s2p")
     if branch_commit(lab, project_branch(prefix)):
         subprocess.run(["git", "--git-dir", lab["git_server"]["repository"], "branch", "--quiet", "-D",
                         project_branch(prefix)], check=True)

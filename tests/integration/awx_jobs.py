@@ -157,11 +157,9 @@ def objects_of(awx: Awx, kind: str, organization: int) -> dict[str, dict]:
     return {item["name"]: item for item in found}
 
 
-def remove_organization(awx: Awx, name: str, job_ids: list[int], projects_root: Path, project_folder: str) -> None:
-    """The jobs, then every object of the organization, then the organization, the instance
-    groups named like it (<prefix>-S2P ...); the manual project's folder."""
-    for job_id in job_ids:
-        awx.delete(f"/api/v2/jobs/{job_id}/")
+def remove_organization(awx: Awx, name: str, projects_root: Path, project_folder: str) -> None:
+    """Every object of the organization, then the organization, the instance groups named like
+    it (<prefix>-S2P ...); the manual project's folder. Jobs are their launcher's to delete."""
     for org in awx.call("GET", f"/api/v2/organizations/?name={name}")["results"]:
         for kind in ("job_templates", "inventories", "projects", "credentials", "execution_environments"):
             for item in objects_of(awx, kind, org["id"]).values():
