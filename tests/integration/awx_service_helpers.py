@@ -58,8 +58,22 @@ class Awx:
     def create(self, path: str, body: dict) -> dict:
         return self.call("POST", path, body, expect=(201,))
 
-    def delete(self, path: str) -> None:
-        self.call("DELETE", path, expect=(202, 204, 404))
+    def delete(self, path: str, timeout: float = 180) -> None:
+        """DELETE, waiting while AWX refuses it because a finished job's events are still being saved.
+
+        For a minute after a job ends AWX refuses to delete the job (400 "Job has not finished processing
+        events.") or an object that ran it (403 "Related job ... is still processing events.") until the
+        callback receiver has stored all its events: seconds on a quiet lab, longer under CI's load.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.call("DELETE", path, expect=(202, 204, 404))
+                return
+            except AwxError as err:
+                if "processing events" not in str(err) or time.monotonic() > deadline:
+                    raise
+            time.sleep(2)
 
     def wait_job(self, job_id: int, timeout: float = 600) -> dict:
         deadline = time.monotonic() + timeout
