@@ -22,20 +22,10 @@ def _report(name, value):
     return value
 
 
-def preflight_reports(backends, host_reports, local_report=None):
-    if not isinstance(host_reports, list) or len(host_reports) != len(backends):
-        raise AnsibleFilterError("preflight_reports: host_reports must be a list with one item per backend "
-                                 "(%d), got %r" % (len(backends), host_reports))
-    for report in host_reports:
-        if report is not None:
-            _report("preflight_reports", report)
-    return health.merge_reports(backends, host_reports, _report("preflight_reports", local_report or []))
-
-
 def preflight_problems(report):
     return health.report_problems(_report("preflight_problems", report))
 
 
 class FilterModule(object):
     def filters(self):
-        return {"preflight_reports": preflight_reports, "preflight_problems": preflight_problems}
+        return {"preflight_problems": preflight_problems}

@@ -74,34 +74,35 @@ class Stage:
 
 
 _VMS = "esa.s2p.vm : Converge the selected VMs in one batch"
+_DNS = "esa.s2p.dns : DNS records of every deployment, in one batch"
+_CERTIFICATES = "esa.s2p.certificate : Certificates of the model"
 _CREDENTIALS = "esa.s2p.service_account : Credentials in Vault, applied to LDAP, rotated when due"
+_SWARM = "esa.s2p.swarm_cluster : Converge the swarm's nodes"
 _STACKS = "Converge every stack in one batch"
-_STATION = "esa.s2p.telescope_backend : "
-_STATION_STACK = _STATION + "Stacks of the stations (one ingest service per camera and the pipeline)"
 
-# In site.yml's order.
+# In site.yml's order. The station's VMs, names, certificate, account, credential and stack are
+# items of the same batches as the projects' (site.yml), so the late offsets land in them.
 STAGES = [
+    Stage("preflight", "esa.s2p.preflight : Preflight | check every backend in one module run", (0.1, 0.8)),
     Stage("vms", _VMS, (0.5, 4.0), default=True),
-    Stage("vms-late", _VMS, (2.0, 8.0)),
-    Stage("dns", "esa.s2p.dns : DNS records of every deployment, in one batch", (0.5, 3.0), default=True),
-    Stage("certificates", "esa.s2p.certificate : Certificates of the model", (1.0, 6.0), default=True),
+    Stage("vms-late", _VMS, (2.0, 8.0), default=True),
+    Stage("vms-end", _VMS, (6.0, 14.0)),
+    Stage("dns", _DNS, (0.5, 3.0), default=True),
+    Stage("dns-late", _DNS, (1.0, 4.0)),
+    Stage("certificates", _CERTIFICATES, (1.0, 6.0), default=True),
+    Stage("certificates-late", _CERTIFICATES, (3.0, 10.0)),
     Stage("vault-projects", "esa.s2p.service_account : Vault policy and AppRole per project environment", (0.3, 1.5)),
     Stage("ldap-groups", "esa.s2p.service_account : LDAP groups of the projects", (0.3, 1.5)),
     Stage("ldap-accounts", "esa.s2p.service_account : LDAP service accounts", (0.3, 1.5), default=True),
     Stage("credential-pending", _CREDENTIALS, phase="pending", default=True),
     Stage("credential-applied", _CREDENTIALS, phase="applied", default=True),
     Stage("credentials", _CREDENTIALS, (0.3, 1.5)),
-    Stage("swarm", "esa.s2p.swarm_cluster : Converge the swarm's nodes", (0.1, 1.0), default=True),
+    Stage("credentials-late", _CREDENTIALS, (1.0, 3.0)),
+    Stage("swarm", _SWARM, (0.1, 1.0), default=True),
+    Stage("swarm-late", _SWARM, (0.5, 2.0)),
     Stage("stacks", _STACKS, (1.0, 4.0), default=True),
-    Stage("stacks-late", _STACKS, (3.0, 8.0)),
-    Stage("station-vms", _STATION + "VMs of the stations (ingest, processing, archive) at their sites", (0.3, 1.2),
-          default=True),
-    Stage("station-dns", _STATION + "DNS names and reverse records of the stations", (0.3, 1.5)),
-    Stage("station-account", _STATION + "Upload accounts of the stations", (0.3, 1.0)),
-    Stage("station-credential", _STATION + "Upload credentials in Vault, applied to LDAP", (0.3, 1.5)),
-    Stage("station-certificate", _STATION + "Certificates of the ingest endpoints", (0.5, 2.5)),
-    Stage("station-stack", _STATION_STACK, (1.0, 4.0), default=True),
-    Stage("station-stack-late", _STATION_STACK, (3.0, 8.0)),
+    Stage("stacks-late", _STACKS, (3.0, 8.0), default=True),
+    Stage("stacks-end", _STACKS, (6.0, 14.0)),
 ]
 
 

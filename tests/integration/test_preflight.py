@@ -4,8 +4,11 @@ at a closed port through extra vars; the shared lab services are never stopped."
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -51,10 +54,10 @@ def test_healthy_lab_passes(run_playbook, check):
     assert all(r[2] == "OK" for r in rows), rows
     assert {"datacenters", "templates", "entries", "mounts", "manager quorum"} <= {r[1] for r in rows}
     assert run.result(SUMMARY)["msg"].rstrip().endswith("all ready")
-    # each backend's health module ran on its own in-memory host (at the same time, strategy free)
-    ran = {(e["event_data"]["host"], e["event_data"]["task_action"]) for e in run.events
-           if e.get("event") == "runner_on_ok" and e["event_data"].get("task_action", "").endswith("_health")}
-    assert ran == {(f"s2p-preflight-{b}", f"esa.s2p.{b}_health") for b in BACKENDS}, ran
+    # every backend checked in ONE module run; no backend's own module ran (no fallback)
+    ran = [e["event_data"]["task_action"] for e in run.events
+           if e.get("event") == "runner_on_ok" and e["event_data"].get("task_action", "").endswith("_health")]
+    assert ran == ["esa.s2p.estate_health"], ran
 
 
 def test_one_broken_backend_fails_at_the_end_and_the_others_are_reported(run_playbook, ldap_connection,
@@ -76,9 +79,28 @@ def test_one_broken_backend_fails_at_the_end_and_the_others_are_reported(run_pla
     assert ldap_connection["bind_pw"] not in run.stdout
 
 
+def test_a_backend_whose_checks_cannot_run_is_reported_in_the_same_module_run(run_playbook, monkeypatch):
+    """A connection without its server (no dict, no DNS_SERVER): estate_health records the DNS checks as
+    failed check `module`, naming the missing option, and reports the five other backends healthy."""
+    monkeypatch.delenv("DNS_SERVER", raising=False)
+    run = run_playbook(PREFLIGHT, extravars={"s2p_dns_connection": {}})
+    assert run.rc != 0
+    rows = summary_rows(run)
+    dns = [r for r in rows if r[0] == "dns"]
+    assert len(dns) == 1 and dns[0][1:3] == ("module", "FAIL"), rows
+    assert "the dns health check could not run" in dns[0][3] and "server" in dns[0][3], dns
+    assert all(r[2] == "OK" for r in rows if r[0] != "dns"), rows
+    assert {r[0] for r in rows} == set(BACKENDS)
+    fallback = [e for e in run.events if e.get("event") == "runner_on_ok"
+                and e["event_data"].get("task_action", "").endswith(("dns_health", "ldap_health"))]
+    assert fallback == []
+    assert "dns module: the dns health check could not run" in run.result(STOP)["msg"]
+
+
 def test_a_module_that_raises_does_not_hide_the_other_backends(run_playbook, lab, closed_port):
-    """An invalid Vault connection makes vault_health fail (not just report unhealthy): rescued,
-    recorded as a failed check, and the backends after it still run."""
+    """An invalid Vault connection (a choice Ansible refuses) makes estate_health fail as a whole: the
+    role then runs each backend's own module, vault_health's failure is rescued and recorded as a
+    failed check, and the backends after it still run."""
     run = run_playbook(PREFLIGHT, extravars={
         "s2p_vault_connection": {"url": lab["openbao"]["url"], "auth_method": "kerberos"},
         "s2p_dns_connection": {"server": "127.0.0.1", "port": closed_port, "timeout": 1},
@@ -106,6 +128,50 @@ def test_unknown_backend_is_rejected_by_the_argument_spec(run_playbook):
     assert run.rc != 0
     assert "ntp" in run.stdout and "preflight__backends" in run.stdout
     assert SUMMARY not in run.stdout
+
+
+def test_no_secret_in_the_preflight_output(run_playbook, lab, ldap_connection, tmp_path):
+    """Random markers as the vCenter password, LDAP bind password, Vault secret_id and TSIG secret
+    (each refused by its server), then the lab's own secrets (accepted), then the fallback path (a
+    choice Ansible refuses makes the role run each backend's module): none appears in stdout at
+    -vvvv, in ANSIBLE_LOG_PATH or in any ansible-runner event."""
+    log = tmp_path / "ansible.log"
+    markers = [secrets.token_hex(16) for _index in range(4)]
+    tsig = base64.b64encode(bytes.fromhex(markers[3])).decode()
+    planted = {
+        "s2p_vsphere_connection": {"hostname": lab["vcsim"]["hostname"], "port": lab["vcsim"]["port"],
+                                   "username": lab["vcsim"]["username"], "password": markers[0],
+                                   "ca_path": lab["ca_file"]},
+        "s2p_ldap_connection": dict(ldap_connection, bind_pw=markers[1]),
+        "s2p_vault_connection": {"url": lab["openbao"]["url"], "auth_method": "approle", "ca_cert": lab["ca_file"],
+                                 "role_id": Path(lab["openbao"]["automation_role_id_file"]).read_text().strip(),
+                                 "secret_id": markers[2]},
+        "s2p_dns_connection": {"server": lab["bind"]["server"], "port": lab["bind"]["port"],
+                               "key_name": lab["bind"]["tsig_key_name"], "key_secret": tsig},
+    }
+    refused = run_playbook(PREFLIGHT, extravars=planted, verbosity=4, envvars={"ANSIBLE_LOG_PATH": str(log)})
+    assert refused.rc != 0
+    failed = {r[0] for r in summary_rows(refused) if r[2] == "FAIL"}
+    assert failed == {"vsphere", "ldap", "vault", "dns"}, summary_rows(refused)
+    healthy = run_playbook(PREFLIGHT, verbosity=4, envvars={"ANSIBLE_LOG_PATH": str(log)})
+    assert healthy.rc == 0, healthy.stdout[-3000:]
+    fallback = run_playbook(PREFLIGHT, verbosity=4, envvars={"ANSIBLE_LOG_PATH": str(log)},
+                            extravars=dict(planted, s2p_swarm_connection={"docker_host": "tcp://127.0.0.1:1",
+                                                                          "tls": "maybe"}))
+    assert fallback.rc != 0
+    ran = {e["event_data"]["task_action"] for e in fallback.events if e.get("event") == "runner_on_ok"}
+    assert "esa.s2p.ldap_health" in ran, ran  # the backends' own modules ran
+    lab_secrets = [ldap_connection["bind_pw"], Path(lab["vcsim"]["password_file"]).read_text().strip(),
+                   Path(lab["openbao"]["automation_secret_id_file"]).read_text().strip(),
+                   Path(lab["bind"]["tsig_secret_file"]).read_text().strip()]
+    texts = {"log": log.read_text()}
+    for name, run in (("refused", refused), ("healthy", healthy), ("fallback", fallback)):
+        texts[f"{name} stdout"] = run.stdout
+        texts[f"{name} events"] = "\n".join(json.dumps(e) for e in run.events)
+    for value in markers + [tsig] + lab_secrets:
+        assert value
+        for where, text in texts.items():
+            assert value not in text, f"a secret leaked into {where}"
 
 
 @pytest.fixture
@@ -153,7 +219,7 @@ def test_vms_smaller_than_their_template_or_without_one_fail_the_preflight(run_p
 
 def test_lab_inventory_finds_the_lab_without_s2p_lab_dir(lab):
     """`make run` runs ansible-playbook with no S2P_LAB_DIR: the lab inventory then finds the lab
-    from its own folder, also for preflight's in-memory hosts (which have no inventory_dir)."""
+    from its own folder."""
     lab_dir = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab")).resolve()
     if lab_dir != (ROOT / ".lab").resolve():
         pytest.skip("the lab is not this checkout's .lab folder, which the fallback finds")

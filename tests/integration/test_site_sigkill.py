@@ -6,7 +6,8 @@ ope, one Flyeye station) keeps the runs short. The kills are chained: run 1 is k
 1, run 2 (a re-run from the start) at point 2, and so on, in site.yml's order, so every kill
 interrupts a stage with work left to do: VMs being cloned, DNS updates, ACME orders, Vault
 policies, LDAP accounts, a credential rotation between its phases (pending, applied), the
-swarm, the stacks rolling out, and the station's VMs and stack. Each point is a task plus a
+swarm, the stacks rolling out (the station's VMs, names, certificate, account and stack are items
+of the same batches as the projects'). Each point is a task plus a
 seeded random offset inside it (S2P_RELIABILITY_SEED repeats a run; the seed and the points
 are printed). Then a complete run must succeed, the backends' own clients must show exactly
 the model's state (0 duplicate VMs, 0 orphaned or missing DNS records, every account binding

@@ -60,6 +60,16 @@ def _fail_early(result):
     sys.exit(1)  # pylint: disable=ansible-bad-function
 
 
+def strict_module(argument_spec, **kwargs):
+    """An AnsibleModule that first refuses options given with the wrong shape (core/strict_types.py),
+    naming each one, before Ansible's lenient conversions would accept them."""
+    raw = _load_params()  # the task's arguments as given (not a dict under ansible-test's introspection)
+    loose = loose_conversions(raw, argument_spec) if isinstance(raw, dict) else []
+    if loose:  # before Ansible converts them, and before any backend
+        _fail_early(ValidationError(loose).as_fail_kwargs())
+    return AnsibleModule(argument_spec=argument_spec, **kwargs)
+
+
 class BackendAdapter:
     """Connection options and client of one backend, for modules and plugins alike."""
 
@@ -86,12 +96,7 @@ class BackendAdapter:
         constraints come first, then the module's own; fails early without the library."""
         for key, values in self.constraints.items():
             kwargs[key] = list(values) + list(kwargs.get(key) or [])
-        spec = self.argument_spec(argument_spec)
-        raw = _load_params()  # the task's arguments as given (not a dict under ansible-test's introspection)
-        loose = loose_conversions(raw, spec) if isinstance(raw, dict) else []
-        if loose:  # before Ansible converts them, and before any backend: see core/strict_types.py
-            _fail_early(ValidationError(loose).as_fail_kwargs())
-        module = AnsibleModule(argument_spec=spec, **kwargs)
+        module = strict_module(self.argument_spec(argument_spec), **kwargs)
         if self.import_error:
             module.fail_json(msg=missing_required_lib(self.library), exception=self.import_error)
         return module

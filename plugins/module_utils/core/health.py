@@ -52,19 +52,6 @@ class HealthReport:
         return result
 
 
-def merge_reports(backends, host_reports, local_report):
-    """One preflight report in `backends` order: each backend's entries from the report of the
-    host that checked it (host_reports, aligned with backends; None where no host did), else
-    from `local_report` (the checks run on the controller)."""
-    merged = []
-    for backend, report in zip(backends, host_reports):
-        if report is None:
-            merged.extend(r for r in local_report or [] if r.get("backend") == backend)
-        else:
-            merged.extend(report)
-    return merged
-
-
 def report_problems(report):
     """Every failed check of a preflight report as '<backend> <check>: <msg>' (and a line for an
     unhealthy backend that reported no failed check)."""

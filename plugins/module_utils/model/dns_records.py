@@ -33,7 +33,8 @@ def _ips(addresses, *keys):
 def records_by_owner(model, addresses, ttl=3600, ptr=True):
     """{owner: [dns_record items]}: per deployment its VMs (A + PTR) and its services (a
     round-robin A set of the deployment's VM addresses, across its sites); telescope
-    stations and cameras under STATIONS_OWNER (telescopes/ope)."""
+    stations and cameras under STATIONS_OWNER (telescopes/ope), each station's ingest endpoint
+    (an A/AAAA of its ingest VM) with the station's VMs."""
     addresses = addresses or {}
     owners = {}
     vms_by_deployment = {}
@@ -53,6 +54,11 @@ def records_by_owner(model, addresses, ttl=3600, ptr=True):
                 for rdtype, values in _by_family(pool):
                     records.append({"name": svc["fqdn"], "type": rdtype, "values": values, "ttl": ttl})
     for station in sorted(model.get("stations", {}).values(), key=lambda s: s["name"]):
+        # the ingest endpoint: an A/AAAA of the station's first VM (ingest), which keeps its own PTR
+        ingest_vm = station["vms"][0] if station.get("vms") else None
+        for rdtype, values in _by_family(_ips(addresses, ingest_vm["name"], ingest_vm["fqdn"]) if ingest_vm else []):
+            owners.setdefault(station["dns_owner"], []).append(
+                {"name": station["ingest_fqdn"], "type": rdtype, "values": values, "ttl": ttl})
         for fqdn, keys in [(station["fqdn"], (station["name"], station["fqdn"]))] + [
                 (cam["fqdn"], ("%s-%s" % (station["name"], cam["name"]), cam["fqdn"])) for cam in station["cameras"]]:
             for rdtype, values in _by_family(_ips(addresses, *keys)):

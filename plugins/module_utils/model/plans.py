@@ -33,7 +33,7 @@ PROJECT_ENVIRONMENT = {
 SERVICE_ACCOUNT = {
     "projects": None, "segments": None, "accounts": None, "secret": "ldap-bind", "rotation_period_days": 90,
     "force_rotation": False, "secret_id_ttl": "24h", "secret_id_num_uses": 10, "token_ttl": "1h",
-    "token_max_ttl": "4h",
+    "token_max_ttl": "4h", "extra_accounts": None, "extra_credentials": None,
 }
 TELESCOPE_BACKEND = {
     "stations": None, "addresses": None, "dns_ttl": 3600, "rotation_period_days": 90,
@@ -202,17 +202,34 @@ def service_account_plan(model, options):
     for d in chosen:
         if d["project"] not in projects:
             projects.append(d["project"])
+    accounts = [_account(d["service_account"]["uid"], "%s service account of %s in %s" % (
+        d["service_account"]["uid"], d["project"], d["environment"])) for d in chosen]
+    credentials = [{"uid": d["service_account"]["uid"],
+                    "path": naming.vault_kv_path(d["segment"], d["project"], d["environment"], opts["secret"]),
+                    "owner": d["project"], "project": d["project"],
+                    "rotation_period_days": int(opts["rotation_period_days"])} for d in chosen]
+    accounts += _extra("extra_accounts", opts["extra_accounts"], accounts)
+    credentials += _extra("extra_credentials", opts["extra_credentials"], credentials)
     return {
-        "accounts": [_account(d["service_account"]["uid"], "%s service account of %s in %s" % (
-            d["service_account"]["uid"], d["project"], d["environment"])) for d in chosen],
-        "credentials": [{"uid": d["service_account"]["uid"],
-                         "path": naming.vault_kv_path(d["segment"], d["project"], d["environment"], opts["secret"]),
-                         "owner": d["project"], "project": d["project"],
-                         "rotation_period_days": int(opts["rotation_period_days"]),
-                         "force": bool(opts["force_rotation"])} for d in chosen],
+        "accounts": accounts,
+        "credentials": [dict(c, force=bool(opts["force_rotation"])) for c in credentials],
         "vault_projects": [_vault_project(d["project"], d["environment"], d["segment"], opts) for d in chosen],
         "groups": _groups(model, projects),
     }
+
+
+def _extra(option, extra, planned):
+    """Items another plan made (site.yml: the stations' accounts and credentials) joining this batch;
+    a uid already in it is an error, never converged twice."""
+    if not extra:
+        return []
+    if not isinstance(extra, list) or not all(isinstance(i, dict) and i.get("uid") for i in extra):
+        raise S2PError("%s must be a list of items each with a uid" % option, obj="service_account_plan")
+    taken = set(i["uid"] for i in planned)
+    twice = sorted(i["uid"] for i in extra if i["uid"] in taken)
+    if twice:
+        raise S2PError("%s names %s, already in the plan" % (option, ", ".join(twice)), obj="service_account_plan")
+    return [dict(i) for i in extra]
 
 
 def telescope_backend_plan(model, options):
@@ -231,10 +248,6 @@ def telescope_backend_plan(model, options):
     vms = [vm for s in stations for vm in s["vms"]]
     records = dns_records.records_by_owner({"vms": vms, "stations": dict(zip(names, stations))},
                                            addresses or {}, ttl=ttl, ptr=True)
-    for owner, items in records.items():
-        for s in stations:
-            if s["dns_owner"] == owner and s["vms"][0].get("ip"):
-                items.append({"name": s["ingest_fqdn"], "type": "A", "values": [s["vms"][0]["ip"]], "ttl": ttl})
     certificates = []
     for s in stations:
         cert = {"name": s["stack"], "names": [s["ingest_fqdn"]], "issuer": opts["certificate_issuer"]}

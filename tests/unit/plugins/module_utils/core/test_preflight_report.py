@@ -1,28 +1,17 @@
-"""The preflight report (module_utils/core/health.py): the reports of the backend hosts merged in
-the backends' order, and every problem of a report as one line."""
+"""The preflight report (module_utils/core/health.py): every problem of a report as one line."""
 
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.esa.s2p.plugins.filter.preflight import preflight_problems, preflight_reports
-from ansible_collections.esa.s2p.plugins.module_utils.core.health import check, merge_reports, report_problems
+from ansible_collections.esa.s2p.plugins.filter.preflight import preflight_problems
+from ansible_collections.esa.s2p.plugins.module_utils.core.health import check, report_problems
 
 
 def entry(backend, *checks, healthy=None):
     return {"backend": backend, "healthy": all(c["ok"] for c in checks) if healthy is None else healthy,
             "checks": list(checks)}
-
-
-def test_reports_merge_in_backend_order_hosts_first_then_local():
-    vault = [entry("vault", check("login", True, "ok"))]
-    local = [entry("dns", check("zone", False, "no SOA")), entry("ldap", check("bind", True, "ok"))]
-    merged = merge_reports(["ldap", "vault", "dns"], [None, vault, None], local)
-    assert [e["backend"] for e in merged] == ["ldap", "vault", "dns"]
-    assert merged[1] is vault[0]
-    assert merge_reports(["vault"], [vault], None) == vault
-    assert merge_reports(["vault"], [None], []) == []
 
 
 def test_problems_list_every_failed_check_and_silent_unhealthy_backends():
@@ -36,8 +25,5 @@ def test_problems_list_every_failed_check_and_silent_unhealthy_backends():
 
 def test_filters_check_their_input():
     assert preflight_problems([entry("ldap", check("bind", False, "refused"))]) == ["ldap bind: refused"]
-    assert preflight_reports(["ldap"], [None], [entry("ldap")]) == [entry("ldap")]
-    with pytest.raises(AnsibleFilterError, match="one item per backend"):
-        preflight_reports(["ldap", "dns"], [None])
     with pytest.raises(AnsibleFilterError, match="a preflight report is a list"):
         preflight_problems({"backend": "ldap"})

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.esa.s2p.plugins.filter.dns_model import owned_records
 from ansible_collections.esa.s2p.plugins.module_utils.model import dns_records as model_dns
+from ansible_collections.esa.s2p.plugins.module_utils.model import plans
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import validate_records
 from ansible_collections.esa.s2p.plugins.module_utils.model.model import build_model
 
@@ -32,6 +33,19 @@ def test_records_per_owner_with_round_robin_services_and_valid_input():
     assert found["telescopes/ope"][0]["name"] == "cam01.flyeye-1.stations.s2p.esa.int"
     for records in found.values():  # what the role hands to dns_record passes its validation
         validate_records(records, ["s2p.esa.int", "10.in-addr.arpa"])
+
+
+def test_the_dns_stage_holds_every_record_of_the_stations_backends():
+    """site.yml's DNS stage converges the stations' names too: exactly the records the telescope_backend
+    plan has, the ingest endpoint (an A of the ingest VM, no PTR: the VM's own name keeps it) included."""
+    model = lab_model()
+    found = model_dns.records_by_owner(model, model["addresses"])
+    station = model["stations"]["flyeye-1"]
+    ingest = [r for r in found[station["dns_owner"]] if r["name"] == station["ingest_fqdn"]]
+    assert ingest == [{"name": station["ingest_fqdn"], "type": "A", "values": [station["vms"][0]["ip"]], "ttl": 3600}]
+    plan = plans.telescope_backend_plan(model, {"addresses": model["addresses"]})
+    for owner, records in plan["records"].items():
+        assert found[owner] == records, owner
 
 
 def test_no_addresses_no_records():

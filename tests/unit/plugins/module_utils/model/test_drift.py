@@ -118,6 +118,18 @@ def test_station_objects_are_reported_under_stations(model):
     assert _by(rows, "flyeye-1-ope")["esrin"]["change"] == "update"
 
 
+def test_station_objects_in_the_site_stages_are_reported_at_the_station_s_site(model):
+    """site.yml converges the stations in its stage batches: their rows carry the stage's backend."""
+    results = {
+        "certificates": {"certificates": [{"name": "flyeye-1-ope", "action": "issue", "reason": "missing"}]},
+        "accounts": {"accounts": [{"uid": "flyeye-1-ope", "dn": "uid=flyeye-1-ope", "action": "create"}]},
+        "stack_batch": {"stacks": [{"name": "flyeye-1-ope", "changed": True,
+                                    "actions": ["update service flyeye-1-ope_ingest-cam01"]}]}}
+    rows = drift_rows(_model(model), results, STAMP)
+    assert sorted((r["site"], r["backend"], r["kind"]) for r in rows) == [
+        ("esrin", "certificates", "certificate"), ("esrin", "identity", "ldap account"), ("esrin", "stacks", "stack")]
+
+
 def test_secret_values_in_a_diff_are_hidden(model):
     marker = "s3cr3t-marker-4711"
     results = {"accounts": {

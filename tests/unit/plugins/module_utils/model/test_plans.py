@@ -180,6 +180,23 @@ def test_service_account_empty_selection_and_unknown_names():
                                      "segments [], accounts ['x-ire'] (known projects: archive, dish,")
 
 
+def test_service_account_plan_takes_the_stations_accounts_and_credentials_into_its_batch():
+    """site.yml: the identity stage converges the stations' upload accounts and credentials too."""
+    stations = plans.telescope_backend_plan(LAB, {"image": "img:1"})
+    joined = plans.service_account_plan(LAB, {"extra_accounts": stations["accounts"], "force_rotation": True,
+                                              "extra_credentials": stations["credentials"]})
+    alone = plans.service_account_plan(LAB, {})
+    assert joined["accounts"] == alone["accounts"] + stations["accounts"]
+    uids = [c["uid"] for c in alone["credentials"] + stations["credentials"]]
+    assert [c["uid"] for c in joined["credentials"]] == uids
+    assert joined["credentials"][-1] == dict(stations["credentials"][-1], force=True)
+    assert joined["groups"] == alone["groups"] and joined["vault_projects"] == alone["vault_projects"]
+    with pytest.raises(S2PError, match=r"^service_account_plan: extra_accounts names neocc-ire, already in the plan$"):
+        plans.service_account_plan(LAB, {"extra_accounts": [{"uid": "neocc-ire"}]})
+    with pytest.raises(S2PError, match=r"extra_credentials must be a list of items each with a uid"):
+        plans.service_account_plan(LAB, {"extra_credentials": [{"path": "x"}]})
+
+
 # ---- telescope_backend ---------------------------------------------------------------------
 
 def test_telescope_plan_of_every_station():
