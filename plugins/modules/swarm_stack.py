@@ -166,9 +166,22 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for convergence before failing.
+    description:
+      - Seconds to wait for convergence before failing; with several rollout waves (O(rollout_limit)), for each wave.
     type: int
     default: 300
+  rollout_limit:
+    description:
+      - The most services created or updated at the same time. The stacks of the batch are rolled out in waves of
+        whole stacks with at most this many services to create or update together; each wave must converge
+        (O(wait)) before the next one starts, so a failing wave leaves the later stacks as they were. A stack with
+        more services than the limit is a wave of its own. V(0) rolls the whole batch out at once.
+      - Starting hundreds of services at once overloads the managers and the nodes' network setup (tasks then
+        fail to start); the waves keep a large first deployment, such as a whole estate's, within what the swarm
+        absorbs.
+      - Without O(wait) the whole batch is rolled out at once.
+    type: int
+    default: 100
 attributes:
   check_mode:
     support: full
@@ -268,6 +281,7 @@ def main():
             resolve_image=dict(type="bool", default=True),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=300),
+            rollout_limit=dict(type="int", default=100),
         ),
         supports_check_mode=True,
     )

@@ -132,6 +132,35 @@ def test_acme_issue_rerun_renew_and_verify(run_playbook, lab, bind, prefix, tmp_
     assert len(serials) == 3
 
 
+def test_a_batch_of_orders_runs_at_once_and_each_certificate_gets_its_names(
+        run_playbook, bind, prefix, tmp_path, pebble_proxy):
+    """Nine certificates in one task: the ACME orders run several at a time (two share a name, so they
+    are ordered one after the other); each certificate is stored with exactly its own names, every
+    challenge record is withdrawn, and a re-run orders nothing."""
+    out = tmp_path / "tls"
+    certs = [{"name": f"svc{i}", "names": [f"svc{i}.{prefix}.s2p.esa.int"], "path": str(out)} for i in range(8)]
+    certs.append({"name": "both", "names": [f"svc0.{prefix}.s2p.esa.int", f"extra.{prefix}.s2p.esa.int"],
+                  "path": str(out)})
+    account = tmp_path / "account.key"
+    run = run_playbook(cert_play(certs, account, acme_directory=pebble_proxy.directory))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert [c["action"] for c in run.result(TASK)["certificates"]] == ["issued"] * 9
+    assert pebble_proxy.by_method.get(pebble_proxy.new_order_key) == 9, pebble_proxy.by_method
+    serials = set()
+    for cert in certs:
+        text = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-serial", "-in",
+                               str(out / f"{cert['name']}.crt")], capture_output=True, text=True, check=True).stdout
+        assert sorted(part.strip()[4:] for part in text.splitlines()[1].split(",")) == sorted(cert["names"]), text
+        serials.add(text.splitlines()[-1])
+    assert len(serials) == 9
+    for name in {n for cert in certs for n in cert["names"]}:
+        assert bind.rrset(f"_acme-challenge.{name}", "TXT") == set(), name
+    pebble_proxy.reset()
+    rerun = run_playbook(cert_play(certs, account, acme_directory=pebble_proxy.directory))
+    assert rerun.rc == 0 and not rerun.result(TASK)["changed"], rerun.stdout[-3000:]
+    assert pebble_proxy.count == 0, pebble_proxy.by_method
+
+
 def test_bad_batch_orders_nothing(run_playbook, tmp_path, prefix):
     account = tmp_path / "account.key"
     out = tmp_path / "tls"

@@ -294,6 +294,45 @@ def test_a_new_service_that_never_gets_healthy_fails_clearly(how, prefix, run_pl
     assert gone.rc == 0 and not [s for s in manager.services.list() if s.name.startswith(prefix)]
 
 
+def test_a_batch_rolls_out_in_waves_and_a_failing_wave_stops_the_later_ones(prefix, run_playbook, sites, manager):
+    """rollout_limit 2: four stacks of one service and one of two roll out in waves of at most two services;
+    each wave converges before the next is created. Then a batch whose first wave never gets healthy fails
+    there and leaves the stacks of the later waves uncreated."""
+    image = sites["image_digests"]["busybox"]
+
+    def stack(name, services=1, **extra):
+        spec = {"image": image, "replicas": 1, "stop_grace_period": 1, "update": {"monitor": 1},
+                "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"]}
+        return {"name": f"{prefix}-{name}", "services": [dict(spec, name=f"s{i}", **extra) for i in range(services)]}
+
+    names = ["w1", "w2", "w3", "w4"]
+    try:
+        run = run_playbook(_play([stack(n) for n in names] + [stack("w5", 2)], rollout_limit=2))
+        assert run.rc == 0, run.stdout[-3000:]
+        progress = [p for p in run.result(TASK)["progress"] if p.startswith("rollout wave")]
+        assert progress == ["rollout wave 1 of 3: 2 stack(s), 2 service(s) to create or update",
+                            "rollout wave 2 of 3: 2 stack(s), 2 service(s) to create or update",
+                            "rollout wave 3 of 3: 1 stack(s), 2 service(s) to create or update"], progress
+        created = {s.name: s.attrs["CreatedAt"] for s in manager.services.list() if s.name.startswith(prefix)}
+        first_running = min(t["Status"]["Timestamp"] for n in (f"{prefix}-w1_s0", f"{prefix}-w2_s0")
+                            for t in manager.services.get(n).tasks() if t["Status"]["State"] == "running")
+        assert created[f"{prefix}-w3_s0"] > first_running, created  # wave 2 started once wave 1 ran
+        again = run_playbook(_play([stack(n) for n in names] + [stack("w5", 2)], rollout_limit=2))
+        assert again.rc == 0 and not again.result(TASK)["changed"], again.stdout[-3000:]
+
+        failing = [stack("bad1", command=["sh", "-c", "exit 3"]), stack("bad2", command=["sh", "-c", "exit 3"]),
+                   stack("later")]
+        run = run_playbook(_play(failing, rollout_limit=2))
+        assert run.rc != 0, run.stdout[-3000:]
+        assert "keep failing" in run.result(TASK)["msg"], run.result(TASK)["msg"]
+        left = sorted(s.name for s in manager.services.list() if s.name.startswith(prefix))
+        assert f"{prefix}-later_s0" not in left and f"{prefix}-bad1_s0" in left, left
+    finally:
+        gone = run_playbook(_play([{"name": f"{prefix}-{n}", "state": "absent"}
+                                   for n in names + ["w5", "bad1", "bad2", "later"]]))
+    assert gone.rc == 0 and not [s for s in manager.services.list() if s.name.startswith(prefix)]
+
+
 def test_a_service_left_unhealthy_by_an_earlier_run_is_not_converged(prefix, run_playbook, sites, manager):
     """An earlier run that did not wait for its service to settle (killed during the wait; here,
     deterministically, wait=false) leaves the wanted spec deployed and unhealthy: the next run has

@@ -40,7 +40,8 @@ class DNSChallenges(ChallengePublisher):
     def publish(self, records):
         """Adding REPLACES each challenge name's TXT RRset: values left by an earlier order whose
         clean-up never ran (the run was killed) go with it, instead of staying in the zone for
-        ever. Orders are issued one at a time, so no other live order owns those values."""
+        ever. Orders in flight at the same time never share a challenge name (the certificate
+        workflow's order_waves), so no other live order owns those values."""
         for zone, items in self._by_zone(records):
             self._send(zone, items, add=True)
 

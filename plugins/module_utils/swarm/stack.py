@@ -50,13 +50,29 @@ class NotConverged(SwarmError):
     """A service was rolled back by Swarm, its tasks keep failing, or it did not converge in time."""
 
 
+def rollout_waves(plans, limit):
+    """The plans in rollout order, cut into waves of stacks that create or update at most `limit`
+    services together (0: one wave). A stack is never split, so a stack larger than the limit is a
+    wave of its own; stacks with nothing to roll out join the current wave."""
+    waves, wave, size = [], [], 0
+    for plan in plans:
+        count = len(plan.get("create") or {}) + len(plan.get("update") or {})
+        if limit and wave and size + count > limit:
+            waves.append(wave)
+            wave, size = [], 0
+        wave.append(plan)
+        size += count
+    return waves + [wave] if wave else waves
+
+
 class StackEngine(object):
-    def __init__(self, client, check_mode=False, wait=True, wait_timeout=300, resolve_image=True):
+    def __init__(self, client, check_mode=False, wait=True, wait_timeout=300, resolve_image=True, rollout_limit=0):
         self.client = client
         self.api = client.api
         self.check_mode = check_mode
         self.wait = wait
         self.wait_timeout = wait_timeout
+        self.rollout_limit = rollout_limit
         self.resolve_image = resolve_image
         self.progress = []
         self._pinned = {}
@@ -75,10 +91,18 @@ class StackEngine(object):
             plans = [self.plan(stack) for stack in stacks]
         self.find_unsettled(plans)
         if not self.check_mode:
-            for plan in plans:
-                self.apply(plan)
-            if self.wait:
-                self.wait_converged([s for p in plans for s in p["touched"] + p["recheck"]])
+            recheck = [s for p in plans for s in p["recheck"]]
+            waves = rollout_waves(plans, self.rollout_limit if self.wait else 0)
+            for number, wave in enumerate(waves, 1):
+                if len(waves) > 1:
+                    self.progress.append("rollout wave %d of %d: %d stack(s), %d service(s) to create or update" % (
+                        number, len(waves), len(wave), sum(len(p.get("create") or {}) + len(p.get("update") or {})
+                                                           for p in wave)))
+                for plan in wave:
+                    self.apply(plan)
+                if self.wait:
+                    self.wait_converged([s for p in wave for s in p["touched"]] + recheck)
+                    recheck = []
             removed = [sid for plan in plans for sid in self.remove_services(plan)]
             if removed and self.wait:
                 self.wait_tasks_gone(removed)

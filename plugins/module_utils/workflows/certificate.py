@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import os
 import tempfile
+import threading
 
 from ansible_collections.esa.s2p.plugins.module_utils.workflows import certificate_logic as logic
 from ansible_collections.esa.s2p.plugins.module_utils.acme.issue import (
@@ -33,7 +34,7 @@ from ansible_collections.esa.s2p.plugins.module_utils.acme.issue import (
 from ansible_collections.esa.s2p.plugins.module_utils.dns.challenges import DNSChallenges
 from ansible_collections.esa.s2p.plugins.module_utils.dns.adapter import ADAPTER as DNS
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import name_problems, parse_zone, zone_of
-from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map_or_raise
+from ansible_collections.esa.s2p.plugins.module_utils.core.concurrency import bounded_map, bounded_map_or_raise
 from ansible_collections.esa.s2p.plugins.module_utils.core.errors import ValidationError
 from ansible_collections.esa.s2p.plugins.module_utils.core.problems import Problems
 from ansible_collections.esa.s2p.plugins.module_utils.vault.adapter import ADAPTER as VAULT
@@ -199,24 +200,7 @@ def _converge(run, params, items, vault, diff):
     if not run.check_mode:
         for item, key, fullchain in kv_sync:
             _store_kv(vault, params, item, key, fullchain)
-        acme = None
-        for item, entry in todo:
-            key = logic.new_key(item["key_type"], item["key_size"])
-            csr = logic.csr_pem(key, item["names"])
-            if item["issuer"] == "vault_pki":
-                fullchain = vault_pki.sign(vault(), params["pki_mount"], item["pki_role"] or params["pki_role"], csr,
-                                           item["names"], item.get("ttl"))
-            else:
-                if acme is None:
-                    acme, account_created = _acme_session(run, params, vault)
-                fullchain = issue(acme[0], DNSChallenges(acme[1], params["zones"]), acme[2], csr, item["names"])
-            key_text = logic.key_pem(key)
-            if paths(item):
-                _store(run, item, key_text, fullchain)
-            if item.get("vault_kv_path"):
-                _store_kv(vault, params, item, key_text.decode(), fullchain)
-            info = logic.cert_info(fullchain)
-            entry.update(serial=info["serial"], not_after=info["not_after"])
+        account_created = _issue_all(run, params, vault, todo)
     for item, _entry, _before in results:
         if not run.check_mode and item.get("path") and os.path.isdir(item["path"]):
             for path in paths(item).values():
@@ -229,6 +213,92 @@ def _converge(run, params, items, vault, diff):
                                                      "(new)", "names": e["names"]}) for _i, e, _b in results
                                         if e["reason"])}
     return result
+
+
+# ACME orders in flight at once: an order mostly waits (the CA validates its challenges, the client
+# polls the authorizations and the order about once a second), so the waits overlap.
+ACME_ORDERS = 8
+
+
+def _issue_all(run, params, vault, todo):
+    """Issue and store every certificate of `todo` ([(item, entry)]); returns whether the ACME account
+    key was created. Vault PKI signs one after the other (one request each); ACME orders run
+    ACME_ORDERS at a time, in waves whose orders share no challenge name (publishing a challenge
+    replaces its name's TXT RRset). Each certificate is stored as soon as it is issued, so an order
+    that fails (raised once the others of its wave ended; later waves are not started) loses none
+    that was issued."""
+    stores = threading.Lock()
+
+    def issued(item, entry, key, fullchain):
+        key_text = logic.key_pem(key)
+        with stores:
+            if paths(item):
+                _store(run, item, key_text, fullchain)
+            if item.get("vault_kv_path"):
+                _store_kv(vault, params, item, key_text.decode(), fullchain)
+        info = logic.cert_info(fullchain)
+        entry.update(serial=info["serial"], not_after=info["not_after"])
+
+    for item, entry in todo:
+        if item["issuer"] == "vault_pki":
+            key = logic.new_key(item["key_type"], item["key_size"])
+            fullchain = vault_pki.sign(vault(), params["pki_mount"], item["pki_role"] or params["pki_role"],
+                                       logic.csr_pem(key, item["names"]), item["names"], item.get("ttl"))
+            issued(item, entry, key, fullchain)
+    acme_todo = [(item, entry) for item, entry in todo if item["issuer"] == "acme"]
+    if not acme_todo:
+        return False
+    if any(item.get("vault_kv_path") for item, _entry in acme_todo):
+        vault()  # log in once, before the orders' threads share the client
+    sessions = _AcmeSessions(run, params, vault)
+
+    def order(pair):
+        item, entry = pair
+        client, dns_client, account_key = sessions.get()
+        key = logic.new_key(item["key_type"], item["key_size"])
+        csr = logic.csr_pem(key, item["names"])
+        issued(item, entry, key, issue(client, DNSChallenges(dns_client, params["zones"]), account_key, csr,
+                                       item["names"]))
+
+    for wave in order_waves(acme_todo):
+        _results, _done, error = bounded_map(order, wave, ACME_ORDERS)
+        if error is not None:
+            raise error
+    return sessions.created
+
+
+def order_waves(pairs):
+    """[(item, entry)] in waves of orders whose certificates share no challenge name (a wildcard's is
+    its base name's), keeping their order; usually one wave."""
+    waves = []
+    for pair in pairs:
+        names = set(name[2:] if name.startswith("*.") else name for name in pair[0]["names"])
+        for wave, taken in waves:
+            if not names & taken:
+                wave.append(pair)
+                taken.update(names)
+                break
+        else:
+            waves.append(([pair], names))
+    return [wave for wave, _taken in waves]
+
+
+class _AcmeSessions:
+    """An ACME client and a DNS client per thread, all signing as the one account registered (or
+    found) when the first session is made, here in the calling thread."""
+
+    def __init__(self, run, params, vault):
+        (client, _dns_client, self.account_key), self.created = _acme_session(run, params, vault)
+        self.run, self.account = run, client.acme.net.account
+        self.local = threading.local()
+
+    def get(self):
+        session = getattr(self.local, "session", None)
+        if session is None:
+            client = self.run.clients["acme"](self.account_key)
+            client.acme.net.account = self.account
+            session = self.local.session = (client, self.run.clients["dns"](), self.account_key)
+        return session
 
 
 def _acme_session(run, params, vault):

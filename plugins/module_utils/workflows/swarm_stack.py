@@ -114,6 +114,9 @@ def converge(params, check_mode, diff, new_swarm, new_vault, hide):
     it); hide(value): keeps a secret value out of every output. Raises StackRunFailed."""
     engine, source = None, None
     try:
+        if (params.get("rollout_limit") or 0) < 0:
+            raise ValidationError(["rollout_limit must be 0 (the whole batch at once) or more, got %d"
+                                   % params["rollout_limit"]])
         stacks = validate_stacks(params["stacks"], params["known_sites"], params["secret_name_key"])
         with vault_for(stacks, params["vault"], new_vault, params["kv_mount"], hide) as source:
             if source is not None:
@@ -124,7 +127,8 @@ def converge(params, check_mode, diff, new_swarm, new_vault, hide):
                     if secret["data"] is not None:
                         hide(secret["data"])
             engine = StackEngine(new_swarm(), check_mode=check_mode, wait=params["wait"],
-                                 wait_timeout=params["wait_timeout"], resolve_image=params["resolve_image"])
+                                 wait_timeout=params["wait_timeout"], resolve_image=params["resolve_image"],
+                                 rollout_limit=params.get("rollout_limit") or 0)
             changed, results, diffs = engine.converge(
                 stacks, before_apply=(lambda: source.generate(stacks)) if source is not None else None)
     except S2PError as exc:
