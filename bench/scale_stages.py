@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-# site.yml's plays that start a stage; the other plays (each playbook's "Validate the S2P model",
-# "Remember what the identity stage changed") count with the next stage that starts.
+# site.yml's plays that start a stage (the stations are items of the stage batches); the other
+# plays (each playbook's "Validate the S2P model", "Remember what the identity stage changed")
+# count with the next stage that starts.
 STAGES = {"Preflight": "preflight", "Provision the model's VMs": "vms", "DNS records of the model": "dns",
           "Certificates of the model": "certificates", "Service accounts and credentials": "identity",
           "Rotate credentials": "identity", "Swarm cluster of the sites": "swarm",
-          "Project stacks of the model": "stacks", "Telescope station backends": "stations",
-          "Summary per site": "summary"}
+          "Project stacks of the model": "stacks", "Summary per site": "summary"}
 
 
 def stage_windows(plays: list[dict]) -> list[tuple[str, float, float]]:

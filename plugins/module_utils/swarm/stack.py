@@ -50,13 +50,18 @@ class NotConverged(SwarmError):
     """A service was rolled back by Swarm, its tasks keep failing, or it did not converge in time."""
 
 
+def rollout_size(plan):
+    """How many services the plan creates or updates."""
+    return len(plan.get("create") or {}) + len(plan.get("update") or {})
+
+
 def rollout_waves(plans, limit):
     """The plans in rollout order, cut into waves of stacks that create or update at most `limit`
     services together (0: one wave). A stack is never split, so a stack larger than the limit is a
     wave of its own; stacks with nothing to roll out join the current wave."""
     waves, wave, size = [], [], 0
     for plan in plans:
-        count = len(plan.get("create") or {}) + len(plan.get("update") or {})
+        count = rollout_size(plan)
         if limit and wave and size + count > limit:
             waves.append(wave)
             wave, size = [], 0
@@ -96,8 +101,7 @@ class StackEngine(object):
             for number, wave in enumerate(waves, 1):
                 if len(waves) > 1:
                     self.progress.append("rollout wave %d of %d: %d stack(s), %d service(s) to create or update" % (
-                        number, len(waves), len(wave), sum(len(p.get("create") or {}) + len(p.get("update") or {})
-                                                           for p in wave)))
+                        number, len(waves), len(wave), sum(rollout_size(p) for p in wave)))
                 for plan in wave:
                     self.apply(plan)
                 if self.wait:
@@ -212,12 +216,13 @@ class StackEngine(object):
             elif (existing["Spec"].get("Labels") or {}).get(HASH_LABEL) != spec_hash(normalised):
                 plan["actions"].append("update service %s" % service["docker_name"])
                 plan["update"][service["docker_name"]] = (existing, normalised)
-            elif live_changes(existing, normalised):
-                reasons = "; ".join(live_changes(existing, normalised))
-                plan["actions"].append("update service %s (%s)" % (service["docker_name"], reasons))
-                plan["update"][service["docker_name"]] = (existing, normalised)
             else:
-                plan["kept"][service["docker_name"]] = (existing, normalised)
+                drift = live_changes(existing, normalised)  # scaled or re-imaged by hand: the hash still matches
+                if drift:
+                    plan["actions"].append("update service %s (%s)" % (service["docker_name"], "; ".join(drift)))
+                    plan["update"][service["docker_name"]] = (existing, normalised)
+                else:
+                    plan["kept"][service["docker_name"]] = (existing, normalised)
         for docker_name in services:
             if docker_name not in after_services:
                 plan["actions"].append("remove service %s" % docker_name)

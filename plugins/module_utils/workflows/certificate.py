@@ -288,7 +288,7 @@ class _AcmeSessions:
     found) when the first session is made, here in the calling thread."""
 
     def __init__(self, run, params, vault):
-        (client, _dns_client, self.account_key), self.created = _acme_session(run, params, vault)
+        (client, self.account_key), self.created = _acme_session(run, params, vault)
         self.run, self.account = run, client.acme.net.account
         self.local = threading.local()
 
@@ -302,7 +302,7 @@ class _AcmeSessions:
 
 
 def _acme_session(run, params, vault):
-    """(ACME client signing as the account, DNS client, account key), and whether the key was created.
+    """(ACME client signing as the account, account key), and whether the key was created.
     The account key comes from Vault KV (account_key_vault_path, created there when missing) or a file."""
     if params.get("account_key_vault_path"):
         stored = vault_pki.kv_read(vault(), params["kv_mount"], params["account_key_vault_path"]) or {}
@@ -314,9 +314,8 @@ def _acme_session(run, params, vault):
     else:
         account_key, created = load_or_create_account_key(params["account_key_path"])
     client = run.clients["acme"](account_key)
-    dns_client = run.clients["dns"]()
     ensure_account(client, params.get("contact"))
-    return (client, dns_client, account_key), created
+    return (client, account_key), created
 
 
 def _store_kv(vault, params, item, key, fullchain):
