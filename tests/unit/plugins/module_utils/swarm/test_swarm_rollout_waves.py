@@ -1,9 +1,12 @@
 """A large batch of stacks rolls out in waves of whole stacks with at most rollout_limit services to
-create or update together (swarm/stack.rollout_waves, pure logic)."""
+create or update together (swarm/stack.rollout_waves, pure logic); a negative limit is bad input."""
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.esa.s2p.plugins.module_utils.swarm.stack import rollout_waves
+from ansible_collections.esa.s2p.plugins.module_utils.workflows import swarm_stack
 
 
 def plan(name, create=0, update=0, state="present"):
@@ -37,3 +40,15 @@ def test_stacks_with_nothing_to_roll_out_join_the_current_wave():
 
 def test_an_empty_batch_has_no_wave():
     assert rollout_waves([], 100) == []
+
+
+def test_a_negative_rollout_limit_is_refused_before_any_backend():
+    """Bad input: named, nothing contacted (the clients would raise if they were built)."""
+    def never():
+        raise AssertionError("a client was built for bad input")
+
+    params = {"stacks": [], "known_sites": ["esoc"], "secret_name_key": None, "vault": None, "kv_mount": "s2p",
+              "wait": True, "wait_timeout": 300, "resolve_image": True, "rollout_limit": -1}
+    with pytest.raises(swarm_stack.StackRunFailed) as failed:
+        swarm_stack.converge(params, False, False, never, never, lambda value: None)
+    assert "rollout_limit must be 0 (the whole batch at once) or more, got -1" in str(failed.value)
