@@ -7,7 +7,9 @@ What it reads, each in as few requests as the backend allows:
 - DNS: an AXFR of each zone (s2p.esa.int, 10.in-addr.arpa)
 - LDAP: one subtree search of the service accounts and one of the groups
 - Vault: the list of policies and of AppRoles, each of ours read (Vault has no bulk read), and
-  every KV secret under <segment>/<prefix>* listed and read one by one (the same reason)
+  every KV secret under <segment>/<prefix>* listed and read one by one (the same reason); the
+  reads VAULT_WORKERS at a time, as the collection's modules read them (a sequential floor
+  would grow faster than a no-op run and flatter the ratio at large factors)
 - Swarm: one list each of services, tasks, networks, secrets, configs and nodes
 
   python bench/scale_floor.py PREFIX     (a converged estate named with PREFIX, e.g. by bench_scale.py)
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dns.query
@@ -35,6 +38,7 @@ from pyVmomi import vim, vmodl
 ROOT = Path(__file__).resolve().parents[1]
 LAB = Path(os.environ.get("S2P_LAB_DIR", ROOT / ".lab"))
 SEGMENTS = ("swe", "sd", "pd", "dsdc")
+VAULT_WORKERS = 8  # the modules' bound (module_utils/vault/project.py, workflows/credential.py)
 VM_PROPERTIES = ["name", "parent", "runtime.powerState", "config.hardware.numCPU", "config.hardware.memoryMB",
                  "config.extraConfig", "config.hardware.device"]
 
@@ -90,14 +94,10 @@ def _ldap(lab: dict, prefix: str) -> int:
 
 def _vault(lab: dict, prefix: str) -> int:
     bao = lab["openbao"]
-    client = hvac.Client(url=bao["url"], token=Path(bao["root_token_file"]).read_text().strip(),
-                         verify=lab["ca_file"])
+    token = Path(bao["root_token_file"]).read_text().strip()
+    client = hvac.Client(url=bao["url"], token=token, verify=lab["ca_file"])
     policies = [p for p in client.sys.list_acl_policies()["data"]["keys"] if prefix in p]
     roles = [r for r in client.auth.approle.list_roles()["data"]["keys"] if prefix in r]
-    for policy in policies:
-        client.sys.read_acl_policy(policy)
-    for role in roles:
-        client.auth.approle.read_role(role)
     secrets, folders = [], [f"{segment}/" for segment in SEGMENTS]
     while folders:
         folder = folders.pop()
@@ -109,8 +109,14 @@ def _vault(lab: dict, prefix: str) -> int:
             if folder.count("/") == 1 and not key.startswith(prefix):
                 continue  # <segment>/<project>/: only ours
             (folders if key.endswith("/") else secrets).append(folder + key)
-    for path in secrets:
-        client.secrets.kv.v2.read_secret_version(path=path, mount_point=bao["kv_mount"], raise_on_deleted_version=True)
+    reads = ([lambda c, p=p: c.sys.read_acl_policy(p) for p in policies]
+             + [lambda c, r=r: c.auth.approle.read_role(r) for r in roles]
+             + [lambda c, s=s: c.secrets.kv.v2.read_secret_version(path=s, mount_point=bao["kv_mount"],
+                                                                   raise_on_deleted_version=True) for s in secrets])
+    clients = [hvac.Client(url=bao["url"], token=token, verify=lab["ca_file"]) for _worker in range(VAULT_WORKERS)]
+    with ThreadPoolExecutor(max_workers=VAULT_WORKERS) as pool:
+        list(pool.map(lambda index: [read(clients[index]) for read in reads[index::VAULT_WORKERS]],
+                      range(VAULT_WORKERS)))
     return len(policies) + len(roles) + len(secrets)
 
 

@@ -25,6 +25,13 @@ options:
     description: The KV v2 mount of the S2P secrets.
     type: str
     default: s2p
+  role_ids:
+    description:
+      - Return each AppRole's role_id (RV(projects[].role_id)). Vault has no bulk read of them, so this
+        costs one request per project environment; V(false) skips them when nothing reads the role IDs
+        (the roles of this collection do not).
+    type: bool
+    default: true
   projects:
     description: The project environments.
     type: list
@@ -99,7 +106,10 @@ projects:
     name: {description: The policy and AppRole name., type: str}
     folder: {description: The KV folder the policy reads., type: str}
     action: {description: "V(create), V(update), V(delete) or V(none).", type: str}
-    role_id: {description: The AppRole's role_id (not a secret on its own)., type: str, returned: when present}
+    role_id:
+      description: The AppRole's role_id (not a secret on its own).
+      type: str
+      returned: when present and O(role_ids) is true
   sample:
     - {name: s2p-neocc-ope, folder: pd/neocc/ope, action: create, role_id: 0b3c...}
 """
@@ -123,9 +133,11 @@ PROJECT_SPEC = dict(
 def main():
     module = batch_module(dict(
         mount=dict(type="str", default=DEFAULT_VAULT_KV_MOUNT),
+        role_ids=dict(type="bool", default=True),
         projects=dict(type="list", elements="dict", required=True, options=PROJECT_SPEC),
     ))
-    run_batch(module, lambda: vp.validate(module.params["projects"], module.params["mount"]), vp.converge)
+    run_batch(module, lambda: vp.validate(module.params["projects"], module.params["mount"]),
+              lambda vault, items, write: vp.converge(vault, items, write, role_ids=module.params["role_ids"]))
 
 
 if __name__ == "__main__":

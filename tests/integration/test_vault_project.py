@@ -35,6 +35,9 @@ def test_least_privilege(run_playbook, lab, prefix, projects):
     assert real.rc == 0, real.stdout
     assert [p["action"] for p in real.result("t")["projects"]] == ["create", "create"]
     assert run_playbook(step).changed == 0 and run_playbook(step, check=True).changed == 0
+    without_ids = run_playbook(play(task("vault_project", {"projects": projects, "role_ids": False})))
+    assert without_ids.rc == 0 and without_ids.changed == 0
+    assert [sorted(p) for p in without_ids.result("t")["projects"]] == [["action", "folder", "name"]] * 2
 
     role = root.auth.approle.read_role(f"s2p-{prefix}b-ope")["data"]
     assert role["secret_id_num_uses"] == 2 and role["secret_id_ttl"] == 600

@@ -109,7 +109,7 @@ class _Rows(object):
         return self.where.get(kind, {}).get(name) or [ALL_SITES]
 
     def add(self, backend, kind, name, change, where, summary="", before=None, after=None):
-        if (kind, name) in self.seen:  # stages sharing objects: the credential and VM stages, the stations'
+        if (kind, name) in self.seen:  # an object two results report (a stage run twice): its first row
             return
         self.seen.add((kind, name))
         if before is not None or after is not None:
@@ -123,40 +123,39 @@ class _Rows(object):
             self.rows.append(row)
 
 
-def _stage_rows(rows, part, backend_of):
-    """The rows of one stage group: the site stages, or the telescope stations' (backend_of
-    gives the backend of each kind of object)."""
+def _stage_rows(rows, part):
+    """The rows of the VM, DNS, certificate, account and credential stages."""
     for result in _results(part.get("vms")):
         for vm in result_items(result, "vms"):
             if vm.get("changed"):
                 before, after = _diff_of(result, vm["name"])
-                rows.add(backend_of("vsphere"), "vm", vm["name"], vm.get("action"), ("VMs", vm["name"]),
+                rows.add("vsphere", "vm", vm["name"], vm.get("action"), ("VMs", vm["name"]),
                          "" if before or after else ", ".join(vm.get("changes") or []), before, after)
     for result in _results(part.get("dns")):
         for change in result_items(result, "changes"):
             name = change["name"].rstrip(".")
             owned = name[len("_s2p-owner."):] if change.get("ownership") else name
             kind = "%s record%s" % (change.get("type"), " (ownership)" if change.get("ownership") else "")
-            rows.add(backend_of("dns"), kind, name, change.get("action"), ("DNS names", owned), "",
+            rows.add("dns", kind, name, change.get("action"), ("DNS names", owned), "",
                      change.get("before") or {}, change.get("after") or {})
     for result in _results(part.get("certificates")):
         for cert in result_items(result, "certificates"):
             if cert.get("action") not in QUIET:
                 before, after = _diff_of(result, cert["name"])
-                rows.add(backend_of("certificates"), "certificate", cert["name"], cert.get("action"),
+                rows.add("certificates", "certificate", cert["name"], cert.get("action"),
                          ("certificates", cert["name"]), cert.get("reason") or "", before, after)
     for result in _results(part.get("accounts")):
         for account in result_items(result, "accounts"):
             if account.get("action") not in QUIET:
                 before, after = _diff_of(result, account.get("dn"))
                 attributes = ", ".join(account.get("changed_attributes") or [])
-                rows.add(backend_of("identity"), "ldap account", account["uid"], account.get("action"),
+                rows.add("identity", "ldap account", account["uid"], account.get("action"),
                          ("accounts", account["uid"]), "attributes: " + attributes if attributes else "",
                          before, after)
     for result in _results(part.get("credentials")):
         for cred in result_items(result, "credentials"):
             if cred.get("action") not in QUIET:
-                rows.add(backend_of("vault"), "credential", cred["uid"], cred.get("action"), ("accounts", cred["uid"]),
+                rows.add("vault", "credential", cred["uid"], cred.get("action"), ("accounts", cred["uid"]),
                          CREDENTIAL_CHANGES.get(cred.get("action"), "the secret differs from the model"))
 
 
@@ -164,7 +163,7 @@ def drift_rows(model, results, timestamp):
     """The report's rows: every object the check-mode run says would change, per site."""
     results = results or {}
     rows = _Rows(model, timestamp)
-    _stage_rows(rows, results, lambda backend: backend)
+    _stage_rows(rows, results)
     for result in _results(results.get("groups")):
         for group in result_items(result, "groups"):
             if group.get("action") not in QUIET:
@@ -181,14 +180,11 @@ def drift_rows(model, results, timestamp):
         for node in result_items(result, "nodes"):
             if node.get("actions"):
                 rows.add("swarm", "node", node["name"], "update", ("nodes", node["name"]), "; ".join(node["actions"]))
-    _stack_rows(rows, results.get("stack_batch"), "stacks")
-    telescope = results.get("telescope") or {}
-    _stage_rows(rows, telescope, lambda _backend: "stations")
-    _stack_rows(rows, telescope.get("stacks"), "stations")
+    _stack_rows(rows, results.get("stack_batch"))
     return rows.rows
 
 
-def _stack_rows(rows, result, backend):
+def _stack_rows(rows, result):
     for stack in result_items(result, "stacks"):
         if stack.get("changed"):
             before, after = _diff_of(result, stack["name"])
@@ -197,7 +193,7 @@ def _stack_rows(rows, result, backend):
                 change = "update" if any(before.values()) else "create"
             else:
                 change = "create" if actions and all(a.startswith("create ") for a in actions) else "update"
-            rows.add(backend, "stack", stack["name"], change, ("stacks", stack["name"]), "; ".join(actions),
+            rows.add("stacks", "stack", stack["name"], change, ("stacks", stack["name"]), "; ".join(actions),
                      before, after)
 
 

@@ -68,20 +68,16 @@ def result_items(result, key):
 def _changed_names(results):
     """{kind: set of names changed (or that would change) in this run}."""
     changed = dict((kind, set()) for kind in KINDS)
-    for part in [results] + [results.get("telescope") or {}]:
-        changed["VMs"].update(v["name"] for v in result_items(part.get("vms"), "vms") if v.get("changed"))
-        for dns in part.get("dns") or []:
-            changed["DNS names"].update(c["name"].rstrip(".") for c in result_items(dns, "changes")
-                                        if not c.get("ownership"))
-        changed["certificates"].update(c["name"] for c in result_items(part.get("certificates"), "certificates")
-                                       if c.get("action") not in QUIET)
-        for key in ("accounts", "credentials"):
-            changed["accounts"].update(a["uid"] for a in result_items(part.get(key), key)
-                                       if a.get("action") not in QUIET)
+    changed["VMs"].update(v["name"] for v in result_items(results.get("vms"), "vms") if v.get("changed"))
+    for dns in results.get("dns") or []:
+        changed["DNS names"].update(c["name"].rstrip(".") for c in result_items(dns, "changes")
+                                    if not c.get("ownership"))
+    changed["certificates"].update(c["name"] for c in result_items(results.get("certificates"), "certificates")
+                                   if c.get("action") not in QUIET)
+    for key in ("accounts", "credentials"):
+        changed["accounts"].update(a["uid"] for a in result_items(results.get(key), key)
+                                   if a.get("action") not in QUIET)
     changed["stacks"].update(s["name"] for s in results.get("stacks") or [] if s.get("changed"))
-    telescope_stacks = (results.get("telescope") or {}).get("stacks") or {}
-    if telescope_stacks.get("changed"):
-        changed["stacks"].update(s["name"] for s in telescope_stacks.get("stacks") or [] if s.get("changed"))
     return changed
 
 

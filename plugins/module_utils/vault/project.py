@@ -139,17 +139,18 @@ def apply(vault, plans):
                 vault.approle_write(name, p["item"]["settings"])
 
 
-def converge(vault, items, write):
+def converge(vault, items, write, role_ids=True):
     """The vault_project batch over one login: plan, apply when `write` (not in check mode), and
-    read the AppRoles' role IDs. Returns (changed, result, diff) for vault.adapter.run_batch."""
+    read the AppRoles' role IDs when `role_ids`. Returns (changed, result, diff) for
+    vault.adapter.run_batch."""
     plans = plan(vault, items)
     changed = any(p["action"] != "none" for p in plans)
     if changed and write:
         apply(vault, plans)
     names = [p["item"]["name"] for p in plans if p["item"]["state"] == "present" and (p["action"] == "none" or write)]
-    role_ids = dict(zip(names, bounded_map_or_raise(vault.approle_role_id, names, WORKERS)))
+    found = dict(zip(names, bounded_map_or_raise(vault.approle_role_id, names, WORKERS))) if role_ids else {}
     result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
-                                 role_id=role_ids.get(p["item"]["name"])) for p in plans])
+                                 **({"role_id": found.get(p["item"]["name"])} if role_ids else {})) for p in plans])
     diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),
                 after=dict((p["item"]["name"], p["after"]) for p in plans if p["action"] != "none"))
     return changed, result, diff

@@ -439,10 +439,10 @@ def write_record(ldap, p, mount):
     ldap.modify(p["item"]["dn"], {RECORD_ATTRIBUTE: ("add", [record_value(mount, p["item"]["path"])])})
 
 
-def changed_times(ldap, items, base_dn, records=None):
-    """{dn: pwdChangedTime or None} of the accounts that exist (read in one search per kind and 200);
-    with a dict as `records`, also {dn: [recorded mount/path]} into it (see RECORD_ATTRIBUTE)."""
-    out = {}
+def account_states(ldap, items, base_dn):
+    """({dn: pwdChangedTime or None}, {dn: [recorded mount/path]}) of the accounts that exist, read
+    in one search per kind and 200 (see RECORD_ATTRIBUTE)."""
+    times, records = {}, {}
     for kind in ("service", "person"):
         mine = [i for i in items if (i.get("kind") or "service") == kind]
         if not mine:
@@ -452,10 +452,9 @@ def changed_times(ldap, items, base_dn, records=None):
         for item in mine:
             entry = found.get(item["uid"].lower())
             if entry is not None:
-                out[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
-                if records is not None:
-                    records[item["dn"]] = recorded_paths(entry[1].get(RECORD_ATTRIBUTE))
-    return out
+                times[item["dn"]] = (entry[1].get("pwdChangedTime") or [None])[0]
+                records[item["dn"]] = recorded_paths(entry[1].get(RECORD_ATTRIBUTE))
+    return times, records
 
 
 def converge(params, check_mode, new_ldap, new_vault):
@@ -468,13 +467,12 @@ def converge(params, check_mode, new_ldap, new_vault):
     items = validate(params["credentials"], base_dn, params["length"], params["characters"])
     with new_vault() as vault, new_ldap() as ldap, LDAPPool(ldap) as pool:
         kvs = read_many(vault, mount, [item["path"] for item in items], parallel)
-        records = {}
-        times = changed_times(ldap, items, base_dn, records)
+        times, records = account_states(ldap, items, base_dn)
         plans = plan(items, kvs, times, moment, params["force"], check_mode=check_mode, mount=mount, records=records)
         changed = any(p["action"] != "none" for p in plans)
         if changed and not check_mode:
             execute(plans, pool, vault, mount, params["length"], params["characters"], moment,
-                    lambda: changed_times(ldap, items, base_dn))
+                    lambda: account_states(ldap, items, base_dn)[0])
     result = dict(changed=changed, credentials=[dict(uid=p["item"]["uid"], path=p["item"]["path"], action=p["action"])
                                                 for p in plans])
     if params["return_secret"]:

@@ -35,7 +35,6 @@ def test_a_converged_estate_has_no_rows(model):
         "vault_projects": {"projects": [{"name": "s2p-neocc-ope", "action": "none"}]},
         "swarm": {"nodes": [{"name": "esoc", "actions": []}]},
         "stack_batch": {"stacks": [{"name": "neocc-ope", "changed": False, "actions": []}]},
-        "telescope": {"stacks": {"changed": False, "stacks": []}},
     }
     rows = drift_rows(_model(model), quiet, STAMP)
     assert rows == []
@@ -108,16 +107,6 @@ def test_identity_vault_swarm_and_stacks(model):
     assert drift_counts(rows) == {"identity": 2, "stacks": 1, "swarm": 1, "vault": 2}
 
 
-def test_station_objects_are_reported_under_stations(model):
-    results = {"telescope": {
-        "vms": {"vms": [{"name": "esrin-flyeye-1-ingest01", "changed": True, "action": "create", "changes": []}]},
-        "stacks": {"changed": True, "stacks": [
-            {"name": "flyeye-1-ope", "changed": True, "actions": ["update service flyeye-1-ope_ingest-cam01"]}]}}}
-    rows = drift_rows(_model(model), results, STAMP)
-    assert {r["backend"] for r in rows} == {"stations"}
-    assert _by(rows, "flyeye-1-ope")["esrin"]["change"] == "update"
-
-
 def test_station_objects_in_the_site_stages_are_reported_at_the_station_s_site(model):
     """site.yml converges the stations in its stage batches: their rows carry the stage's backend."""
     results = {
@@ -156,7 +145,7 @@ def test_table_and_json_lines(model):
 def test_an_object_two_stages_report_is_one_row_of_the_first(model):
     vm = {"name": "esrin-flyeye-1-ingest01", "changed": True, "action": "create", "changes": []}
     diff = [{"before_header": vm["name"], "before": {}, "after": {"cpus": 2}}]
-    results = {"vms": {"vms": [vm], "diff": diff}, "telescope": {"vms": {"vms": [vm], "diff": diff}}}
+    results = {"vms": [{"vms": [vm], "diff": diff}, {"vms": [vm], "diff": diff}]}
     [row] = drift_rows(_model(model), results, STAMP)
     assert (row["backend"], row["summary"], row["after"]) == ("vsphere", "missing", {"cpus": 2})
 

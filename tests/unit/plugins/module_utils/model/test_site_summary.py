@@ -32,8 +32,8 @@ def test_changes_are_mapped_to_their_sites(model):
                              {"name": "_s2p-owner.web.neocc.s2p.esa.int.", "ownership": True}]}],
         "credentials": [{"credentials": [{"uid": "neocc-ire", "action": "create"}]},
                         {"credentials": [{"uid": "neocc-ire", "action": "none"}]}],
-        "stacks": [{"name": "neocc-ope", "changed": True}, {"name": "neocc-ire", "changed": False}],
-        "telescope": {"stacks": {"changed": True, "stacks": [{"name": "flyeye-1-ope", "changed": True}]}},
+        "stacks": [{"name": "neocc-ope", "changed": True}, {"name": "neocc-ire", "changed": False},
+                   {"name": "flyeye-1-ope", "changed": True}],
     }
     lines = site_summary(_model(model), results, check_mode=True)
     assert "3 VMs (1 would change: esoc-neocc-ope-db01)" in lines[1]
