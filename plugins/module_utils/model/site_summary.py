@@ -33,15 +33,17 @@ def names_by_site(model, deployed=None):
             with_ip.add((vm["project"], vm["environment"]))
             for name in (vm["fqdn"], naming.reverse_dns(vm["ip"])):
                 where["DNS names"][name] = [vm["site"]]
+    with_services = set()
     for svc in model.get("services", []):
         key = (svc["project"], svc["environment"])
+        with_services.add(key)
         if key in with_ip:
             where["DNS names"][svc["fqdn"]] = deployments[key]["sites"]
     for key, deployment in deployments.items():
         where["accounts"][deployment["service_account"]["uid"]] = deployment["sites"]
         if deployed is None or deployment["stack"] in deployed:
             where["stacks"][deployment["stack"]] = deployment["sites"]
-        if any((s["project"], s["environment"]) == key for s in model.get("services", [])):
+        if key in with_services:
             where["certificates"][deployment["stack"]] = deployment["sites"]
     for station in model.get("stations", {}).values():
         site = [station["site"]]

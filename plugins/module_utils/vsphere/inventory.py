@@ -105,6 +105,7 @@ class Inventory:
         self.field_names = dict(field_names or {})  # custom attribute key -> name
         self._paths = {}
         self._portgroups = None
+        self._named = None  # name -> objects of that name, built on the first find()
 
     def kind(self, moid):
         return type(self.objects[moid].ref).__name__.split(".")[-1]
@@ -140,9 +141,15 @@ class Inventory:
         return None
 
     def find(self, datacenter, kind, name):
-        """Objects of vim type `kind` named `name` in `datacenter` (a list: names may repeat)."""
-        return [o for moid, o in self.objects.items()
-                if isinstance(o.ref, kind) and o.get("name") == name and self.datacenter(moid) == datacenter]
+        """Objects of vim type `kind` named `name` in `datacenter` (a list: names may repeat).
+        Looked up by name: a batch resolves a template, pool, folder and networks per VM, and a
+        scan of the whole inventory for each made the batch quadratic in the estate's size."""
+        if self._named is None:
+            self._named = {}
+            for o in self.objects.values():
+                self._named.setdefault(o.get("name"), []).append(o)
+        return [o for o in self._named.get(name, ())
+                if isinstance(o.ref, kind) and self.datacenter(o.moid) == datacenter]
 
     def names(self, datacenter, kind):
         return sorted(set(o.get("name") for moid, o in self.objects.items()
@@ -155,6 +162,8 @@ class Inventory:
         """Record an object created during the run (a folder) without reading again."""
         item = _Created(obj, name, self.objects[parent_moid].ref if parent_moid else None)
         self.objects[item.moid] = item
+        if self._named is not None:
+            self._named.setdefault(name, []).append(item)
         return item
 
     # --- a VM as plain data -------------------------------------------------------

@@ -97,3 +97,17 @@ def test_request_escapes_and_names_every_type():
     assert "<type>VirtualMachine</type><pathSet>name</pathSet><pathSet>parent</pathSet>" in body
     assert "<type>Folder</type><pathSet>name</pathSet>" in body
     assert "session[1]&lt;view&gt;" in body
+
+
+def test_find_by_name_kind_and_datacenter_including_objects_added_in_the_run():
+    """find() looks objects up by name (an index, not a scan per call): same name in another
+    datacenter or of another kind is not found, and a folder add()ed later is."""
+    second_dc = RESPONSE.replace("datacenter-2", "datacenter-9").replace("folder-3", "folder-4").replace(
+        "vm-7", "vm-5").replace(">ESOC<", ">ESEC<")
+    inventory = Inventory(parse_response(RESPONSE.encode()) + parse_response(second_dc.encode()))
+    name = "esoc-x-ire-app01 & {{ no }}"
+    assert [o.moid for o in inventory.find("ESOC", vim.VirtualMachine, name)] == ["vm-7"]
+    assert [o.moid for o in inventory.find("ESEC", vim.VirtualMachine, name)] == ["vm-5"]
+    assert inventory.find("ESOC", vim.Folder, name) == [] and inventory.find("ESOC", vim.Folder, "new") == []
+    added = inventory.add(vim.Folder("folder-10"), "new", "folder-3")
+    assert inventory.find("ESOC", vim.Folder, "new") == [added] and inventory.find("ESEC", vim.Folder, "new") == []
