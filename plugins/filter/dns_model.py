@@ -43,6 +43,22 @@ def owned_records(records_by_owner, state=None):
     return out
 
 
+def dns_change_counts(changes):
+    """{owner: {create: n, update: n, delete: n}} of a dns_record result's `changes` (ownership
+    records left out), in one pass: the role's summary counted them with a scan of every change
+    per owner, quadratic in the estate (79 s of the DNS stage of a first run of the lab model x16)."""
+    if not isinstance(changes, list):
+        raise AnsibleFilterError("dns_change_counts: the input must be the changes list of an esa.s2p.dns_record "
+                                 "result, got %s" % type(changes).__name__)
+    counts = {}
+    for change in changes:
+        if isinstance(change, dict) and not change.get("ownership"):
+            per_owner = counts.setdefault(change.get("owner"), {"create": 0, "update": 0, "delete": 0})
+            if change.get("action") in per_owner:
+                per_owner[change["action"]] += 1
+    return counts
+
+
 def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, environments=None):
     try:
         return model_dns.certificates(_model(model), path=path, issuer=issuer, pki_roles=pki_roles, kv=kv,
@@ -53,4 +69,5 @@ def certificates(model, path=None, issuer="acme", pki_roles=None, kv=True, envir
 
 class FilterModule(object):
     def filters(self):
-        return {"dns_records": dns_records, "owned_records": owned_records, "certificates": certificates}
+        return {"dns_records": dns_records, "owned_records": owned_records, "dns_change_counts": dns_change_counts,
+                "certificates": certificates}

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.esa.s2p.plugins.filter.dns_model import owned_records
+from ansible_collections.esa.s2p.plugins.filter.dns_model import dns_change_counts, owned_records
 from ansible_collections.esa.s2p.plugins.module_utils.model import dns_records as model_dns
 from ansible_collections.esa.s2p.plugins.module_utils.model import plans
 from ansible_collections.esa.s2p.plugins.module_utils.dns.records import validate_records
@@ -75,3 +75,15 @@ def test_owned_records_flattens_the_owners_into_one_valid_batch():
     assert {r.owner for r in rrsets} == {"neocc/ire", "telescopes/ope"}
     with pytest.raises(AnsibleFilterError, match="mapping of owner to record items"):
         owned_records([])
+
+
+def test_change_counts_per_owner_and_action_without_ownership_records():
+    changes = [{"owner": "neocc/ope", "action": "create", "ownership": False},
+               {"owner": "neocc/ope", "action": "create", "ownership": True},
+               {"owner": "neocc/ope", "action": "delete", "ownership": False},
+               {"owner": "neocc/ire", "action": "update", "ownership": False}]
+    assert dns_change_counts(changes) == {"neocc/ope": {"create": 1, "update": 0, "delete": 1},
+                                          "neocc/ire": {"create": 0, "update": 1, "delete": 0}}
+    assert dns_change_counts([]) == {}
+    with pytest.raises(AnsibleFilterError, match="changes list"):
+        dns_change_counts({"changes": []})
