@@ -3,8 +3,10 @@
 Per factor, on a copy named with a random prefix (removed at the end, leftovers checked):
   first  the first run from nothing
   rerun  the no-op re-run
-  check  a check-mode run after a known drift (bench/scale_drift.py: a few objects per backend
-         changed with the backends' own clients)
+  check  the drift check (playbooks/drift.yml: the stages in check and diff mode, then the report)
+         after a known drift (bench/scale_drift.py: a few objects per backend changed with the
+         backends' own clients); the row records the planted changes the report missed, and the
+         same check on the converged estate before the drift (its rows: false positives)
 and the floor (bench/scale_floor.py: the reads a no-op needs, bare, plus an empty playbook).
 Every run goes through counting proxies (bench/counting_proxies.py), one per backend, named in a
 private copy of the lab's endpoints.json (S2P_LAB_DIR): requests per backend are exact, and split
@@ -46,7 +48,7 @@ sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
 from ansible_collections.esa.s2p.plugins.module_utils.model.model import build_model  # noqa: E402
 from counting_proxy import CountingProxy  # noqa: E402
-from scale_drift import drift  # noqa: E402  (imports the integration helpers)
+from scale_drift import drift, missed  # noqa: E402  (imports the integration helpers)
 from scale_floor import floor  # noqa: E402
 from site_helpers import cleanup_checked  # noqa: E402
 
@@ -111,7 +113,8 @@ class Proxies:
             proxy.counts.reset()
 
 
-def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = False, profile: bool = False) -> dict:
+def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = False, profile: bool = False,
+             playbook: str = "site.yml", extra: tuple = ()) -> dict:
     proxies.reset()
     times, tasks = workdir / "plays.json", workdir / "tasks.json"
     callbacks = ["s2p_stage_times"] + (["ansible.posix.profile_tasks"] if profile else [])
@@ -120,7 +123,7 @@ def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = Fal
                ANSIBLE_CALLBACKS_ENABLED=",".join(callbacks), S2P_STAGE_TIMES=str(times),
                S2P_TASK_TIMES=str(tasks), PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
-               str(ROOT / "playbooks" / "site.yml"), "-e", f"@{extravars}"] + (["--check"] if check else [])
+               str(ROOT / "playbooks" / playbook), "-e", f"@{extravars}"] + (["--check"] if check else []) + list(extra)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with timer() as elapsed:
         proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -142,6 +145,17 @@ def run_site(proxies: Proxies, extravars: Path, workdir: Path, check: bool = Fal
             "requests_by_call": {backend: _by_call(found) for backend, found in events.items()},
             **task_counts(json.loads(tasks.read_text())),
             "stages": per_stage(stage_windows(json.loads(times.read_text())), events)}
+
+
+def drift_check(proxies: Proxies, extravars: Path, workdir: Path) -> dict:
+    """playbooks/drift.yml (site.yml's stages in check and diff mode, then the report): the run's
+    figures with `report`, the rows of its JSON Lines report."""
+    report = workdir / "drift.jsonl"
+    report.unlink(missing_ok=True)
+    run = run_site(proxies, extravars, workdir, check=True, playbook="drift.yml",
+                   extra=("--diff", "-e", f"drift__report_path={report}"))
+    run["report"] = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    return run
 
 
 def _changed_tasks(lines: list[str]) -> list[str]:
@@ -197,11 +211,15 @@ def bench_factor(lab: dict, factor: int, profile: bool) -> list[dict]:
             floor_figures = floor(proxies.lab, prefix)
             floor_figures["requests"] = {b: len(e) for b, e in proxies.events().items() if e}
             print(f"floor  {floor_figures['seconds']:8.1f}s {floor_figures}", flush=True)
-            drifted = drift(lab, prefix, model)
-            runs["check"] = run_site(proxies, extravars, Path(tmp), check=True)
-            runs["check"].update(load=load(), drift=drifted)
+            converged = drift_check(proxies, extravars, Path(tmp))
+            planted = drift(lab, prefix, model)
+            runs["check"] = drift_check(proxies, extravars, Path(tmp))
+            runs["check"].update(load=load(), drift=planted, drift_missed=missed(planted, runs["check"]["report"]),
+                                 converged_check_s=converged["seconds"], converged_rows=converged["report"])
             print(f"check  {runs['check']['seconds']:8.1f}s changed={runs['check']['changed']} "
-                  f"requests {runs['check']['requests']}", flush=True)
+                  f"requests {runs['check']['requests']}; drift report: {len(runs['check']['report'])} rows, "
+                  f"planted changes it missed {runs['check']['drift_missed']}; on the converged estate "
+                  f"{len(converged['report'])} rows in {converged['seconds']:.1f}s", flush=True)
         finally:
             cleanup_checked(lab, prefix)
             print(f"cleanup of {prefix} complete (no leftovers)", flush=True)

@@ -91,3 +91,16 @@ def test_task_counts_leave_out_skipped_results_and_controller_actions():
              {"task": "prune", "action": "esa.s2p.vsphere_vm", "results": {"skipped": 1}},
              {"task": "report", "action": "ansible.builtin.debug", "results": {"ok": 1}}]
     assert stages_of.task_counts(tasks) == {"tasks": 6, "host_results": 7, "module_runs": 4}
+
+
+def test_drift_check_misses_only_planted_drift_no_report_row_names():
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))  # scale_drift uses the integration helpers
+    scale_drift = _load("scale_drift")
+    planted = [{"change": "vm memory x2", "name": "esoc-b00-neocc-ope-db01", "drift": True},
+               {"change": "vm powered off", "name": "esoc-b00-neocc-ope-app01", "drift": False},
+               {"change": "service replicas 2", "name": "b00-neocc-ope_web", "drift": True},
+               {"change": "policy rewritten", "name": "s2p-b00-neocc-ope", "drift": True}]
+    rows = [{"name": "esoc-b00-neocc-ope-db01", "summary": "memory_mb: 2048 -> 4096"},
+            {"name": "b00-neocc-ope", "summary": "update service b00-neocc-ope_web: 2 replicas, not 1"}]
+    assert scale_drift.missed(planted, rows) == ["policy rewritten"]
+    assert scale_drift.missed(planted, rows + [{"name": "s2p-b00-neocc-ope", "summary": ""}]) == []
