@@ -147,8 +147,11 @@ def converge(vault, items, write, role_ids=True):
     changed = any(p["action"] != "none" for p in plans)
     if changed and write:
         apply(vault, plans)
-    names = [p["item"]["name"] for p in plans if p["item"]["state"] == "present" and (p["action"] == "none" or write)]
-    found = dict(zip(names, bounded_map_or_raise(vault.approle_role_id, names, WORKERS))) if role_ids else {}
+    found = {}
+    if role_ids:
+        names = [p["item"]["name"] for p in plans
+                 if p["item"]["state"] == "present" and (p["action"] == "none" or write)]
+        found = dict(zip(names, bounded_map_or_raise(vault.approle_role_id, names, WORKERS)))
     result = dict(projects=[dict(name=p["item"]["name"], folder=p["item"]["folder"], action=p["action"],
                                  **({"role_id": found.get(p["item"]["name"])} if role_ids else {})) for p in plans])
     diff = dict(before=dict((p["item"]["name"], p["before"]) for p in plans if p["action"] != "none"),

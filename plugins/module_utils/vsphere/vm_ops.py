@@ -249,9 +249,8 @@ class Converger(object):
     def _folders(self, plan):
         parent = plan.refs["folder"]
         for name in plan.missing_folders:
-            existing = [o for o in self.inventory.objects.values()
-                        if isinstance(o.ref, vim.Folder) and o.get("name") == name
-                        and o.get("parent") is not None and o.get("parent")._moId == parent.moid]
+            existing = [o for o in self.inventory.find(self.inventory.datacenter(parent.moid), vim.Folder, name)
+                        if o.get("parent") is not None and o.get("parent")._moId == parent.moid]
             if existing:
                 parent = existing[0]
                 continue
